@@ -1,0 +1,30 @@
+/// A problem with what someone sent, explained in plain words.
+///
+/// `message` may quote the name of a field but never its value, a receipt or any other secret.
+public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What kind of answer this deserves; the HTTP layer maps it to a status code.
+    public enum Kind: Sendable, Hashable {
+        case badRequest, unauthorised, notFound, tooLarge, unsupportedMediaType, rateLimited, conflict
+    }
+
+    /// The kind of answer.
+    public let kind: Kind
+    /// A stable machine-readable code, e.g. `unknown-field`.
+    public let code: String
+    /// A plain, lowercase message that says what to do next where it can.
+    public let message: String
+
+    /// Creates a problem.
+    public init(_ kind: Kind, code: String, _ message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    /// The one answer for a missing, malformed or unknown receipt.
+    public static let receiptNotRecognised = Problem(
+        .unauthorised, code: "receipt-not-recognised",
+        "that receipt was not recognised; check it and try again, it has 28 letters and numbers in groups of four")
+}

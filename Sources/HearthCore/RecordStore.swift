@@ -1,0 +1,115 @@
+/// A consent wrap as stored: the DEK sealed to one scope's key of one version.
+public struct StoredWrap: Sendable, Equatable {
+    /// The scope the wrap serves.
+    public let scope: Scope
+    /// The scope key version it was sealed to.
+    public let keyVersion: UInt32
+    /// The 105-byte wrap.
+    public let wrap: [UInt8]
+    /// The last day the consent is live, if it ends.
+    public let expires: Day?
+
+    /// Creates a stored wrap.
+    public init(scope: Scope, keyVersion: UInt32, wrap: [UInt8], expires: Day?) {
+        self.scope = scope
+        self.keyVersion = keyVersion
+        self.wrap = wrap
+        self.expires = expires
+    }
+
+    /// Whether this consent is live on `today` (live through the end of its expiry day).
+    public func isLive(on today: Day) -> Bool { expires.map { today <= $0 } ?? true }
+}
+
+/// A new record, sealed and ready to store. Holds no plaintext and no bare key.
+public struct NewRecord: Sendable {
+    public let id: RecordID
+    public let lookup: [UInt8]
+    public let createdHour: Int64
+    public let region: Region?
+    public let commitment: [UInt8]
+    public let body: [UInt8]
+    public let survivorWrap: [UInt8]
+    public let wraps: [StoredWrap]
+}
+
+/// A record as loaded from storage.
+public struct StoredRecord: Sendable {
+    public let id: RecordID
+    public let createdHour: Int64
+    public let region: Region?
+    public let status: String
+    public let commitment: [UInt8]
+    public let body: [UInt8]
+    public let survivorWrap: [UInt8]
+    /// Wraps present in storage (an expired one may linger until swept: check ``StoredWrap/isLive(on:)``).
+    public let wraps: [StoredWrap]
+
+    /// Creates a stored record.
+    public init(
+        id: RecordID, createdHour: Int64, region: Region?, status: String, commitment: [UInt8], body: [UInt8],
+        survivorWrap: [UInt8], wraps: [StoredWrap]
+    ) {
+        self.id = id
+        self.createdHour = createdHour
+        self.region = region
+        self.status = status
+        self.commitment = commitment
+        self.body = body
+        self.survivorWrap = survivorWrap
+        self.wraps = wraps
+    }
+}
+
+/// One change of consent, as the survivor sees it in their history.
+public struct ConsentEvent: Sendable, Equatable {
+    /// What happened.
+    public enum Action: String, Sendable, Codable {
+        case granted, withdrawn, expired
+    }
+
+    public let scope: Scope
+    public let action: Action
+    /// Unix seconds, floored to the hour (times are metadata; SECURITY.md).
+    public let at: Int64
+    public let expires: Day?
+
+    /// Creates an event.
+    public init(scope: Scope, action: Action, at: Int64, expires: Day?) {
+        self.scope = scope
+        self.action = action
+        self.at = at
+        self.expires = expires
+    }
+}
+
+/// Persistence of sealed records. Implementations keep these promises:
+/// - `insert` returns only after the record is durably committed;
+/// - `putConsent` and `removeConsent` change the wrap and append the history event in one transaction;
+/// - `erase` deletes every wrap, event and the ciphertext in one transaction, then truncates the WAL.
+public protocol RecordStore: Sendable {
+    /// Stores a new record with its wraps and one `granted` event per wrap.
+    func insert(_ record: NewRecord, at hour: Int64) async throws
+
+    /// The record with this receipt lookup id.
+    func record(lookup: [UInt8]) async throws -> StoredRecord?
+
+    /// Adds or replaces the consent wrap for `wrap.scope`, recording a `granted` event.
+    /// Returns false if the record no longer exists.
+    func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool
+
+    /// Deletes the wrap for `scope` and records `action` in the same transaction; false if none was live.
+    func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool
+
+    /// The record's consent history, oldest first.
+    func consentHistory(recordID: RecordID) async throws -> [ConsentEvent]
+
+    /// Crypto-shreds the record. Returns false if it did not exist.
+    func erase(recordID: RecordID) async throws -> Bool
+
+    /// Deletes every wrap whose expiry day is before `today`, recording `expired` events; returns how many.
+    func expireConsents(before today: Day, at hour: Int64) async throws -> Int
+}
+
+/// Floors Unix seconds to the hour.
+public func floorToHour(_ t: Int64) -> Int64 { t - ((t % 3600) + 3600) % 3600 }

@@ -1,0 +1,200 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HearthCrypto
+import Logging
+import Synchronization
+
+/// The current public key ring; swapped atomically when keys are reloaded.
+public final class PublicKeyRingHolder: Sendable {
+    private let ring: Mutex<PublicKeyRing>
+
+    /// Holds `ring`.
+    public init(_ ring: PublicKeyRing) { self.ring = Mutex(ring) }
+
+    /// The ring now.
+    public var current: PublicKeyRing { ring.withLock { $0 } }
+
+    /// Replaces the ring (after a key rotation).
+    public func replace(with new: PublicKeyRing) { ring.withLock { $0 = new } }
+}
+
+/// What the survivor is told when they submit: the only time the receipt is ever shown.
+public struct SubmissionResult: Sendable {
+    /// The case reference.
+    public let reference: String
+    /// The receipt, as displayed (shown once, never stored).
+    public let receipt: String
+    /// Consents given.
+    public let consents: [ConsentChoice]
+}
+
+/// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` makes one.
+public struct AuthenticatedSurvivor: Sendable {
+    let receipt: Receipt
+    let record: StoredRecord
+    let liveWraps: [StoredWrap]
+
+    /// The case reference.
+    public var reference: String { record.id.reference }
+}
+
+/// Everything a survivor may see about their own record.
+public struct SurvivorView: Sendable {
+    public let reference: String
+    public let status: String
+    /// Unix seconds, floored to the hour.
+    public let createdHour: Int64
+    public let region: Region?
+    public let request: ContactRequest
+    public let consents: [ConsentChoice]
+    public let history: [ConsentEvent]
+}
+
+/// How long records are kept once no consent is live; shown to survivors before they submit.
+public struct RetentionPolicy: Sendable {
+    /// Days a record is kept with no live consent before it is crypto-shredded.
+    public let days: Int
+
+    /// A policy of `days` days.
+    public init(days: Int) { self.days = days }
+
+    /// The plain-words explanation shown at intake.
+    public var summary: String {
+        "If there is no purpose you have agreed to for \(days) days, everything you wrote is erased automatically. "
+            + "You can erase it yourself at any time with your receipt."
+    }
+}
+
+/// The survivor side of Hearth: submit, read back, give and withdraw consent, erase.
+///
+/// Flow: validated input → sealing (per-record key, wraps) → storage. Holds public keys only.
+public struct SurvivorService: Sendable {
+    let store: any RecordStore
+    let keys: PublicKeyRingHolder
+    let clock: any Clock
+    /// The retention policy shown to survivors.
+    public let retention: RetentionPolicy
+    let logger: Logger
+
+    /// Creates the service.
+    public init(store: any RecordStore, keys: PublicKeyRingHolder, clock: any Clock, retention: RetentionPolicy, logger: Logger) {
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.retention = retention
+        self.logger = logger
+    }
+
+    /// Today in UTC.
+    public var today: Day { Day(unixSeconds: clock.unixSeconds()) }
+
+    /// Seals and stores a submission; returns only after it is durably committed.
+    public func submit(_ submission: Submission) async throws -> SubmissionResult {
+        let id = try RecordID.random()
+        let receipt = try Receipt.generate()
+        let dek = try DataKey.generate()
+        let commitment = try Envelope.commitment(to: dek, recordID: id)
+        let plaintext = try Self.encode(submission.request)
+        let body = try Envelope.sealBody(plaintext, with: dek, recordID: id, commitment: commitment)
+        let ring = keys.current
+        var wraps: [StoredWrap] = []
+        for choice in submission.consents {
+            wraps.append(try wrap(dek, id: id, choice: choice, ring: ring))
+        }
+        let hour = floorToHour(clock.unixSeconds())
+        let record = NewRecord(
+            id: id, lookup: try receipt.lookupID(), createdHour: hour, region: submission.request.region,
+            commitment: commitment, body: body,
+            survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps)
+        try await store.insert(record, at: hour)
+        logger.info(
+            "contact request stored",
+            metadata: ["record.ref": "\(id.reference)", "record.scopes": "\(wraps.map(\.scope.rawValue).joined(separator: ","))"])
+        return SubmissionResult(reference: id.reference, receipt: receipt.displayed, consents: submission.consents)
+    }
+
+    private func wrap(_ dek: borrowing DataKey, id: RecordID, choice: ConsentChoice, ring: PublicKeyRing) throws -> StoredWrap {
+        guard let entry = ring.primary[choice.scope] else {
+            throw KeyFileError(path: "\(choice.scope.rawValue).vN.pub", reason: "no public key is loaded", hint: "restart with the full key set")
+        }
+        let bytes = try Envelope.wrapForScope(dek, recordID: id, scope: choice.scope, keyVersion: entry.version, publicKey: entry.key)
+        return StoredWrap(scope: choice.scope, keyVersion: entry.version, wrap: bytes, expires: choice.expires)
+    }
+
+    static func encode(_ request: ContactRequest) throws -> SecretBytes {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return SecretBytes(copying: Array(try encoder.encode(request)))
+    }
+
+    /// Checks a receipt (from `Authorization: Receipt …`); a missing, malformed or unknown one
+    /// throws the same ``Problem/receiptNotRecognised``. Expired consents seen here are withdrawn now.
+    public func authenticate(receipt text: String?) async throws -> AuthenticatedSurvivor {
+        guard let text, let receipt = Receipt(parsing: text) else { throw Problem.receiptNotRecognised }
+        guard let record = try await store.record(lookup: receipt.lookupID()) else { throw Problem.receiptNotRecognised }
+        let today = today
+        var live: [StoredWrap] = []
+        for w in record.wraps {
+            if w.isLive(on: today) {
+                live.append(w)
+            } else {
+                _ = try await store.removeConsent(w.scope, recordID: record.id, action: .expired, at: floorToHour(clock.unixSeconds()))
+                logger.info("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
+            }
+        }
+        return AuthenticatedSurvivor(receipt: receipt, record: record, liveWraps: live)
+    }
+
+    /// Opens the survivor's own record with their receipt.
+    public func view(_ survivor: AuthenticatedSurvivor) async throws -> SurvivorView {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let plaintext = try Envelope.openBody(r.body, with: dek, recordID: r.id, commitment: r.commitment)
+        let request = try plaintext.withUnsafeBytes { try JSONDecoder().decode(ContactRequest.self, from: Data($0)) }
+        return SurvivorView(
+            reference: r.id.reference, status: r.status, createdHour: r.createdHour, region: r.region, request: request,
+            consents: survivor.liveWraps.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }.sorted { $0.scope < $1.scope },
+            history: try await store.consentHistory(recordID: r.id))
+    }
+
+    /// Gives (or changes the expiry of) consent for one scope: the DEK is opened with the survivor
+    /// wrap and sealed to the scope's primary public key. Returns the live consents afterwards.
+    public func grant(_ choice: ConsentChoice, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let stored = try wrap(dek, id: r.id, choice: choice, ring: keys.current)
+        guard try await store.putConsent(stored, recordID: r.id, at: floorToHour(clock.unixSeconds())) else {
+            throw Problem.receiptNotRecognised
+        }
+        logger.info("consent granted", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(choice.scope.rawValue)"])
+        var live = survivor.liveWraps.filter { $0.scope != choice.scope }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }
+        live.append(choice)
+        return live.sorted { $0.scope < $1.scope }
+    }
+
+    /// Withdraws consent for one scope: the wrap is deleted in the same transaction that records it.
+    public func withdraw(_ scope: Scope, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
+        let r = survivor.record
+        guard try await store.removeConsent(scope, recordID: r.id, action: .withdrawn, at: floorToHour(clock.unixSeconds())) else {
+            throw Problem(.notFound, code: "consent-not-live", "there is no live consent for '\(scope.rawValue)' to withdraw")
+        }
+        logger.info("consent withdrawn", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
+        return survivor.liveWraps.filter { $0.scope != scope }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }
+    }
+
+    /// Erases everything: every wrap and the ciphertext, then the WAL is truncated.
+    public func erase(_ survivor: AuthenticatedSurvivor) async throws {
+        _ = try await store.erase(recordID: survivor.record.id)
+        logger.info("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
+    }
+
+    /// Withdraws every consent whose expiry day has passed; returns how many.
+    public func sweepExpiredConsents() async throws -> Int {
+        let n = try await store.expireConsents(before: today, at: floorToHour(clock.unixSeconds()))
+        if n > 0 { logger.info("expired consents withdrawn", metadata: ["consent.count": "\(n)"]) }
+        return n
+    }
+}

@@ -1,0 +1,71 @@
+import HearthCrypto
+import NIOCore
+import Synchronization
+
+/// Limits failed receipt look-ups per connecting address with a token bucket.
+///
+/// Addresses are kept only in memory, as keyed BLAKE2b hashes under a key made fresh for each
+/// process; they are never logged or stored. Survivors behind one Tor onion service share a bucket.
+public final class FailureRateLimiter: Sendable {
+    struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+    }
+
+    private let buckets = Mutex<[[UInt8]: Bucket]>([:])
+    private let key: SecretBytes
+    /// Failures allowed at once.
+    public let burst: Double
+    /// Failures regained per second.
+    public let refillPerSecond: Double
+    /// Most addresses tracked; beyond it the fullest buckets are dropped first.
+    static let maxTracked = 50_000
+
+    /// `burst` failures at once, regaining `refillPerSecond` per second.
+    public init(burst: Int = 10, refillPerSecond: Double = 0.2) throws {
+        self.key = try SecretBytes.random(count: 32)
+        self.burst = Double(burst)
+        self.refillPerSecond = refillPerSecond
+    }
+
+    private func id(_ address: SocketAddress?) -> [UInt8] {
+        let text = address?.ipAddress ?? "unknown"
+        return (try? Blake2b.hash(Array(text.utf8), key: key, outputByteCount: 16)) ?? []
+    }
+
+    /// Seconds to wait before another look-up, or nil if one may go ahead now.
+    public func retryAfter(_ address: SocketAddress?) -> Int? {
+        let k = id(address)
+        let now = ContinuousClock.now
+        return buckets.withLock { b -> Int? in
+            guard var bucket = b[k] else { return nil }
+            refill(&bucket, now: now)
+            b[k] = bucket
+            guard bucket.tokens < 1 else { return nil }
+            return Int(((1 - bucket.tokens) / refillPerSecond).rounded(.up))
+        }
+    }
+
+    /// Records a failed look-up.
+    public func recordFailure(_ address: SocketAddress?) {
+        let k = id(address)
+        let now = ContinuousClock.now
+        buckets.withLock { b in
+            var bucket = b[k] ?? Bucket(tokens: burst, updated: now)
+            refill(&bucket, now: now)
+            bucket.tokens = max(0, bucket.tokens - 1)
+            b[k] = bucket
+            if b.count > Self.maxTracked {
+                // Forget addresses that have recovered.
+                b = b.filter { $0.value.tokens < burst - 1 }
+            }
+        }
+    }
+
+    private func refill(_ bucket: inout Bucket, now: ContinuousClock.Instant) {
+        let elapsed = now - bucket.updated
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        bucket.tokens = min(burst, bucket.tokens + seconds * refillPerSecond)
+        bucket.updated = now
+    }
+}

@@ -1,0 +1,80 @@
+public import HearthCore
+public import NIOSSL
+import Crypto
+import Foundation
+import SwiftASN1
+import X509
+
+/// TLS for Hearth's listeners: TLS 1.2 and 1.3 only, Mozilla "intermediate" cipher suites.
+public enum HearthTLS {
+    /// Mozilla intermediate TLS 1.2 suites that BoringSSL offers (TLS 1.3 suites are fixed and all allowed).
+    public static let intermediateCipherSuites = [
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+        "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+        "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    ].joined(separator: ":")
+
+    /// Builds the server configuration from the key directory's `tls.crt` and `tls.key`,
+    /// refusing a missing, unreadable or group/other-readable key.
+    public static func serverConfiguration(keys: KeyDirectory) throws -> TLSConfiguration {
+        let certBytes = try SecureFile.readKeyFile(keys.tlsCertificateFile)
+        let keyBytes = try SecureFile.readKeyFile(keys.tlsKeyFile)
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMBytes(certBytes)
+            guard !chain.isEmpty else { throw KeyFileError(path: keys.tlsCertificateFile, reason: "", hint: "") }
+        } catch {
+            throw KeyFileError(
+                path: keys.tlsCertificateFile, reason: "it is not a PEM certificate", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
+        }
+        do {
+            key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
+        } catch {
+            throw KeyFileError(
+                path: keys.tlsKeyFile, reason: "it is not a PEM private key", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        tls.minimumTLSVersion = .tlsv12
+        tls.maximumTLSVersion = .tlsv13
+        tls.cipherSuites = intermediateCipherSuites
+        tls.applicationProtocols = ["http/1.1"]
+        return tls
+    }
+
+    /// Creates a self-signed development certificate (ECDSA P-256, 90 days, for localhost,
+    /// 127.0.0.1 and ::1) as `tls.crt` and `tls.key`, both exclusive and 0600.
+    public static func createDevelopmentCertificate(keys: KeyDirectory, extraHostnames: [String] = []) throws {
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName {
+            OrganizationName("Hearth development")
+            CommonName("localhost")
+        }
+        let now = Date()
+        var names: [GeneralName] = [
+            .dnsName("localhost"),
+            .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])),
+            .ipAddress(ASN1OctetString(contentBytes: ArraySlice([UInt8](repeating: 0, count: 15) + [1]))),
+        ]
+        names += extraHostnames.map { .dnsName($0) }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Certificate.SerialNumber(),
+            publicKey: .init(key.publicKey),
+            notValidBefore: now.addingTimeInterval(-3600),
+            notValidAfter: now.addingTimeInterval(90 * 86_400),
+            issuer: name,
+            subject: name,
+            signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(names)
+            },
+            issuerPrivateKey: .init(key))
+        let certPEM = try certificate.serializeAsPEM().pemString + "\n"
+        try SecureFile.createExclusive(keys.tlsKeyFile, contents: Array((key.pemRepresentation + "\n").utf8))
+        try SecureFile.createExclusive(keys.tlsCertificateFile, contents: Array(certPEM.utf8))
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import GRDB
+import HearthCore
+import Logging
+import Synchronization
+
+/// Hearth's SQLite storage (GRDB): WAL, `synchronous=FULL`, `secure_delete` and foreign keys on
+/// every connection. Stores only ciphertext, wraps, consent history and routing metadata.
+public final class SQLiteStore: RecordStore, Sendable {
+    /// The connection pool (exposed for maintenance commands and tests).
+    public let pool: DatabasePool
+    private let committer: GroupCommitter
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String, logger: Logger) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Temporary tables and indices stay in memory, never in temporary files.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+        committer = GroupCommitter(pool: pool, logger: logger)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: records, consent wraps, consent events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (
+                        id BLOB PRIMARY KEY CHECK (length(id) = 10),
+                        lookup BLOB NOT NULL UNIQUE CHECK (length(lookup) = 32),
+                        format INTEGER NOT NULL,
+                        created_hour INTEGER NOT NULL,
+                        region TEXT,
+                        status TEXT NOT NULL DEFAULT 'new',
+                        commitment BLOB NOT NULL CHECK (length(commitment) = 32),
+                        body BLOB NOT NULL,
+                        survivor_wrap BLOB NOT NULL,
+                        no_consent_since INTEGER
+                    ) STRICT;
+                    CREATE TABLE consent_wraps (
+                        record_id BLOB NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+                        scope TEXT NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
+                        key_version INTEGER NOT NULL,
+                        wrap BLOB NOT NULL,
+                        expires TEXT,
+                        PRIMARY KEY (record_id, scope)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX consent_wraps_version ON consent_wraps(scope, key_version);
+                    CREATE INDEX consent_wraps_expires ON consent_wraps(expires) WHERE expires IS NOT NULL;
+                    CREATE TABLE consent_events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        record_id BLOB NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+                        scope TEXT NOT NULL,
+                        action TEXT NOT NULL CHECK (action IN ('granted','withdrawn','expired')),
+                        expires TEXT,
+                        at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX consent_events_record ON consent_events(record_id);
+                    """)
+        }
+        return m
+    }
+
+    // MARK: RecordStore
+
+    public func insert(_ record: NewRecord, at hour: Int64) async throws {
+        try await committer.commit(record, hour: hour)
+    }
+
+    static func insertNow(_ r: NewRecord, hour: Int64, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO records (id, lookup, format, created_hour, region, commitment, body, survivor_wrap, no_consent_since)
+                VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                Data(r.id.bytes), Data(r.lookup), r.createdHour, r.region?.rawValue, Data(r.commitment), Data(r.body),
+                Data(r.survivorWrap), r.wraps.isEmpty ? hour : nil,
+            ])
+        for w in r.wraps {
+            try putWrap(w, recordID: r.id, db)
+            try appendEvent(recordID: r.id, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
+        }
+    }
+
+    static func putWrap(_ w: StoredWrap, recordID: RecordID, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO consent_wraps (record_id, scope, key_version, wrap, expires) VALUES (?, ?, ?, ?, ?)",
+            arguments: [Data(recordID.bytes), w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description])
+    }
+
+    static func appendEvent(
+        recordID: RecordID, scope: Scope, action: ConsentEvent.Action, expires: Day?, at hour: Int64, _ db: Database
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO consent_events (record_id, scope, action, expires, at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [Data(recordID.bytes), scope.rawValue, action.rawValue, expires?.description, hour])
+    }
+
+    public func record(lookup: [UInt8]) async throws -> StoredRecord? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE lookup = ?", arguments: [Data(lookup)]) else {
+                return nil
+            }
+            return try Self.record(from: row, db)
+        }
+    }
+
+    /// Loads a record by id (casework, maintenance and tests).
+    public func record(id: RecordID) async throws -> StoredRecord? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = ?", arguments: [Data(id.bytes)]) else {
+                return nil
+            }
+            return try Self.record(from: row, db)
+        }
+    }
+
+    static func record(from row: Row, _ db: Database) throws -> StoredRecord {
+        let idData: Data = row["id"]
+        let id = RecordID(bytes: Array(idData))!
+        let wraps = try Row.fetchAll(
+            db, sql: "SELECT scope, key_version, wrap, expires FROM consent_wraps WHERE record_id = ? ORDER BY scope",
+            arguments: [idData]
+        ).map { w -> StoredWrap in
+            let scope: String = w["scope"]
+            let version: Int64 = w["key_version"]
+            let wrap: Data = w["wrap"]
+            let expires: String? = w["expires"]
+            return StoredWrap(
+                scope: Scope(rawValue: scope)!, keyVersion: UInt32(version), wrap: Array(wrap), expires: expires.flatMap(Day.init(iso:)))
+        }
+        let region: String? = row["region"]
+        let commitment: Data = row["commitment"]
+        let body: Data = row["body"]
+        let survivorWrap: Data = row["survivor_wrap"]
+        return StoredRecord(
+            id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)), status: row["status"],
+            commitment: Array(commitment), body: Array(body), survivorWrap: Array(survivorWrap), wraps: wraps)
+    }
+
+    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [Data(recordID.bytes)]) != nil else {
+                return false
+            }
+            try Self.putWrap(wrap, recordID: recordID, db)
+            try Self.appendEvent(recordID: recordID, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
+            try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE id = ?", arguments: [Data(recordID.bytes)])
+            return true
+        }
+    }
+
+    public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
+        try await pool.write { db in try Self.removeConsentNow(scope, recordID: recordID, action: action, at: hour, db) }
+    }
+
+    static func removeConsentNow(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64, _ db: Database) throws -> Bool {
+        try db.execute(
+            sql: "DELETE FROM consent_wraps WHERE record_id = ? AND scope = ?", arguments: [Data(recordID.bytes), scope.rawValue])
+        guard db.changesCount == 1 else { return false }
+        try appendEvent(recordID: recordID, scope: scope, action: action, expires: nil, at: hour, db)
+        try db.execute(
+            sql: """
+                UPDATE records SET no_consent_since = ?
+                WHERE id = ? AND NOT EXISTS (SELECT 1 FROM consent_wraps WHERE record_id = records.id)
+                """,
+            arguments: [hour, Data(recordID.bytes)])
+        return true
+    }
+
+    public func consentHistory(recordID: RecordID) async throws -> [ConsentEvent] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT scope, action, expires, at FROM consent_events WHERE record_id = ? ORDER BY seq",
+                arguments: [Data(recordID.bytes)]
+            ).map { row in
+                let scope: String = row["scope"]
+                let action: String = row["action"]
+                let expires: String? = row["expires"]
+                return ConsentEvent(
+                    scope: Scope(rawValue: scope)!, action: ConsentEvent.Action(rawValue: action)!, at: row["at"],
+                    expires: expires.flatMap(Day.init(iso:)))
+            }
+        }
+    }
+
+    public func erase(recordID: RecordID) async throws -> Bool {
+        let existed = try await pool.write { db in
+            try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [Data(recordID.bytes)])
+            return db.changesCount == 1
+        }
+        try await truncateWAL()
+        return existed
+    }
+
+    /// Copies the WAL into the database and truncates it to zero bytes, so erased pages survive
+    /// in neither file. Retries briefly while readers hold old snapshots.
+    public func truncateWAL() async throws {
+        for attempt in 0..<50 {
+            let done = try await pool.writeWithoutTransaction { db -> Bool in
+                let r = try db.checkpoint(.truncate)
+                return r.walFrameCount == 0 || r.walFrameCount == r.checkpointedFrameCount
+            }
+            if done { return }
+            try await Task.sleep(for: .milliseconds(min(100, 5 * (attempt + 1))))
+        }
+    }
+
+    public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {
+        try await pool.write { db in
+            let due = try Row.fetchAll(
+                db, sql: "SELECT record_id, scope FROM consent_wraps WHERE expires IS NOT NULL AND expires < ?",
+                arguments: [today.description])
+            var n = 0
+            for row in due {
+                let id: Data = row["record_id"]
+                let scope: String = row["scope"]
+                if try Self.removeConsentNow(Scope(rawValue: scope)!, recordID: RecordID(bytes: Array(id))!, action: .expired, at: hour, db) {
+                    n += 1
+                }
+            }
+            return n
+        }
+    }
+
+    /// Number of records (for tests and status).
+    public func recordCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0 }
+    }
+}
+
+/// Group commit: submissions that arrive while a transaction is committing share the next one.
+/// Every caller returns only after the transaction holding its record has committed.
+final class GroupCommitter: Sendable {
+    private struct Pending: Sendable {
+        let record: NewRecord
+        let hour: Int64
+        let done: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var draining = false
+    }
+
+    private let pool: DatabasePool
+    private let logger: Logger
+    private let state = Mutex(State())
+    /// Most records in one transaction.
+    static let maxBatch = 512
+
+    init(pool: DatabasePool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    func commit(_ record: NewRecord, hour: Int64) async throws {
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let startDrain = state.withLock { s -> Bool in
+                s.pending.append(Pending(record: record, hour: hour, done: done))
+                guard !s.draining else { return false }
+                s.draining = true
+                return true
+            }
+            if startDrain {
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLock { s -> [Pending] in
+                let n = min(s.pending.count, Self.maxBatch)
+                let b = Array(s.pending.prefix(n))
+                s.pending.removeFirst(n)
+                if b.isEmpty { s.draining = false }
+                return b
+            }
+            if batch.isEmpty { return }
+            do {
+                try await pool.write { db in
+                    for p in batch { try SQLiteStore.insertNow(p.record, hour: p.hour, db) }
+                }
+                for p in batch { p.done.resume() }
+            } catch {
+                // One bad row must not fail its neighbours: retry each alone.
+                logger.warning("group commit failed; retrying records one by one", metadata: ["batch.size": "\(batch.count)"])
+                for p in batch {
+                    do {
+                        try await pool.write { db in try SQLiteStore.insertNow(p.record, hour: p.hour, db) }
+                        p.done.resume()
+                    } catch {
+                        p.done.resume(throwing: error)
+                    }
+                }
+            }
+        }
+    }
+}

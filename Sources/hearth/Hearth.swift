@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+
+/// `hearth`: run the service and look after its keys.
+@main
+struct Hearth: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hearth",
+        abstract: "A protected way for survivors to come forward, and for the people they choose to answer them.",
+        subcommands: [Serve.self, Intake.self, Keys.self])
+}
+
+/// Where keys and data live, and how the listener is reached; shared by every command.
+struct Locations: ParsableArguments {
+    @Option(help: "Key directory.")
+    var keys: String = "keys"
+
+    @Option(help: "Data directory (the SQLite database lives here).")
+    var data: String = ".hearth"
+}
+
+struct ListenerOptions: ParsableArguments {
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .customLong("intake-port"), help: "Port of the survivors' intake listener (0 picks a free one).")
+    var intakePort: Int = 8443
+
+    @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept before it is crypto-shredded.")
+    var retentionDays: Int = 90
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("receipt-failures"), help: "Failed receipt look-ups allowed at once per address before 429.")
+    var receiptFailures: Int = 10
+
+    func validate() throws {
+        guard (0...65535).contains(intakePort) else { throw ValidationError("--intake-port must be 0 to 65535") }
+        guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
+        guard receiptFailures >= 1 else { throw ValidationError("--receipt-failures must be at least 1") }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Hearth (the intake listener; casework joins it in one process later).")
+
+    @Flag(help: "Development mode: create development keys and a self-signed certificate on first run.")
+    var dev = false
+
+    @OptionGroup var locations: Locations
+    @OptionGroup var listener: ListenerOptions
+
+    func run() async throws {
+        try await Runner(locations: locations, listener: listener, createDevelopmentKeys: dev).run()
+    }
+}
+
+struct Intake: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the intake listener alone; its key directory needs only *.pub, tls.crt and tls.key.")
+
+    @OptionGroup var locations: Locations
+    @OptionGroup var listener: ListenerOptions
+
+    func run() async throws {
+        try await Runner(locations: locations, listener: listener, createDevelopmentKeys: false).run()
+    }
+}
