@@ -92,6 +92,17 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Shared helpers for tests only: a verifying HTTPS client, temp dirs, log capture.
+        .target(
+            name: "HearthTestSupport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HearthTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto"], swiftSettings: strict),
         .testTarget(
             name: "HearthCoreTests",
@@ -99,7 +110,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
-        .testTarget(name: "HearthStoreTests", dependencies: ["HearthStore"], swiftSettings: strict),
+        .testTarget(name: "HearthStoreTests", dependencies: ["HearthStore", "HearthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HearthHTTPTests",
             dependencies: [
@@ -112,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "HearthIntakeTests",
             dependencies: [
-                "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore",
+                "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -125,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "hearthTests",
             dependencies: [
-                "hearth", "HearthCore", "HearthStore",
+                "hearth", "HearthCore", "HearthStore", "HearthTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
