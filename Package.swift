@@ -106,25 +106,36 @@ let package = Package(
         .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto"], swiftSettings: strict),
         .testTarget(
             name: "HearthCoreTests",
-            dependencies: ["HearthCore"],
+            dependencies: ["HearthCore", "HearthCrypto"],
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
-        .testTarget(name: "HearthStoreTests", dependencies: ["HearthStore", "HearthTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "HearthStoreTests",
+            dependencies: [
+                "HearthStore", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HearthHTTPTests",
             dependencies: [
-                "HearthHTTP",
+                "HearthHTTP", "HearthCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "HearthIntakeTests",
             dependencies: [
-                "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthTestSupport",
+                "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

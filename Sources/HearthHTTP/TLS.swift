@@ -67,8 +67,10 @@ public enum HearthTLS {
             subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                // CA:TRUE so that BoringSSL accepts this self-signed certificate as its own trust anchor;
+                // its key signs nothing else and stays in tls.key (0600).
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectAlternativeNames(names)
             },
