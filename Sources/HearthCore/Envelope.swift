@@ -80,6 +80,11 @@ public enum Envelope {
         guard blob.first == formatVersion else {
             throw CryptoError(.malformedInput, "failed to open body: unknown format version")
         }
+        // SECURITY.md §3.6 and §3.12: the length must be `B + 41` with `B` a bucket, checked before decrypting.
+        let bucket = blob.count - 1 - XChaCha20Poly1305.overhead
+        guard bucket >= BucketPadding.smallestBucket, bucket <= BucketPadding.largestBucket, bucket & (bucket - 1) == 0 else {
+            throw CryptoError(.malformedInput, "failed to open body: \(blob.count) bytes is not a padded body length")
+        }
         let padded = try XChaCha20Poly1305.open(
             blob[1...], using: dek.key,
             authenticating: bodyAssociatedData(recordID: recordID, commitment: commitment))

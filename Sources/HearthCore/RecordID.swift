@@ -26,6 +26,8 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses a case reference (case-insensitive, hyphens optional).
     public init?(reference: String) {
+        // ASCII only: `uppercased()` would otherwise turn look-alikes such as U+0131 'ı' into 'I'.
+        guard reference.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
         var text = Substring(reference.uppercased())
         guard text.hasPrefix("HR-") || text.hasPrefix("HR") else { return nil }
         text = text.dropFirst(2)

@@ -31,6 +31,23 @@ public struct NewRecord: Sendable {
     public let body: [UInt8]
     public let survivorWrap: [UInt8]
     public let wraps: [StoredWrap]
+
+    /// Creates a record ready to store. Every field must already be sealed or derived
+    /// (SECURITY.md §3): nothing here may be plaintext or a bare key. Public so that stores and
+    /// their tests can build records without going through ``SurvivorService``.
+    public init(
+        id: RecordID, lookup: [UInt8], createdHour: Int64, region: Region?, commitment: [UInt8], body: [UInt8],
+        survivorWrap: [UInt8], wraps: [StoredWrap]
+    ) {
+        self.id = id
+        self.lookup = lookup
+        self.createdHour = createdHour
+        self.region = region
+        self.commitment = commitment
+        self.body = body
+        self.survivorWrap = survivorWrap
+        self.wraps = wraps
+    }
 }
 
 /// A record as loaded from storage.
@@ -109,6 +126,10 @@ public protocol RecordStore: Sendable {
 
     /// Deletes every wrap whose expiry day is before `today`, recording `expired` events; returns how many.
     func expireConsents(before today: Day, at hour: Int64) async throws -> Int
+
+    /// Crypto-shreds every record that has had no live consent since `cutoff` or earlier, like
+    /// ``erase(recordID:)``; returns how many.
+    func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int
 }
 
 /// Floors Unix seconds to the hour.

@@ -191,6 +191,14 @@ public struct SurvivorService: Sendable {
         logger.info("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
     }
 
+    /// Crypto-shreds records that have had no live consent for the retention period; returns how many.
+    public func applyRetention() async throws -> Int {
+        let cutoff = clock.unixSeconds() - Int64(retention.days) * 86_400
+        let n = try await store.shredRecords(withoutConsentSince: cutoff)
+        if n > 0 { logger.info("records shredded by retention", metadata: ["record.count": "\(n)", "retention.days": "\(retention.days)"]) }
+        return n
+    }
+
     /// Withdraws every consent whose expiry day has passed; returns how many.
     public func sweepExpiredConsents() async throws -> Int {
         let n = try await store.expireConsents(before: today, at: floorToHour(clock.unixSeconds()))

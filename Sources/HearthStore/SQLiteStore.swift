@@ -63,6 +63,7 @@ public final class SQLiteStore: RecordStore, Sendable {
                         at INTEGER NOT NULL
                     ) STRICT;
                     CREATE INDEX consent_events_record ON consent_events(record_id);
+                    CREATE INDEX records_no_consent ON records(no_consent_since) WHERE no_consent_since IS NOT NULL;
                     """)
         }
         return m
@@ -229,6 +230,16 @@ public final class SQLiteStore: RecordStore, Sendable {
             }
             return n
         }
+    }
+
+    public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {
+        let n = try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM records WHERE no_consent_since IS NOT NULL AND no_consent_since <= ?", arguments: [cutoff])
+            return db.changesCount
+        }
+        if n > 0 { try await truncateWAL() }
+        return n
     }
 
     /// Number of records (for tests and status).

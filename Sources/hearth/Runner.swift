@@ -58,7 +58,8 @@ struct Runner {
     }
 }
 
-/// Withdraws expired consents every minute, so a wrap never outlives its consent for long.
+/// Every minute: withdraws expired consents (so a wrap never outlives its consent for long), then
+/// crypto-shreds records with no live consent for the retention period.
 struct ExpirySweeper: Service {
     let service: SurvivorService
     let logger: Logger
@@ -68,8 +69,9 @@ struct ExpirySweeper: Service {
             while !Task.isCancelled {
                 do {
                     _ = try await service.sweepExpiredConsents()
+                    _ = try await service.applyRetention()
                 } catch {
-                    logger.error("expiry sweep failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+                    logger.error("expiry and retention sweep failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
                 }
                 try await Task.sleep(for: .seconds(60))
             }

@@ -172,3 +172,28 @@ struct SurvivorJourneyTests {
         }
     }
 }
+
+@Suite("Retention")
+struct RetentionTests {
+    @Test("a record with no live consent for the retention period is crypto-shredded; one with consent stays")
+    func retentionShredsUnconsented() async throws {
+        try await IntakeHarness.with { h in
+            let (_, lonely) = try await h.submit(sampleRequest())
+            let (_, consented) = try await h.submit(sampleRequest(consents: [["scope": "support"]]))
+            let (_, withdrawnLater) = try await h.submit(sampleRequest(consents: [["scope": "review"]]))
+            h.clock.advance(days: 20)
+            #expect(try await h.client.send(.DELETE, "/api/v1/me/consents/review", receipt: withdrawnLater).status == 200)
+            #expect(try await h.service.applyRetention() == 0)
+            h.clock.advance(days: 11)  // 31 days after submission, 11 after the withdrawal
+            #expect(try await h.service.applyRetention() == 1)
+            #expect(try await h.client.send(.GET, "/api/v1/me", receipt: lonely).status == 401)
+            #expect(try await h.client.send(.GET, "/api/v1/me", receipt: consented).status == 200)
+            #expect(try await h.client.send(.GET, "/api/v1/me", receipt: withdrawnLater).status == 200)
+            h.clock.advance(days: 20)
+            #expect(try await h.service.applyRetention() == 1)
+            #expect(try await h.client.send(.GET, "/api/v1/me", receipt: withdrawnLater).status == 401)
+            #expect(try await h.count("records") == 1)
+            #expect(fileBytes(h.databasePath + "-wal").isEmpty)
+        }
+    }
+}
