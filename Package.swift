@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake",
+                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

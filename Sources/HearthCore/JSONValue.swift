@@ -15,18 +15,20 @@ public indirect enum JSONValue: Decodable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
+        // Most common first (text, objects, lists), so a typical body decodes with few failed attempts.
+        // JSONDecoder never converts between types here: a number is not a Bool, nor a Bool a number.
         if c.decodeNil() {
             self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
         } else if let s = try? c.decode(String.self) {
             self = .string(s)
+        } else if let o = try? c.decode([String: JSONValue].self) {
+            self = .object(o)
         } else if let a = try? c.decode([JSONValue].self) {
             self = .array(a)
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
         } else {
-            self = .object(try c.decode([String: JSONValue].self))
+            self = .number(try c.decode(Double.self))
         }
     }
 

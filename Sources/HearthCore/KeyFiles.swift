@@ -232,9 +232,9 @@ public enum SecureFile {
                 path: path, reason: "the key directory is missing",
                 hint: "create keys with `hearth keys init --dir \(path)`, or run `hearth serve --dev`")
         }
-        guard st.st_mode & 0o022 == 0 else {
+        guard st.st_mode & 0o077 == 0 else {
             throw KeyFileError(
-                path: path, reason: "the key directory is writable by group or others",
+                path: path, reason: "the key directory is open to group or others (mode \(String(st.st_mode & 0o777, radix: 8)))",
                 hint: "run `chmod 700 \(path)`")
         }
     }
@@ -302,6 +302,8 @@ public struct KeyDirectory: Sendable {
         if mkdir(path, 0o700) != 0 && errno != EEXIST {
             throw KeyFileError(path: path, reason: "cannot create the key directory", hint: "check the parent directory")
         }
+        // A directory that holds no keys yet (e.g. `keys/` as cloned, 0755) is closed before use.
+        if isEmpty { _ = chmod(path, 0o700) }
         try SecureFile.checkDirectory(path)
         let master: SymmetricKey
         if let passphrase {
@@ -395,6 +397,47 @@ public struct KeyDirectory: Sendable {
                 hint: "restore it from your key backup")
         }
     }
+
+    /// Opens every private key file with the master key, so a corrupt, renamed or foreign key file
+    /// stops start-up instead of failing later. Nothing opened is kept.
+    public func verifyPrivateKeys(master: borrowing SymmetricKey) throws {
+        for kind in KeyKind.all {
+            let versions = versions(of: kind)
+            guard !versions.isEmpty else {
+                _ = try SecureFile.readKeyFile(publicFile(kind, version: 1))  // names the missing file
+                continue
+            }
+            for v in versions {
+                let file = sealedFile(kind, version: v)
+                let bytes = try SecureFile.readKeyFile(file)
+                let publicFile = publicFile(kind, version: v)
+                guard let publicKey = KeyFileFormat.decodePublic(try SecureFile.readKeyFile(publicFile), kind: kind, version: v) else {
+                    throw KeyFileError(
+                        path: publicFile, reason: "it is not a valid \(kind.name) v\(v) public key file",
+                        hint: "restore it from your key backup; never edit key files by hand")
+                }
+                let matches: Bool
+                do {
+                    let secret = try KeyFileFormat.decodeSealed(bytes, kind: kind, version: v, master: master)
+                    switch kind {
+                    case .scope: matches = try X25519PrivateKey(secret: secret).publicKey.bytes == publicKey
+                    case .audit: matches = try Ed25519PrivateKey(seed: secret).publicKey.bytes == publicKey
+                    }
+                } catch {
+                    throw KeyFileError(
+                        path: file, reason: "it cannot be opened with this master key (corrupt, renamed, or from another key set)",
+                        hint: "restore it from your key backup")
+                }
+                guard matches else {
+                    throw KeyFileError(
+                        path: file, reason: "it does not match \(kind.name).v\(v).pub", hint: "restore both files of the pair from your key backup")
+                }
+            }
+        }
+    }
+
+    /// Whether the master key is held as a passphrase-derived `master.kdf`.
+    public var usesPassphrase: Bool { SecureFile.list(path).contains("master.kdf") }
 
     /// One line of `hearth keys status`.
     public struct Status: Sendable, Codable, Equatable {

@@ -52,8 +52,13 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
 
+    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+    var passphraseEnv: String?
+
     func run() async throws {
-        try await Runner(locations: locations, listener: listener, createDevelopmentKeys: dev).run()
+        try await Runner(
+            locations: locations, listener: listener, createDevelopmentKeys: dev, verifyPrivateKeys: true, passphraseEnv: passphraseEnv
+        ).run()
     }
 }
 
@@ -65,6 +70,8 @@ struct Intake: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     func run() async throws {
-        try await Runner(locations: locations, listener: listener, createDevelopmentKeys: false).run()
+        try await Runner(
+            locations: locations, listener: listener, createDevelopmentKeys: false, verifyPrivateKeys: false, passphraseEnv: nil
+        ).run()
     }
 }

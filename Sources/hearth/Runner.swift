@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HearthCore
+import HearthCrypto
 import HearthHTTP
 import HearthIntake
 import HearthStore
@@ -13,6 +14,20 @@ struct Runner {
     let locations: Locations
     let listener: ListenerOptions
     let createDevelopmentKeys: Bool
+    /// `serve` (which will also run casework) opens every private key at start; `intake` never does.
+    let verifyPrivateKeys: Bool
+    /// The environment variable holding the master passphrase, when keys use `master.kdf`.
+    let passphraseEnv: String?
+
+    func passphrase(_ keys: KeyDirectory) throws -> SecretBytes? {
+        guard keys.usesPassphrase else { return nil }
+        guard let name = passphraseEnv, let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            throw KeyFileError(
+                path: keys.masterKDFFile, reason: "the master key is passphrase-protected and no passphrase was given",
+                hint: "pass --passphrase-env VAR with the passphrase in that environment variable")
+        }
+        return SecretBytes(copying: Array(value.utf8))
+    }
 
     func run() async throws {
         umask(0o077)
@@ -28,6 +43,10 @@ struct Runner {
             if createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
             try keys.checkPermissions()
             let ring = try keys.loadPublicKeyRing()
+            if verifyPrivateKeys {
+                // The embedded process will hold the casework keys: refuse now if any would not open.
+                try keys.verifyPrivateKeys(master: keys.loadMasterKey(passphrase: try passphrase(keys)))
+            }
             let tls = try HearthTLS.serverConfiguration(keys: keys)
             try DataDirectory.prepare(locations.data)
             let store = try SQLiteStore(path: "\(locations.data)/hearth.sqlite", logger: logger)
@@ -65,15 +84,19 @@ struct ExpirySweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        // Graceful shutdown cancels this loop, which is its normal end: a CancellationError thrown
+        // from here would make the ServiceGroup cancel the listener and exit with status 1.
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     _ = try await service.sweepExpiredConsents()
                     _ = try await service.applyRetention()
+                } catch is CancellationError {
+                    return
                 } catch {
                     logger.error("expiry and retention sweep failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
                 }
-                try await Task.sleep(for: .seconds(60))
+                try? await Task.sleep(for: .seconds(60))
             }
         }
     }

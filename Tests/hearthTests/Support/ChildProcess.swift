@@ -1,0 +1,266 @@
+import Foundation
+import HearthTestSupport
+import Synchronization
+
+/// Bytes a child process writes to one pipe, read on a dedicated thread so a full pipe can
+/// never block the child (or the test).
+final class OutputCollector: Sendable {
+    private let handle: FileHandle
+    private let state = Mutex<(bytes: [UInt8], finished: Bool)>(([], false))
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+        let fd = handle.fileDescriptor
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                state.withLock { $0.bytes += buffer[0..<n] }
+            }
+            state.withLock { $0.finished = true }
+        }
+        thread.start()
+    }
+
+    /// Everything read so far.
+    var bytes: [UInt8] { state.withLock { $0.bytes } }
+    /// Everything read so far, as text.
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// Whether the pipe reached end of file.
+    var finished: Bool { state.withLock { $0.finished } }
+
+    /// After the child has exited: waits until end of file, or until nothing new arrived for a
+    /// short while (another child may have inherited the write end), bounded overall.
+    func drain() async {
+        let deadline = ContinuousClock.now + .seconds(3)
+        var lastCount = -1
+        var quietSince = ContinuousClock.now
+        while !finished && ContinuousClock.now < deadline {
+            let count = bytes.count
+            if count != lastCount {
+                lastCount = count
+                quietSince = .now
+            } else if ContinuousClock.now - quietSince > .milliseconds(300) {
+                return
+            }
+            await pause(.milliseconds(10))
+        }
+    }
+}
+
+/// Sleeps without throwing; falls back to a short blocking sleep once the task is cancelled, so
+/// clean-up loops stay bounded by their own deadlines instead of spinning.
+func pause(_ duration: Duration) async {
+    do {
+        try await Task.sleep(for: duration)
+    } catch {
+        usleep(10_000)
+    }
+}
+
+struct ChildProcessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// A child process (normally `hearth`) with its stdout and stderr collected in memory.
+/// It is killed when released if still running, so a failing test never leaves it behind.
+final class ChildProcess: @unchecked Sendable {
+    let process: Process
+    let stdout: OutputCollector
+    let stderr: OutputCollector
+    let commandLine: String
+
+    /// Starts `executable` (default: the built `hearth`) in `directory`, stdin from /dev/null.
+    init(
+        _ arguments: [String], in directory: String, executable: String = hearthExecutablePath(),
+        environment: [String: String] = [:]
+    ) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        process = p
+        stdout = OutputCollector(out.fileHandleForReading)
+        stderr = OutputCollector(err.fileHandleForReading)
+        commandLine = ([URL(fileURLWithPath: executable).lastPathComponent] + arguments).joined(separator: " ")
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits up to `timeout` for the process to exit; true if it has.
+    @discardableResult
+    func waitForExit(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            await pause(.milliseconds(20))
+        }
+        return true
+    }
+
+    /// Sends a signal if the process is still running.
+    func signal(_ sig: Int32) {
+        if process.isRunning { kill(process.processIdentifier, sig) }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`; every wait is bounded.
+    func stop(grace: Duration = .seconds(10)) async {
+        guard process.isRunning else { return }
+        signal(SIGTERM)
+        if await waitForExit(timeout: grace) { return }
+        signal(SIGKILL)
+        await waitForExit(timeout: .seconds(10))
+    }
+
+    /// How it ended, once it has.
+    struct Outcome: CustomStringConvertible {
+        let status: Int32
+        let reason: Process.TerminationReason
+        let stdout: String
+        let stderr: String
+
+        var exitedNormally: Bool { reason == .exit }
+        var succeeded: Bool { reason == .exit && status == 0 }
+        var description: String {
+            "\(reason == .exit ? "exit status" : "killed by signal") \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
+        }
+    }
+
+    /// The outcome after the process has exited (drains both pipes first).
+    func outcome() async -> Outcome {
+        await stdout.drain()
+        await stderr.drain()
+        return Outcome(status: process.terminationStatus, reason: process.terminationReason, stdout: stdout.text, stderr: stderr.text)
+    }
+
+    /// Runs a command to completion; if it does not finish within `timeout` it is stopped and
+    /// this throws.
+    static func run(
+        _ arguments: [String], in directory: String, executable: String = hearthExecutablePath(),
+        environment: [String: String] = [:], timeout: Duration = .seconds(30)
+    ) async throws -> Outcome {
+        let child = try ChildProcess(arguments, in: directory, executable: executable, environment: environment)
+        guard await child.waitForExit(timeout: timeout) else {
+            await child.stop(grace: .seconds(2))
+            throw ChildProcessError(description: "`\(child.commandLine)` did not finish within \(timeout)\n\(await child.outcome())")
+        }
+        return await child.outcome()
+    }
+
+    /// Complete lines written to stdout so far (a line still being written is left out).
+    var stdoutLines: [String] {
+        let text = stdout.text
+        guard let lastNewline = text.lastIndex(of: "\n") else { return [] }
+        return text[..<lastNewline].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+}
+
+/// Where a started `hearth` listens, from its first two stdout lines.
+struct Listener {
+    let host: String
+    let port: Int
+    let url: String
+    let certificatePath: String
+    let intakeLine: String
+    let certificateLine: String
+}
+
+extension ChildProcess {
+    /// Waits for the `intake: https://HOST:PORT` and `certificate: PATH` lines; throws (with the
+    /// child's output) if it exits first or `timeout` passes.
+    func waitForListener(timeout: Duration = .seconds(30)) async throws -> Listener {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let lines = stdoutLines
+            if let intake = lines.first(where: { $0.hasPrefix("intake: ") }),
+                let certificate = lines.first(where: { $0.hasPrefix("certificate: ") })
+            {
+                let url = String(intake.dropFirst("intake: ".count))
+                guard url.hasPrefix("https://"), let colon = url.lastIndex(of: ":"), let port = Int(url[url.index(after: colon)...]) else {
+                    throw ChildProcessError(description: "unexpected intake line: \(intake)")
+                }
+                let host = String(url[url.index(url.startIndex, offsetBy: "https://".count)..<colon])
+                return Listener(
+                    host: host, port: port, url: url, certificatePath: String(certificate.dropFirst("certificate: ".count)),
+                    intakeLine: intake, certificateLine: certificate)
+            }
+            if !isRunning {
+                throw ChildProcessError(description: "`\(commandLine)` exited before listening\n\(await outcome())")
+            }
+            if ContinuousClock.now >= deadline {
+                throw ChildProcessError(
+                    description: "`\(commandLine)` printed no intake line within \(timeout)\nstdout: \(stdout.text)\nstderr: \(stderr.text)")
+            }
+            await pause(.milliseconds(20))
+        }
+    }
+}
+
+/// Runs `body` with a started `hearth` child; the child is always stopped afterwards (SIGTERM,
+/// then SIGKILL), whether `body` succeeds or throws.
+func withHearth<T>(
+    _ arguments: [String], in directory: String, environment: [String: String] = [:],
+    _ body: (ChildProcess, Listener) async throws -> T
+) async throws -> T {
+    let child = try ChildProcess(arguments, in: directory, environment: environment)
+    do {
+        let listener = try await child.waitForListener()
+        let result = try await body(child, listener)
+        await child.stop()
+        return result
+    } catch {
+        await child.stop()
+        throw error
+    }
+}
+
+/// Runs `body` with a verifying HTTPS client for `listener`, shutting it down afterwards.
+func withClient<T>(_ listener: Listener, _ body: (TestHTTPSClient) async throws -> T) async throws -> T {
+    let client = try TestHTTPSClient(baseURL: listener.url, certificatePath: listener.certificatePath)
+    do {
+        let result = try await body(client)
+        await client.shutdown()
+        return result
+    } catch {
+        await client.shutdown()
+        throw error
+    }
+}
+
+/// `path` with symbolic links and `.`/`..` resolved.
+func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// The permission bits of a file.
+func mode(_ path: String) -> mode_t? {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return nil }
+    return st.st_mode & 0o7777
+}
+
+/// Creates a fresh key set with `hearth keys init --dir <work>/<name>` and returns its path.
+func makeKeySet(in work: TemporaryDirectory, name: String = "keys") async throws -> String {
+    let dir = work.file(name)
+    let outcome = try await ChildProcess.run(["keys", "init", "--dir", dir], in: work.path)
+    guard outcome.succeeded else {
+        throw ChildProcessError(description: "hearth keys init failed: \(outcome)")
+    }
+    return dir
+}
