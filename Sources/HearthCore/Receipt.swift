@@ -46,7 +46,8 @@ public struct Receipt: Sendable {
         return stride(from: 0, to: chars.count, by: 4).map { String(chars[$0..<$0 + 4]) }.joined(separator: "-")
     }
 
-    /// Luhn mod 32 over symbol values: catches every single-symbol error and adjacent swaps.
+    /// Luhn mod 32 over symbol values: catches every single-symbol error and every adjacent swap
+    /// except `0` <-> `Z` (values 0 and 31), which no Luhn mod N check can see.
     static func checkSymbol(for values: [UInt8]) -> UInt8 {
         var sum = 0
         var double = true
@@ -74,4 +75,13 @@ public struct Receipt: Sendable {
     func survivorWrapKey() throws -> SymmetricKey {
         try Blake2b.deriveKey(Label.survivorWrapKey, key: secret())
     }
+}
+
+extension Receipt: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Never the receipt: a receipt interpolated into a log line, error or test failure prints only this.
+    public var description: String { "Receipt(redacted)" }
+    /// Never the receipt (see ``description``).
+    public var debugDescription: String { description }
+    /// No children, so `dump` and reflection-based printers cannot show the symbols either.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }

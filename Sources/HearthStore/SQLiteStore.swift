@@ -10,6 +10,7 @@ public final class SQLiteStore: RecordStore, Sendable {
     /// The connection pool (exposed for maintenance commands and tests).
     public let pool: DatabasePool
     private let committer: GroupCommitter
+    private let logger: Logger
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String, logger: Logger) throws {
@@ -23,8 +24,12 @@ public final class SQLiteStore: RecordStore, Sendable {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         pool = try DatabasePool(path: path, configuration: config)
+        // GRDB switches the writer to `synchronous = NORMAL` when it enables WAL, after
+        // `prepareDatabase` ran; set FULL again so an acknowledged commit survives power loss.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
         committer = GroupCommitter(pool: pool, logger: logger)
+        self.logger = logger
     }
 
     static var migrator: DatabaseMigrator {
@@ -203,16 +208,18 @@ public final class SQLiteStore: RecordStore, Sendable {
     }
 
     /// Copies the WAL into the database and truncates it to zero bytes, so erased pages survive
-    /// in neither file. Retries briefly while readers hold old snapshots.
+    /// in neither file. The deletion has already committed: if readers keep the checkpoint from
+    /// finishing, it is retried briefly and then left to the next erasure or sweep, with a warning.
     public func truncateWAL() async throws {
-        for attempt in 0..<50 {
-            let done = try await pool.writeWithoutTransaction { db -> Bool in
-                let r = try db.checkpoint(.truncate)
-                return r.walFrameCount == 0 || r.walFrameCount == r.checkpointedFrameCount
+        for attempt in 0..<20 {
+            do {
+                try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+                return
+            } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+                try await Task.sleep(for: .milliseconds(10 * (attempt + 1)))
             }
-            if done { return }
-            try await Task.sleep(for: .milliseconds(min(100, 5 * (attempt + 1))))
         }
+        logger.warning("WAL checkpoint postponed: readers kept it busy")
     }
 
     public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {

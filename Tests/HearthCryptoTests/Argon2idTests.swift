@@ -1,0 +1,83 @@
+import HearthCrypto
+import Testing
+
+@Suite("Argon2id")
+struct Argon2idTests {
+    let cost = Argon2id.Cost.insecureMinimumForTests
+
+    @Test func hashedPasswordVerifies() throws {
+        let encoded = try Argon2id.hashPassword(secret("correct horse battery staple"), cost: cost)
+        #expect(encoded.hasPrefix("$argon2id$"))
+        let verified = Argon2id.verifyPassword(secret("correct horse battery staple"), against: encoded)
+        #expect(verified)
+    }
+
+    @Test func wrongPasswordDoesNotVerify() throws {
+        let encoded = try Argon2id.hashPassword(secret("correct horse battery staple"), cost: cost)
+        let oneLetterOff = Argon2id.verifyPassword(secret("correct horse battery stapler"), against: encoded)
+        let empty = Argon2id.verifyPassword(secret(""), against: encoded)
+        #expect(!oneLetterOff)
+        #expect(!empty)
+    }
+
+    @Test func garbledEncodedHashDoesNotVerify() throws {
+        let garbled = Argon2id.verifyPassword(secret("anything"), against: "$argon2id$v=19$m=8,t=1,p=1$garbage")
+        let empty = Argon2id.verifyPassword(secret("anything"), against: "")
+        #expect(!garbled)
+        #expect(!empty)
+    }
+
+    @Test func hashingTheSamePasswordTwiceUsesDifferentSalts() throws {
+        let a = try Argon2id.hashPassword(secret("pw"), cost: cost)
+        let b = try Argon2id.hashPassword(secret("pw"), cost: cost)
+        #expect(a != b)
+    }
+
+    @Test func hashMadeAtLowerCostNeedsRehashForAHigherCost() throws {
+        let encoded = try Argon2id.hashPassword(secret("pw"), cost: cost)
+        #expect(Argon2id.needsRehash(encoded, cost: .interactive))
+        #expect(Argon2id.needsRehash(encoded, cost: Argon2id.Cost(opsLimit: cost.opsLimit + 1, memLimit: cost.memLimit)))
+    }
+
+    @Test func hashMadeAtTheSameCostDoesNotNeedRehash() throws {
+        let encoded = try Argon2id.hashPassword(secret("pw"), cost: cost)
+        #expect(!Argon2id.needsRehash(encoded, cost: cost))
+    }
+
+    @Test func derivedKeyIsTheSameForTheSameSalt() throws {
+        let salt = [UInt8](repeating: 0x42, count: Argon2id.saltByteCount)
+        let a = try Argon2id.deriveKey(passphrase: secret("passphrase"), salt: salt, cost: cost)
+        let b = try Argon2id.deriveKey(passphrase: secret("passphrase"), salt: salt, cost: cost)
+        let same = a.constantTimeEquals(b)
+        #expect(same)
+    }
+
+    @Test func derivedKeyDiffersForADifferentSalt() throws {
+        let a = try Argon2id.deriveKey(passphrase: secret("passphrase"), salt: [UInt8](repeating: 1, count: 16), cost: cost)
+        let b = try Argon2id.deriveKey(passphrase: secret("passphrase"), salt: [UInt8](repeating: 2, count: 16), cost: cost)
+        let same = a.constantTimeEquals(b)
+        #expect(!same)
+    }
+
+    @Test func derivedKeyDiffersForADifferentPassphrase() throws {
+        let salt = [UInt8](repeating: 7, count: 16)
+        let a = try Argon2id.deriveKey(passphrase: secret("passphrase"), salt: salt, cost: cost)
+        let b = try Argon2id.deriveKey(passphrase: secret("passphrasf"), salt: salt, cost: cost)
+        let same = a.constantTimeEquals(b)
+        #expect(!same)
+    }
+
+    @Test func saltOfTheWrongLengthIsRefused() {
+        for length in [0, 15, 17, 32] {
+            let code = cryptoErrorCode {
+                _ = try Argon2id.deriveKey(passphrase: secret("p"), salt: [UInt8](repeating: 0, count: length), cost: cost)
+            }
+            #expect(code == .malformedInput)
+        }
+    }
+
+    @Test func costBelowLibsodiumsMinimumIsRefused() {
+        let tooCheap = Argon2id.Cost(opsLimit: 0, memLimit: 1)
+        #expect(cryptoErrorCode { _ = try Argon2id.hashPassword(secret("pw"), cost: tooCheap) } == .passwordHashingFailed)
+    }
+}
