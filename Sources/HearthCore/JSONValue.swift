@@ -110,7 +110,8 @@ public struct FieldReader {
             throw Problem(
                 .badRequest, code: "field-too-long", "'\(name(key))' is longer than \(maxLength) characters; please shorten it")
         }
-        for u in s.unicodeScalars where u.properties.generalCategory == .control {
+        // Printable ASCII needs no Unicode property look-up (the common case, and a hot path).
+        for u in s.unicodeScalars where (u.value < 0x20 || u.value >= 0x7F) && u.properties.generalCategory == .control {
             let allowed = u == "\t" || (multiline && (u == "\n" || u == "\r"))
             guard allowed else {
                 throw Problem(

@@ -22,6 +22,8 @@ public final class SQLiteStore: RecordStore, Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Temporary tables and indices stay in memory, never in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // 64 MiB of page cache per connection: random keys touch index pages all over the file.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB switches the writer to `synchronous = NORMAL` when it enables WAL, after
@@ -38,7 +40,8 @@ public final class SQLiteStore: RecordStore, Sendable {
             try db.execute(
                 sql: """
                     CREATE TABLE records (
-                        id BLOB PRIMARY KEY CHECK (length(id) = 10),
+                        rid INTEGER PRIMARY KEY,
+                        id BLOB NOT NULL UNIQUE CHECK (length(id) = 10),
                         lookup BLOB NOT NULL UNIQUE CHECK (length(lookup) = 32),
                         format INTEGER NOT NULL,
                         created_hour INTEGER NOT NULL,
@@ -50,24 +53,24 @@ public final class SQLiteStore: RecordStore, Sendable {
                         no_consent_since INTEGER
                     ) STRICT;
                     CREATE TABLE consent_wraps (
-                        record_id BLOB NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
                         scope TEXT NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
                         key_version INTEGER NOT NULL,
                         wrap BLOB NOT NULL,
                         expires TEXT,
-                        PRIMARY KEY (record_id, scope)
+                        PRIMARY KEY (record_rid, scope)
                     ) STRICT, WITHOUT ROWID;
                     CREATE INDEX consent_wraps_version ON consent_wraps(scope, key_version);
                     CREATE INDEX consent_wraps_expires ON consent_wraps(expires) WHERE expires IS NOT NULL;
                     CREATE TABLE consent_events (
                         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                        record_id BLOB NOT NULL REFERENCES records(id) ON DELETE CASCADE,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
                         scope TEXT NOT NULL,
                         action TEXT NOT NULL CHECK (action IN ('granted','withdrawn','expired')),
                         expires TEXT,
                         at INTEGER NOT NULL
                     ) STRICT;
-                    CREATE INDEX consent_events_record ON consent_events(record_id);
+                    CREATE INDEX consent_events_record ON consent_events(record_rid);
                     CREATE INDEX records_no_consent ON records(no_consent_since) WHERE no_consent_since IS NOT NULL;
                     """)
         }
@@ -81,33 +84,40 @@ public final class SQLiteStore: RecordStore, Sendable {
     }
 
     static func insertNow(_ r: NewRecord, hour: Int64, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO records (id, lookup, format, created_hour, region, commitment, body, survivor_wrap, no_consent_since)
                 VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                Data(r.id.bytes), Data(r.lookup), r.createdHour, r.region?.rawValue, Data(r.commitment), Data(r.body),
-                Data(r.survivorWrap), r.wraps.isEmpty ? hour : nil,
-            ])
+                """
+        ).execute(arguments: [
+            Data(r.id.bytes), Data(r.lookup), r.createdHour, r.region?.rawValue, Data(r.commitment), Data(r.body),
+            Data(r.survivorWrap), r.wraps.isEmpty ? hour : nil,
+        ])
+        let rid = db.lastInsertedRowID
         for w in r.wraps {
-            try putWrap(w, recordID: r.id, db)
-            try appendEvent(recordID: r.id, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
+            try putWrap(w, rid: rid, db)
+            try appendEvent(rid: rid, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
         }
     }
 
-    static func putWrap(_ w: StoredWrap, recordID: RecordID, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO consent_wraps (record_id, scope, key_version, wrap, expires) VALUES (?, ?, ?, ?, ?)",
-            arguments: [Data(recordID.bytes), w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description])
+    /// The internal row id of a record (children reference it, so their keys grow in order
+    /// instead of landing on random pages), or nil if the record is gone.
+    static func rid(of recordID: RecordID, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT rid FROM records WHERE id = ?"), arguments: [Data(recordID.bytes)])
+    }
+
+    static func putWrap(_ w: StoredWrap, rid: Int64, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO consent_wraps (record_rid, scope, key_version, wrap, expires) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description])
     }
 
     static func appendEvent(
-        recordID: RecordID, scope: Scope, action: ConsentEvent.Action, expires: Day?, at hour: Int64, _ db: Database
+        rid: Int64, scope: Scope, action: ConsentEvent.Action, expires: Day?, at hour: Int64, _ db: Database
     ) throws {
-        try db.execute(
-            sql: "INSERT INTO consent_events (record_id, scope, action, expires, at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [Data(recordID.bytes), scope.rawValue, action.rawValue, expires?.description, hour])
+        try db.cachedStatement(
+            sql: "INSERT INTO consent_events (record_rid, scope, action, expires, at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [rid, scope.rawValue, action.rawValue, expires?.description, hour])
     }
 
     public func record(lookup: [UInt8]) async throws -> StoredRecord? {
@@ -132,9 +142,10 @@ public final class SQLiteStore: RecordStore, Sendable {
     static func record(from row: Row, _ db: Database) throws -> StoredRecord {
         let idData: Data = row["id"]
         let id = RecordID(bytes: Array(idData))!
+        let rid: Int64 = row["rid"]
         let wraps = try Row.fetchAll(
-            db, sql: "SELECT scope, key_version, wrap, expires FROM consent_wraps WHERE record_id = ? ORDER BY scope",
-            arguments: [idData]
+            db, sql: "SELECT scope, key_version, wrap, expires FROM consent_wraps WHERE record_rid = ? ORDER BY scope",
+            arguments: [rid]
         ).map { w -> StoredWrap in
             let scope: String = w["scope"]
             let version: Int64 = w["key_version"]
@@ -154,38 +165,39 @@ public final class SQLiteStore: RecordStore, Sendable {
 
     public func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool {
         try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [Data(recordID.bytes)]) != nil else {
-                return false
-            }
-            try Self.putWrap(wrap, recordID: recordID, db)
-            try Self.appendEvent(recordID: recordID, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
-            try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE id = ?", arguments: [Data(recordID.bytes)])
+            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            try Self.putWrap(wrap, rid: rid, db)
+            try Self.appendEvent(rid: rid, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
+            try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE rid = ?", arguments: [rid])
             return true
         }
     }
 
     public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
-        try await pool.write { db in try Self.removeConsentNow(scope, recordID: recordID, action: action, at: hour, db) }
+        try await pool.write { db in
+            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            return try Self.removeConsentNow(scope, rid: rid, action: action, at: hour, db)
+        }
     }
 
-    static func removeConsentNow(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64, _ db: Database) throws -> Bool {
-        try db.execute(
-            sql: "DELETE FROM consent_wraps WHERE record_id = ? AND scope = ?", arguments: [Data(recordID.bytes), scope.rawValue])
+    static func removeConsentNow(_ scope: Scope, rid: Int64, action: ConsentEvent.Action, at hour: Int64, _ db: Database) throws -> Bool {
+        try db.execute(sql: "DELETE FROM consent_wraps WHERE record_rid = ? AND scope = ?", arguments: [rid, scope.rawValue])
         guard db.changesCount == 1 else { return false }
-        try appendEvent(recordID: recordID, scope: scope, action: action, expires: nil, at: hour, db)
+        try appendEvent(rid: rid, scope: scope, action: action, expires: nil, at: hour, db)
         try db.execute(
             sql: """
                 UPDATE records SET no_consent_since = ?
-                WHERE id = ? AND NOT EXISTS (SELECT 1 FROM consent_wraps WHERE record_id = records.id)
+                WHERE rid = ? AND NOT EXISTS (SELECT 1 FROM consent_wraps WHERE record_rid = records.rid)
                 """,
-            arguments: [hour, Data(recordID.bytes)])
+            arguments: [hour, rid])
         return true
     }
 
     public func consentHistory(recordID: RecordID) async throws -> [ConsentEvent] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT scope, action, expires, at FROM consent_events WHERE record_id = ? ORDER BY seq",
+                db,
+                sql: "SELECT scope, action, expires, at FROM consent_events WHERE record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY seq",
                 arguments: [Data(recordID.bytes)]
             ).map { row in
                 let scope: String = row["scope"]
@@ -225,13 +237,13 @@ public final class SQLiteStore: RecordStore, Sendable {
     public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {
         try await pool.write { db in
             let due = try Row.fetchAll(
-                db, sql: "SELECT record_id, scope FROM consent_wraps WHERE expires IS NOT NULL AND expires < ?",
+                db, sql: "SELECT record_rid, scope FROM consent_wraps WHERE expires IS NOT NULL AND expires < ?",
                 arguments: [today.description])
             var n = 0
             for row in due {
-                let id: Data = row["record_id"]
+                let rid: Int64 = row["record_rid"]
                 let scope: String = row["scope"]
-                if try Self.removeConsentNow(Scope(rawValue: scope)!, recordID: RecordID(bytes: Array(id))!, action: .expired, at: hour, db) {
+                if try Self.removeConsentNow(Scope(rawValue: scope)!, rid: rid, action: .expired, at: hour, db) {
                     n += 1
                 }
             }

@@ -29,8 +29,9 @@ final class StoreFixture: Sendable {
 
     /// Counts rows of `table` for a record.
     func rows(in table: String, recordID: RecordID) async throws -> Int {
-        let column = table == "records" ? "id" : "record_id"
-        return try await int("SELECT count(*) FROM \(table) WHERE \(column) = ?", [Data(recordID.bytes)])
+        let column = table == "records" ? "id" : "record_rid"
+        let key = table == "records" ? "?" : "(SELECT rid FROM records WHERE id = ?)"
+        return try await int("SELECT count(*) FROM \(table) WHERE \(column) = \(key)", [Data(recordID.bytes)])
     }
 }
 
