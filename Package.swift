@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "HearthCrypto",
-            dependencies: ["CSodium"],
+            dependencies: ["CSodium", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         .target(
@@ -80,10 +80,19 @@ let package = Package(
             resources: [.copy("openapi.json")],
             swiftSettings: strict
         ),
+        .target(
+            name: "HearthCasework",
+            dependencies: [
+                "HearthCore", "HearthHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake",
+                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -139,6 +148,18 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HearthCaseworkTests",
+            dependencies: [
+                "HearthCasework", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

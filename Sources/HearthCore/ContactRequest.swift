@@ -82,6 +82,10 @@ public enum Limits {
     public static let contacts = 1...4
     /// Longest consent expiry from today, in days (ten years).
     public static let consentHorizonDays = 3_653
+    /// Longest message in a case thread, in characters.
+    public static let message = 5_000
+    /// Longest stated reason for opening a case.
+    public static let reason = 500
     /// Largest request body in bytes.
     public static let bodyBytes = 64 * 1024
 }

@@ -11,6 +11,10 @@ public enum Label {
     static let receiptLookup = Array("hearth/v1/receipt-lookup".utf8)
     static let keyFile = Array("hearth/v1/key-file".utf8)
     static let masterCheck = Array("hearth/v1/master-check".utf8)
+    static let message = Array("hearth/v1/message".utf8)
+    static let accessReason = Array("hearth/v1/access-reason".utf8)
+    static let totpSecretKey = Array("hearth/v1/totp-secret-key".utf8)
+    static let totpSecret = Array("hearth/v1/totp-secret".utf8)
 }
 
 /// A record's data key (L2): 32 random bytes, new for every record, never stored bare.
@@ -88,6 +92,53 @@ public enum Envelope {
         let padded = try XChaCha20Poly1305.open(
             blob[1...], using: dek.key,
             authenticating: bodyAssociatedData(recordID: recordID, commitment: commitment))
+        return try BucketPadding.unpad(padded)
+    }
+
+    // MARK: Messages and access reasons
+
+    /// What a sealed note under a record's DEK is: a message in the thread or a stated reason for opening.
+    public enum NoteKind: Sendable {
+        /// A message; `fromSurvivor` is bound into the associated data so authorship cannot be swapped.
+        case message(fromSurvivor: Bool)
+        /// The reason a member of staff gave for opening the record.
+        case accessReason
+    }
+
+    static func noteAssociatedData(_ kind: NoteKind, recordID: RecordID, noteID: [UInt8], commitment: [UInt8]) -> [UInt8] {
+        switch kind {
+        case .message(let fromSurvivor):
+            Label.message + [formatVersion] + recordID.bytes + noteID + [fromSurvivor ? 1 : 2] + commitment
+        case .accessReason:
+            Label.accessReason + [formatVersion] + recordID.bytes + noteID + commitment
+        }
+    }
+
+    /// Length of a note id.
+    public static let noteIDByteCount = 16
+
+    /// Pads and seals a note (message or access reason) under the record's DEK: `0x01 || nonce || ciphertext || tag`.
+    public static func sealNote(
+        _ text: borrowing SecretBytes, kind: NoteKind, with dek: borrowing DataKey, recordID: RecordID, noteID: [UInt8], commitment: [UInt8]
+    ) throws -> [UInt8] {
+        guard noteID.count == noteIDByteCount else { throw CryptoError(.malformedInput, "a note id must be 16 bytes") }
+        let padded = try BucketPadding.pad(text)
+        let box = try padded.withUnsafeBytes { p in
+            try XChaCha20Poly1305.seal(
+                Array(p), using: dek.key, authenticating: noteAssociatedData(kind, recordID: recordID, noteID: noteID, commitment: commitment))
+        }
+        return [formatVersion] + box
+    }
+
+    /// Opens a note sealed by ``sealNote(_:kind:with:recordID:noteID:commitment:)``.
+    public static func openNote(
+        _ blob: [UInt8], kind: NoteKind, with dek: borrowing DataKey, recordID: RecordID, noteID: [UInt8], commitment: [UInt8]
+    ) throws -> SecretBytes {
+        guard blob.first == formatVersion, noteID.count == noteIDByteCount else {
+            throw CryptoError(.malformedInput, "failed to open note: unknown format version")
+        }
+        let padded = try XChaCha20Poly1305.open(
+            blob[1...], using: dek.key, authenticating: noteAssociatedData(kind, recordID: recordID, noteID: noteID, commitment: commitment))
         return try BucketPadding.unpad(padded)
     }
 

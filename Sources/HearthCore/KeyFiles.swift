@@ -274,6 +274,10 @@ public struct KeyDirectory: Sendable {
     public var tlsCertificateFile: String { file("tls.crt") }
     /// The TLS private key (PEM).
     public var tlsKeyFile: String { file("tls.key") }
+    /// The casework listener's own certificate (PEM), when it has one.
+    public var caseworkCertificateFile: String { file("casework-tls.crt") }
+    /// The casework listener's own TLS key (PEM).
+    public var caseworkKeyFile: String { file("casework-tls.key") }
 
     /// `<name>.v<N>.pub`.
     public func publicFile(_ kind: KeyKind, version: UInt32) -> String { file("\(kind.name).v\(version).pub") }

@@ -4,7 +4,7 @@
 public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of answer this deserves; the HTTP layer maps it to a status code.
     public enum Kind: Sendable, Hashable {
-        case badRequest, unauthorised, notFound, tooLarge, unsupportedMediaType, rateLimited, conflict
+        case badRequest, unauthorised, notFound, tooLarge, unsupportedMediaType, rateLimited, conflict, forbidden
     }
 
     /// The kind of answer.

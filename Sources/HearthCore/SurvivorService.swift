@@ -72,7 +72,7 @@ public struct RetentionPolicy: Sendable {
 ///
 /// Flow: validated input → sealing (per-record key, wraps) → storage. Holds public keys only.
 public struct SurvivorService: Sendable {
-    let store: any RecordStore
+    let store: any CaseworkStore
     let keys: PublicKeyRingHolder
     let clock: any Clock
     /// The retention policy shown to survivors.
@@ -80,7 +80,7 @@ public struct SurvivorService: Sendable {
     let logger: Logger
 
     /// Creates the service.
-    public init(store: any RecordStore, keys: PublicKeyRingHolder, clock: any Clock, retention: RetentionPolicy, logger: Logger) {
+    public init(store: any CaseworkStore, keys: PublicKeyRingHolder, clock: any Clock, retention: RetentionPolicy, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock
@@ -197,6 +197,56 @@ public struct SurvivorService: Sendable {
         let n = try await store.shredRecords(withoutConsentSince: cutoff)
         if n > 0 { logger.info("records shredded by retention", metadata: ["record.count": "\(n)", "retention.days": "\(retention.days)"]) }
         return n
+    }
+
+    /// The message thread, decrypted with the receipt.
+    public func messages(_ survivor: AuthenticatedSurvivor) async throws -> [ThreadMessage] {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        var out: [ThreadMessage] = []
+        for note in try await store.messages(recordID: r.id) {
+            let text = try Envelope.openNote(
+                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: r.id, noteID: note.noteID,
+                commitment: r.commitment)
+            out.append(
+                ThreadMessage(
+                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
+                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+        }
+        return out
+    }
+
+    /// Writes back to the people working on the case: sealed under the record's data key.
+    public func writeMessage(_ text: String, for survivor: AuthenticatedSurvivor) async throws {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let sealed = try Envelope.sealNote(
+            SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: true), with: dek, recordID: r.id, noteID: noteID,
+            commitment: r.commitment)
+        let now = clock.unixSeconds()
+        guard
+            try await store.addMessage(
+                recordID: r.id, noteID: noteID, fromSurvivor: true, staffID: nil, sealed: sealed,
+                audit: AuditEvent(actor: "survivor", action: "message.write", subject: r.id.reference), at: now - now % 60)
+        else { throw Problem.receiptNotRecognised }
+        logger.info("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
+    }
+
+    /// Who opened the record, when and why (the reasons are sealed under the record's data key).
+    public func accessLog(_ survivor: AuthenticatedSurvivor) async throws -> [AccessLogEntry] {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        var out: [AccessLogEntry] = []
+        for note in try await store.accessLog(recordID: r.id) {
+            let reason = try Envelope.openNote(
+                note.sealed, kind: .accessReason, with: dek, recordID: r.id, noteID: note.noteID, commitment: r.commitment)
+            out.append(
+                AccessLogEntry(
+                    role: note.role ?? .caseworker, pseudonym: note.pseudonym ?? "", at: note.at,
+                    reason: reason.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+        }
+        return out
     }
 
     /// Withdraws every consent whose expiry day has passed; returns how many.

@@ -25,12 +25,15 @@ public struct ProblemResponse: HTTPResponseError {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .conflict: .conflict
+        case .forbidden: .forbidden
         }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = headers
-        if problem.kind == .unauthorised { headers[.wwwAuthenticate] = "Receipt" }
+        if problem.kind == .unauthorised {
+            headers[.wwwAuthenticate] = problem.code == Problem.receiptNotRecognised.code ? "Receipt" : "Bearer"
+        }
         return JSONBody.response(status: status, ["error": problem.message, "code": problem.code], headers: headers)
     }
 }
@@ -61,6 +64,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try e.response(from: request, context: context)
         } catch let p as Problem {
             return try ProblemResponse(p).response(from: request, context: context)
+        } catch let d as AccessDenial {
+            return JSONBody.response(status: .forbidden, ["error": d.message, "code": d.code])
         } catch is NIOTooManyBytesError {
             return try ProblemResponse(Self.tooLarge).response(from: request, context: context)
         } catch let e as HTTPError {

@@ -17,22 +17,27 @@ public enum HearthTLS {
     /// Builds the server configuration from the key directory's `tls.crt` and `tls.key`,
     /// refusing a missing, unreadable or group/other-readable key.
     public static func serverConfiguration(keys: KeyDirectory) throws -> TLSConfiguration {
-        let certBytes = try SecureFile.readKeyFile(keys.tlsCertificateFile)
-        let keyBytes = try SecureFile.readKeyFile(keys.tlsKeyFile)
+        try serverConfiguration(certificateFile: keys.tlsCertificateFile, keyFile: keys.tlsKeyFile)
+    }
+
+    /// Builds the server configuration from a PEM certificate chain and key (the key file must be 0600).
+    public static func serverConfiguration(certificateFile: String, keyFile: String) throws -> TLSConfiguration {
+        let certBytes = try SecureFile.readKeyFile(certificateFile)
+        let keyBytes = try SecureFile.readKeyFile(keyFile)
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
             chain = try NIOSSLCertificate.fromPEMBytes(certBytes)
-            guard !chain.isEmpty else { throw KeyFileError(path: keys.tlsCertificateFile, reason: "", hint: "") }
+            guard !chain.isEmpty else { throw KeyFileError(path: certificateFile, reason: "", hint: "") }
         } catch {
             throw KeyFileError(
-                path: keys.tlsCertificateFile, reason: "it is not a PEM certificate", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
+                path: certificateFile, reason: "it is not a PEM certificate", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
         }
         do {
             key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)
         } catch {
             throw KeyFileError(
-                path: keys.tlsKeyFile, reason: "it is not a PEM private key", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
+                path: keyFile, reason: "it is not a PEM private key", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
         }
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
@@ -45,6 +50,11 @@ public enum HearthTLS {
     /// Creates a self-signed development certificate (ECDSA P-256, 90 days, for localhost,
     /// 127.0.0.1 and ::1) as `tls.crt` and `tls.key`, both exclusive and 0600.
     public static func createDevelopmentCertificate(keys: KeyDirectory, extraHostnames: [String] = []) throws {
+        try createDevelopmentCertificate(certificateFile: keys.tlsCertificateFile, keyFile: keys.tlsKeyFile, extraHostnames: extraHostnames)
+    }
+
+    /// Creates a self-signed development certificate at the given paths (exclusive, 0600).
+    public static func createDevelopmentCertificate(certificateFile: String, keyFile: String, extraHostnames: [String] = []) throws {
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             OrganizationName("Hearth development")
@@ -76,7 +86,7 @@ public enum HearthTLS {
             },
             issuerPrivateKey: .init(key))
         let certPEM = try certificate.serializeAsPEM().pemString + "\n"
-        try SecureFile.createExclusive(keys.tlsKeyFile, contents: Array((key.pemRepresentation + "\n").utf8))
-        try SecureFile.createExclusive(keys.tlsCertificateFile, contents: Array(certPEM.utf8))
+        try SecureFile.createExclusive(keyFile, contents: Array((key.pemRepresentation + "\n").utf8))
+        try SecureFile.createExclusive(certificateFile, contents: Array(certPEM.utf8))
     }
 }

@@ -1,4 +1,4 @@
-import HearthCore
+public import HearthCore
 
 /// `{"scope", "expires"?}`.
 struct ConsentBody: Encodable {
@@ -59,5 +59,39 @@ struct MeBody: Encodable {
             Event(scope: $0.scope.rawValue, action: $0.action.rawValue, at: rfc3339(unixSeconds: $0.at), expires: $0.expires?.description)
         }
         self.retention = RetentionBody(retention)
+    }
+}
+
+/// One message of a thread as the API shows it.
+public struct MessageBody: Encodable, Sendable {
+    let author: String
+    let pseudonym: String?
+    let role: String?
+    let at: String
+    let text: String
+
+    public init(_ m: ThreadMessage) {
+        author = m.author
+        pseudonym = m.pseudonym
+        role = m.role?.rawValue
+        at = rfc3339(unixSeconds: m.at)
+        text = m.text
+    }
+}
+
+/// One line of a survivor's access log.
+struct AccessBody: Encodable {
+    let role: String
+    let roleName: String
+    let staff: String
+    let at: String
+    let reason: String
+
+    init(_ e: AccessLogEntry) {
+        role = e.role.rawValue
+        roleName = e.role.plainName
+        staff = e.pseudonym
+        at = rfc3339(unixSeconds: e.at)
+        reason = e.reason
     }
 }

@@ -32,6 +32,9 @@ public struct IntakeRoutes: Sendable {
         router.post("/api/v1/me/consents") { request, context in try await grant(request, context) }
         router.delete("/api/v1/me/consents/:scope") { request, context in try await withdraw(request, context) }
         router.delete("/api/v1/me") { request, context in try await erase(request, context) }
+        router.get("/api/v1/me/messages") { request, context in try await messages(request, context) }
+        router.post("/api/v1/me/messages") { request, context in try await writeMessage(request, context) }
+        router.get("/api/v1/me/access") { request, context in try await access(request, context) }
     }
 
     // MARK: Handlers
@@ -79,6 +82,27 @@ public struct IntakeRoutes: Sendable {
         return Response(status: .noContent)
     }
 
+    func messages(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let survivor = try await authenticate(request, context)
+        let thread = try await service.messages(survivor)
+        return JSONBody.response(status: .ok, ["messages": thread.map(MessageBody.init)])
+    }
+
+    func writeMessage(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let survivor = try await authenticate(request, context)
+        let fields = try FieldReader(try await readJSON(request), allowed: ["text"])
+        let text = try fields.requiredText("text", maxLength: Limits.message, multiline: true)
+        try await service.writeMessage(text, for: survivor)
+        let thread = try await service.messages(survivor)
+        return JSONBody.response(status: .created, ["messages": thread.map(MessageBody.init)])
+    }
+
+    func access(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let survivor = try await authenticate(request, context)
+        let log = try await service.accessLog(survivor)
+        return JSONBody.response(status: .ok, ["access": log.map(AccessBody.init)])
+    }
+
     // MARK: Input
 
     /// Checks the receipt; failed look-ups are rate limited per connecting address.
@@ -101,20 +125,7 @@ public struct IntakeRoutes: Sendable {
         }
     }
 
-    /// Reads a JSON body: `application/json` only, at most ``Limits/bodyBytes``.
-    func readJSON(_ request: Request) async throws -> JSONValue {
-        let type = request.headers[.contentType]?.lowercased().replacingOccurrences(of: " ", with: "") ?? ""
-        guard type == "application/json" || type == "application/json;charset=utf-8" else {
-            throw Problem(
-                .unsupportedMediaType, code: "unsupported-media-type",
-                "send the request as JSON with the header 'Content-Type: application/json'")
-        }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > Limits.bodyBytes {
-            throw ErrorMiddleware<HearthRequestContext>.tooLarge
-        }
-        let buffer = try await request.body.collect(upTo: Limits.bodyBytes)
-        return try JSONValue.parse(Array(buffer.readableBytesView))
-    }
+    func readJSON(_ request: Request) async throws -> JSONValue { try await JSONInput.read(request) }
 }
 
 /// Builds the intake router: routes plus security headers, error mapping and access log.

@@ -74,7 +74,87 @@ public final class SQLiteStore: RecordStore, Sendable {
                     CREATE INDEX records_no_consent ON records(no_consent_since) WHERE no_consent_since IS NOT NULL;
                     """)
         }
+        m.registerMigration("v2: staff, sessions, assignment, messages, access log, audit trail") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff (
+                        id INTEGER PRIMARY KEY,
+                        username TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        pseudonym TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        totp_secret BLOB NOT NULL,
+                        totp_last_step INTEGER NOT NULL DEFAULT 0,
+                        must_change_password INTEGER NOT NULL DEFAULT 1,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER NOT NULL DEFAULT 0,
+                        created INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE TABLE sessions (
+                        token_hash BLOB PRIMARY KEY,
+                        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+                        created INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    ALTER TABLE records ADD COLUMN assignee INTEGER REFERENCES staff(id);
+                    CREATE TABLE messages (
+                        seq INTEGER PRIMARY KEY,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        note_id BLOB NOT NULL,
+                        from_survivor INTEGER NOT NULL,
+                        staff_id INTEGER REFERENCES staff(id),
+                        at INTEGER NOT NULL,
+                        sealed BLOB NOT NULL
+                    ) STRICT;
+                    CREATE INDEX messages_record ON messages(record_rid);
+                    CREATE TABLE access_log (
+                        seq INTEGER PRIMARY KEY,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        note_id BLOB NOT NULL,
+                        staff_id INTEGER NOT NULL REFERENCES staff(id),
+                        role TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        sealed_reason BLOB NOT NULL
+                    ) STRICT;
+                    CREATE INDEX access_log_record ON access_log(record_rid);
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        previous_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL
+                    ) STRICT;
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TABLE audit_checkpoints (
+                        seq INTEGER PRIMARY KEY,
+                        hash BLOB NOT NULL,
+                        at INTEGER NOT NULL,
+                        key_version INTEGER NOT NULL,
+                        signature BLOB NOT NULL
+                    ) STRICT;
+                    """)
+        }
         return m
+    }
+
+    /// Appends one entry to the hash chain inside the caller's transaction.
+    static func appendAudit(_ e: AuditEvent, at: Int64, _ db: Database) throws {
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"))
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let previous: [UInt8] = (last?["hash"] as Data?).map(Array.init) ?? AuditChain.genesis
+        let hash = try AuditChain.hash(previous: previous, seq: seq, at: at, event: e)
+        try db.cachedStatement(
+            sql: "INSERT INTO audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [seq, at, e.actor, e.role, e.action, e.subject, e.scope, e.outcome, Data(previous), Data(hash)])
     }
 
     // MARK: RecordStore
@@ -94,9 +174,11 @@ public final class SQLiteStore: RecordStore, Sendable {
             Data(r.survivorWrap), r.wraps.isEmpty ? hour : nil,
         ])
         let rid = db.lastInsertedRowID
+        try appendAudit(AuditEvent(actor: "survivor", action: "record.create", subject: r.id.reference), at: hour, db)
         for w in r.wraps {
             try putWrap(w, rid: rid, db)
             try appendEvent(rid: rid, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
+            try appendAudit(AuditEvent(actor: "survivor", action: "consent.grant", subject: r.id.reference, scope: w.scope.rawValue), at: hour, db)
         }
     }
 
@@ -168,6 +250,8 @@ public final class SQLiteStore: RecordStore, Sendable {
             guard let rid = try Self.rid(of: recordID, db) else { return false }
             try Self.putWrap(wrap, rid: rid, db)
             try Self.appendEvent(rid: rid, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
+            try Self.appendAudit(
+                AuditEvent(actor: "survivor", action: "consent.grant", subject: recordID.reference, scope: wrap.scope.rawValue), at: hour, db)
             try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE rid = ?", arguments: [rid])
             return true
         }
@@ -184,6 +268,11 @@ public final class SQLiteStore: RecordStore, Sendable {
         try db.execute(sql: "DELETE FROM consent_wraps WHERE record_rid = ? AND scope = ?", arguments: [rid, scope.rawValue])
         guard db.changesCount == 1 else { return false }
         try appendEvent(rid: rid, scope: scope, action: action, expires: nil, at: hour, db)
+        let reference = try Data.fetchOne(db, sql: "SELECT id FROM records WHERE rid = ?", arguments: [rid]).flatMap { RecordID(bytes: Array($0)) }
+        try appendAudit(
+            AuditEvent(
+                actor: action == .expired ? "system" : "survivor", action: action == .expired ? "consent.expire" : "consent.withdraw",
+                subject: reference?.reference ?? "", scope: scope.rawValue), at: hour, db)
         try db.execute(
             sql: """
                 UPDATE records SET no_consent_since = ?
@@ -213,7 +302,9 @@ public final class SQLiteStore: RecordStore, Sendable {
     public func erase(recordID: RecordID) async throws -> Bool {
         let existed = try await pool.write { db in
             try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [Data(recordID.bytes)])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(AuditEvent(actor: "survivor", action: "record.erase", subject: recordID.reference), at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
+            return true
         }
         try await truncateWAL()
         return existed
@@ -253,9 +344,15 @@ public final class SQLiteStore: RecordStore, Sendable {
 
     public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {
         let n = try await pool.write { db in
-            try db.execute(
-                sql: "DELETE FROM records WHERE no_consent_since IS NOT NULL AND no_consent_since <= ?", arguments: [cutoff])
-            return db.changesCount
+            let due = try Data.fetchAll(
+                db, sql: "SELECT id FROM records WHERE no_consent_since IS NOT NULL AND no_consent_since <= ?", arguments: [cutoff])
+            for id in due {
+                try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                let reference = RecordID(bytes: Array(id))?.reference ?? ""
+                try Self.appendAudit(
+                    AuditEvent(actor: "system", action: "retention.shred", subject: reference), at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
+            }
+            return due.count
         }
         if n > 0 { try await truncateWAL() }
         return n

@@ -7,7 +7,7 @@ struct Hearth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hearth",
         abstract: "A protected way for survivors to come forward, and for the people they choose to answer them.",
-        subcommands: [Serve.self, Intake.self, Keys.self])
+        subcommands: [Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self])
 }
 
 /// Where keys and data live, and how the listener is reached; shared by every command.
@@ -26,6 +26,9 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("intake-port"), help: "Port of the survivors' intake listener (0 picks a free one).")
     var intakePort: Int = 8443
 
+    @Option(name: .customLong("casework-port"), help: "Port of the staff casework listener (0 picks a free one).")
+    var caseworkPort: Int = 9443
+
     @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept before it is crypto-shredded.")
     var retentionDays: Int = 90
 
@@ -37,6 +40,7 @@ struct ListenerOptions: ParsableArguments {
 
     func validate() throws {
         guard (0...65535).contains(intakePort) else { throw ValidationError("--intake-port must be 0 to 65535") }
+        guard (0...65535).contains(caseworkPort) else { throw ValidationError("--casework-port must be 0 to 65535") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
         guard receiptFailures >= 1 else { throw ValidationError("--receipt-failures must be at least 1") }
     }
@@ -44,7 +48,7 @@ struct ListenerOptions: ParsableArguments {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Hearth (the intake listener; casework joins it in one process later).")
+        abstract: "Run Hearth: the intake and casework listeners side by side in one process.")
 
     @Flag(help: "Development mode: create development keys and a self-signed certificate on first run.")
     var dev = false
@@ -57,7 +61,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await Runner(
-            locations: locations, listener: listener, createDevelopmentKeys: dev, verifyPrivateKeys: true, passphraseEnv: passphraseEnv
+            locations: locations, listener: listener, listeners: [.intake, .casework], createDevelopmentKeys: dev, passphraseEnv: passphraseEnv
         ).run()
     }
 }
@@ -70,8 +74,23 @@ struct Intake: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     func run() async throws {
+        try await Runner(locations: locations, listener: listener, listeners: [.intake], createDevelopmentKeys: false, passphraseEnv: nil).run()
+    }
+}
+
+struct Casework: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the casework listener alone (uses casework-tls.crt/.key when present, else tls.crt/.key).")
+
+    @OptionGroup var locations: Locations
+    @OptionGroup var listener: ListenerOptions
+
+    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+    var passphraseEnv: String?
+
+    func run() async throws {
         try await Runner(
-            locations: locations, listener: listener, createDevelopmentKeys: false, verifyPrivateKeys: false, passphraseEnv: nil
+            locations: locations, listener: listener, listeners: [.casework], createDevelopmentKeys: false, passphraseEnv: passphraseEnv
         ).run()
     }
 }

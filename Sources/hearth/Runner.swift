@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthCasework
 import HearthCore
 import HearthCrypto
 import HearthHTTP
@@ -9,71 +10,127 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
+/// Which listeners a process runs.
+struct Listeners: OptionSet {
+    let rawValue: Int
+    static let intake = Listeners(rawValue: 1)
+    static let casework = Listeners(rawValue: 2)
+}
+
+/// Reads the master passphrase from the environment variable named by `--passphrase-env`.
+func passphrase(_ keys: KeyDirectory, env: String?) throws -> SecretBytes? {
+    guard keys.usesPassphrase else { return nil }
+    guard let name = env, let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+        throw KeyFileError(
+            path: keys.masterKDFFile, reason: "the master key is passphrase-protected and no passphrase was given",
+            hint: "pass --passphrase-env VAR with the passphrase in that environment variable")
+    }
+    return SecretBytes(copying: Array(value.utf8))
+}
+
+/// Sets up logging to standard error at `level` (once per process).
+func bootstrapLogging(_ level: String) -> Logger {
+    let lvl = Logger.Level(rawValue: level) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = lvl
+        return h
+    }
+    return Logger(label: "hearth")
+}
+
 /// Starts the listeners, failing closed: no keys, bad key permissions or no TLS means no start.
+/// The intake side only ever reads public keys; only the casework side opens the master key.
 struct Runner {
     let locations: Locations
     let listener: ListenerOptions
+    let listeners: Listeners
     let createDevelopmentKeys: Bool
-    /// `serve` (which will also run casework) opens every private key at start; `intake` never does.
-    let verifyPrivateKeys: Bool
-    /// The environment variable holding the master passphrase, when keys use `master.kdf`.
     let passphraseEnv: String?
-
-    func passphrase(_ keys: KeyDirectory) throws -> SecretBytes? {
-        guard keys.usesPassphrase else { return nil }
-        guard let name = passphraseEnv, let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-            throw KeyFileError(
-                path: keys.masterKDFFile, reason: "the master key is passphrase-protected and no passphrase was given",
-                hint: "pass --passphrase-env VAR with the passphrase in that environment variable")
-        }
-        return SecretBytes(copying: Array(value.utf8))
-    }
 
     func run() async throws {
         umask(0o077)
-        let level = Logger.Level(rawValue: listener.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
-        let logger = Logger(label: "hearth")
+        let logger = bootstrapLogging(listener.logLevel)
         let keys = KeyDirectory(path: locations.keys)
         do {
             if createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
             try keys.checkPermissions()
-            let ring = try keys.loadPublicKeyRing()
-            if verifyPrivateKeys {
-                // The embedded process will hold the casework keys: refuse now if any would not open.
-                try keys.verifyPrivateKeys(master: keys.loadMasterKey(passphrase: try passphrase(keys)))
-            }
-            let tls = try HearthTLS.serverConfiguration(keys: keys)
             try DataDirectory.prepare(locations.data)
             let store = try SQLiteStore(path: "\(locations.data)/hearth.sqlite", logger: logger)
-            let service = SurvivorService(
-                store: store, keys: PublicKeyRingHolder(ring), clock: SystemClock(),
-                retention: RetentionPolicy(days: listener.retentionDays), logger: logger)
-            let limiter = try FailureRateLimiter(burst: listener.receiptFailures)
-            let router = buildIntakeRouter(service: service, limiter: limiter)
+            var services: [any Service] = []
+            var announcements: [String] = []
             let host = listener.host
-            let certificate = URL(fileURLWithPath: keys.tlsCertificateFile).standardizedFileURL.path
-            let app = try makeTLSApplication(
-                responder: router.buildResponder(), tls: tls, host: host, port: listener.intakePort, logger: logger,
-                onServerRunning: { channel in
-                    let port = channel.localAddress?.port ?? 0
-                    print("intake: https://\(host.contains(":") ? "[\(host)]" : host):\(port)")
-                    print("certificate: \(certificate)")
-                    fflush(nil)
-                })
+            let shown = host.contains(":") ? "[\(host)]" : host
+            let lines = AnnouncementBoard(expected: listeners.contains(.intake) && listeners.contains(.casework) ? 2 : 1)
+
+            if listeners.contains(.intake) {
+                let ring = try keys.loadPublicKeyRing()
+                let tls = try HearthTLS.serverConfiguration(keys: keys)
+                let service = SurvivorService(
+                    store: store, keys: PublicKeyRingHolder(ring), clock: SystemClock(),
+                    retention: RetentionPolicy(days: listener.retentionDays), logger: logger)
+                let router = buildIntakeRouter(service: service, limiter: try FailureRateLimiter(burst: listener.receiptFailures))
+                services.append(
+                    try makeTLSApplication(
+                        responder: router.buildResponder(), tls: tls, host: host, port: listener.intakePort, logger: logger,
+                        onServerRunning: { channel in lines.post(0, "intake: https://\(shown):\(channel.localAddress?.port ?? 0)") }))
+                services.append(ExpirySweeper(service: service, logger: logger))
+                announcements.append("certificate: \(absolute(keys.tlsCertificateFile))")
+            }
+            if listeners.contains(.casework) {
+                // The casework side holds the private keys: refuse now if any would not open.
+                let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
+                try keys.verifyPrivateKeys(master: master)
+                _ = try keys.loadPublicKeyRing()
+                let caseworkKeys = try CaseworkKeys(directory: keys, master: master)
+                let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
+                let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
+                let tls = try HearthTLS.serverConfiguration(
+                    certificateFile: certificate, keyFile: ownCertificate ? keys.caseworkKeyFile : keys.tlsKeyFile)
+                let casework = CaseworkService(store: store, keys: caseworkKeys, clock: SystemClock(), logger: logger)
+                let staff = StaffService(
+                    store: store, keys: caseworkKeys, clock: SystemClock(), hasher: try PasswordHasher(cost: .interactive), logger: logger)
+                let router = buildCaseworkRouter(staff: staff, casework: casework, limiter: try FailureRateLimiter(burst: listener.receiptFailures))
+                services.append(
+                    try makeTLSApplication(
+                        responder: router.buildResponder(), tls: tls, host: host, port: listener.caseworkPort, logger: logger,
+                        onServerRunning: { channel in lines.post(1, "casework: https://\(shown):\(channel.localAddress?.port ?? 0)") }))
+                services.append(AuditCheckpointer(casework: casework, logger: logger))
+                if !listeners.contains(.intake) || ownCertificate {
+                    announcements.append("\(listeners.contains(.intake) ? "casework-certificate" : "certificate"): \(absolute(certificate))")
+                }
+            }
+            lines.trailer = announcements
             let group = ServiceGroup(
-                configuration: .init(
-                    services: [app, ExpirySweeper(service: service, logger: logger)],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: refusing to start: \(e)\n".utf8))
             throw ExitCode(78)
         }
+    }
+
+    func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+}
+
+/// Prints the listener URLs in a fixed order (intake, casework), then the certificate lines,
+/// once every listener is up.
+final class AnnouncementBoard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var posted: [Int: String] = [:]
+    private let expected: Int
+    var trailer: [String] = []
+
+    init(expected: Int) { self.expected = expected }
+
+    func post(_ slot: Int, _ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        posted[slot] = line
+        guard posted.count == expected else { return }
+        for key in posted.keys.sorted() { print(posted[key]!) }
+        for line in trailer { print(line) }
+        fflush(nil)
     }
 }
 
@@ -102,14 +159,42 @@ struct ExpirySweeper: Service {
     }
 }
 
+/// Signs a checkpoint of the audit chain every 100 entries (checked every 10 seconds) and at shutdown.
+struct AuditCheckpointer: Service {
+    let casework: CaseworkService
+    let logger: Logger
+    static let everyEntries: Int64 = 100
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await casework.checkpointAudit(minimumNewEntries: Self.everyEntries)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("audit checkpoint failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+                }
+                try? await Task.sleep(for: .seconds(10))
+            }
+        }
+        do {
+            try await casework.checkpointAudit(minimumNewEntries: 1)
+        } catch {
+            logger.error("audit checkpoint at shutdown failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+}
+
 enum DevelopmentKeys {
-    /// Creates development keys and a self-signed certificate where none exist yet.
+    /// Creates development keys and self-signed certificates where none exist yet.
     static func ensure(_ keys: KeyDirectory) throws {
         if keys.isEmpty {
             try keys.initialise(passphrase: nil)
             FileHandle.standardError.write(Data("hearth: created development keys in \(keys.path)/ (never use them in production)\n".utf8))
         }
-        if !FileManager.default.fileExists(atPath: keys.tlsCertificateFile) && !FileManager.default.fileExists(atPath: keys.tlsKeyFile) {
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: keys.tlsCertificateFile) && !fm.fileExists(atPath: keys.tlsKeyFile) {
             try HearthTLS.createDevelopmentCertificate(keys: keys)
             FileHandle.standardError.write(Data("hearth: created a self-signed development certificate\n".utf8))
         }

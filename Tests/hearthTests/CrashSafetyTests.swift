@@ -18,7 +18,7 @@ struct CrashSafetyTests {
     @Test("every submission acknowledged with 201 before SIGKILL is there after a restart, and the database is intact")
     func acknowledgedSubmissionsSurviveSigkill() async throws {
         let work = try TemporaryDirectory()
-        let arguments = ["serve", "--dev", "--intake-port", "0"]
+        let arguments = ["serve", "--dev", "--intake-port", "0", "--casework-port", "0"]
 
         // 1. Submit from 8 concurrent clients, keeping every 201's receipt and reference.
         let first = try ChildProcess(arguments, in: work.path)

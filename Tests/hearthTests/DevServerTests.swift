@@ -5,12 +5,12 @@ import Testing
 /// `hearth serve --dev` in an empty working directory.
 @Suite("hearth serve --dev", .timeLimit(.minutes(1)))
 struct DevServerTests {
-    @Test("serve --dev in an empty directory creates keys/ and .hearth/ and prints exactly the intake and certificate lines")
+    @Test("serve --dev in an empty directory creates keys/ and .hearth/ and prints exactly the intake, casework and certificate lines")
     func devModeCreatesKeysAndPrintsTwoLines() async throws {
         let work = try TemporaryDirectory()
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
 
-        let child = try ChildProcess(["serve", "--dev", "--intake-port", "0"], in: work.path)
+        let child = try ChildProcess(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path)
         do {
             let listener = try await child.waitForListener()
             #expect(listener.host == "127.0.0.1")
@@ -35,15 +35,16 @@ struct DevServerTests {
         let outcome = await child.outcome()
         // Nothing else ever goes to stdout: logs go to stderr.
         let lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.count == 3 && lines[2].isEmpty, "exactly two lines on stdout: \(outcome.stdout)")
+        #expect(lines.count == 4 && lines[3].isEmpty, "exactly three lines on stdout: \(outcome.stdout)")
         #expect(lines.first?.hasPrefix("intake: https://127.0.0.1:") == true)
-        #expect(lines.dropFirst().first == "certificate: \(realPath(work.path))/keys/tls.crt")
+        #expect(lines.dropFirst().first?.hasPrefix("casework: https://127.0.0.1:") == true)
+        #expect(lines.dropFirst(2).first == "certificate: \(realPath(work.path))/keys/tls.crt")
     }
 
     @Test("/healthz answers 200 over verified TLS with Strict-Transport-Security and Cache-Control: no-store")
     func healthzAnswersWithSecurityHeaders() async throws {
         let work = try TemporaryDirectory()
-        try await withHearth(["serve", "--dev", "--intake-port", "0"], in: work.path) { _, listener in
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path) { _, listener in
             try await withClient(listener) { client in
                 let reply = try await client.send(.GET, "/healthz")
                 #expect(reply.status == 200)
@@ -58,7 +59,7 @@ struct DevServerTests {
     @Test("SIGTERM shuts the server down cleanly with exit status 0")
     func sigtermShutsDownCleanly() async throws {
         let work = try TemporaryDirectory()
-        let child = try ChildProcess(["serve", "--dev", "--intake-port", "0"], in: work.path)
+        let child = try ChildProcess(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path)
         do {
             let listener = try await child.waitForListener()
             try await withClient(listener) { client in

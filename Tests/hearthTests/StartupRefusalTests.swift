@@ -12,7 +12,7 @@ struct StartupRefusalTests {
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
         let outcome = try await ChildProcess.run(
-            ["serve", "--keys", keys, "--data", work.file("data"), "--intake-port", "0"], in: work.path,
+            ["serve", "--keys", keys, "--data", work.file("data"), "--intake-port", "0", "--casework-port", "0"], in: work.path,
             timeout: .seconds(30))
         #expect(outcome.exitedNormally, "it refuses rather than crashing: \(outcome)", sourceLocation: sourceLocation)
         #expect(outcome.status != 0, "\(outcome)", sourceLocation: sourceLocation)

@@ -9,7 +9,7 @@ struct TLSTests {
     @Test("a verified connection negotiates TLS 1.2 or 1.3 even when the client offers older versions")
     func verifiedConnectionNegotiatesModernTLS() async throws {
         let work = try TemporaryDirectory()
-        try await withHearth(["serve", "--dev", "--intake-port", "0"], in: work.path) { _, listener in
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path) { _, listener in
             let version = try await negotiatedTLSVersion(host: listener.host, port: listener.port, certificatePath: listener.certificatePath)
             #expect(version == .tlsv12 || version == .tlsv13, "negotiated \(String(describing: version))")
         }
@@ -18,7 +18,7 @@ struct TLSTests {
     @Test("TLS 1.1 is refused by the server (openssl s_client -tls1_1)")
     func tls11IsRefused() async throws {
         let work = try TemporaryDirectory()
-        try await withHearth(["serve", "--dev", "--intake-port", "0"], in: work.path) { _, listener in
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path) { _, listener in
             // SECLEVEL=0 so the client really offers TLS 1.1 and the refusal is the server's.
             let outcome = try await opensslClient(
                 port: listener.port, certificatePath: listener.certificatePath, in: work.path,
@@ -34,7 +34,7 @@ struct TLSTests {
     @Test("TLS 1.2 and TLS 1.3 are accepted with a verified certificate (openssl s_client)", arguments: ["1.2", "1.3"])
     func modernTLSIsAccepted(version: String) async throws {
         let work = try TemporaryDirectory()
-        try await withHearth(["serve", "--dev", "--intake-port", "0"], in: work.path) { _, listener in
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path) { _, listener in
             let flag = "-tls" + version.replacingOccurrences(of: ".", with: "_")
             let outcome = try await opensslClient(port: listener.port, certificatePath: listener.certificatePath, in: work.path, [flag])
             let output = outcome.stdout + outcome.stderr
@@ -47,7 +47,7 @@ struct TLSTests {
     @Test("with TLS 1.2, a non-intermediate cipher (AES128-SHA) is refused by the server")
     func weakCipherIsRefused() async throws {
         let work = try TemporaryDirectory()
-        try await withHearth(["serve", "--dev", "--intake-port", "0"], in: work.path) { _, listener in
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0"], in: work.path) { _, listener in
             let outcome = try await opensslClient(
                 port: listener.port, certificatePath: listener.certificatePath, in: work.path,
                 ["-tls1_2", "-cipher", "AES128-SHA:@SECLEVEL=0"])

@@ -1,0 +1,145 @@
+import HearthCrypto
+
+/// One entry of the audit trail: ids, actions, roles, scopes and reason codes, never content.
+public struct AuditEvent: Sendable, Equatable {
+    /// Who: `staff:<id>`, `survivor`, `cli`, `system`, or `unknown`.
+    public let actor: String
+    /// The actor's role, if staff.
+    public let role: String
+    /// What happened, e.g. `case.open`, `consent.withdraw`.
+    public let action: String
+    /// What it happened to: a case reference, a staff id, a key name.
+    public let subject: String
+    /// The scope involved, if any.
+    public let scope: String
+    /// A short code: `ok`, `no-consent`, `not-assigned`, … Never free text.
+    public let outcome: String
+
+    public init(actor: String, role: String = "", action: String, subject: String = "", scope: String = "", outcome: String = "ok") {
+        self.actor = actor
+        self.role = role
+        self.action = action
+        self.subject = subject
+        self.scope = scope
+        self.outcome = outcome
+    }
+}
+
+/// A stored audit entry with its place in the chain.
+public struct AuditEntry: Sendable, Equatable {
+    public let seq: Int64
+    public let at: Int64
+    public let event: AuditEvent
+    public let previousHash: [UInt8]
+    public let hash: [UInt8]
+
+    public init(seq: Int64, at: Int64, event: AuditEvent, previousHash: [UInt8], hash: [UInt8]) {
+        self.seq = seq
+        self.at = at
+        self.event = event
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// A signed statement of the chain's head at one entry.
+public struct AuditCheckpoint: Sendable, Equatable {
+    public let seq: Int64
+    public let hash: [UInt8]
+    public let at: Int64
+    public let keyVersion: UInt32
+    public let signature: [UInt8]
+
+    public init(seq: Int64, hash: [UInt8], at: Int64, keyVersion: UInt32, signature: [UInt8]) {
+        self.seq = seq
+        self.hash = hash
+        self.at = at
+        self.keyVersion = keyVersion
+        self.signature = signature
+    }
+}
+
+/// The hash chain (SECURITY.md, "Audit trail").
+///
+/// `hash = BLAKE2b-256("hearth/v1/audit" || previous hash || seq u64 || at i64 || six u16-length-prefixed
+/// UTF-8 fields: actor, role, action, subject, scope, outcome)`; the first entry's previous hash is 32 zero bytes.
+public enum AuditChain {
+    /// The previous hash of entry 1.
+    public static let genesis = [UInt8](repeating: 0, count: 32)
+    static let label = Array("hearth/v1/audit".utf8)
+    static let checkpointLabel = Array("hearth/v1/audit-checkpoint".utf8)
+
+    /// The canonical bytes hashed for an entry.
+    public static func encoding(seq: Int64, at: Int64, event: AuditEvent) -> [UInt8] {
+        var out = UInt64(bitPattern: seq).bigEndianBytes8 + UInt64(bitPattern: at).bigEndianBytes8
+        for field in [event.actor, event.role, event.action, event.subject, event.scope, event.outcome] {
+            let bytes = Array(field.utf8.prefix(Int(UInt16.max)))
+            out += [UInt8(bytes.count >> 8), UInt8(bytes.count & 0xFF)] + bytes
+        }
+        return out
+    }
+
+    /// The hash of an entry given its predecessor's.
+    public static func hash(previous: [UInt8], seq: Int64, at: Int64, event: AuditEvent) throws -> [UInt8] {
+        try Blake2b.hash(label + previous + encoding(seq: seq, at: at, event: event))
+    }
+
+    /// The bytes an audit checkpoint signs.
+    public static func checkpointMessage(seq: Int64, hash: [UInt8]) -> [UInt8] {
+        checkpointLabel + UInt64(bitPattern: seq).bigEndianBytes8 + hash
+    }
+
+    /// The first problem in a chain, named for a person.
+    public struct Problem: Error, Equatable, CustomStringConvertible, Sendable {
+        /// The entry concerned.
+        public let seq: Int64
+        /// `altered`, `missing`, `reordered`, `truncated`, `bad-checkpoint`.
+        public let kind: String
+        public let description: String
+    }
+
+    /// Verifies entries (in `seq` order as stored) and checkpoints; returns the first problem.
+    public static func verify(
+        entries: [AuditEntry], checkpoints: [AuditCheckpoint], publicKeys: [UInt32: Ed25519PublicKey]
+    ) throws -> Problem? {
+        var previous = genesis
+        var expectedSeq: Int64 = 1
+        var hashes: [Int64: [UInt8]] = [:]
+        for e in entries {
+            if e.seq != expectedSeq {
+                return Problem(seq: expectedSeq, kind: "missing", description: "entry \(expectedSeq) is missing (the next entry found is \(e.seq))")
+            }
+            let recomputed = try hash(previous: e.previousHash, seq: e.seq, at: e.at, event: e.event)
+            if !Sodium.constantTimeEqual(recomputed, e.hash) {
+                return Problem(seq: e.seq, kind: "altered", description: "entry \(e.seq) was altered: its contents do not match its hash")
+            }
+            if !Sodium.constantTimeEqual(e.previousHash, previous) {
+                return Problem(
+                    seq: e.seq, kind: "reordered",
+                    description: "entry \(e.seq) does not follow entry \(e.seq - 1): entries were re-ordered, replaced or removed")
+            }
+            previous = e.hash
+            hashes[e.seq] = e.hash
+            expectedSeq += 1
+        }
+        let last = expectedSeq - 1
+        for c in checkpoints.sorted(by: { $0.seq < $1.seq }) {
+            guard let key = publicKeys[c.keyVersion], key.isValidSignature(c.signature, for: checkpointMessage(seq: c.seq, hash: c.hash)) else {
+                return Problem(seq: c.seq, kind: "bad-checkpoint", description: "the checkpoint at entry \(c.seq) has no valid signature")
+            }
+            guard c.seq <= last else {
+                return Problem(
+                    seq: last + 1, kind: "truncated",
+                    description: "entries \(last + 1) to \(c.seq) were removed: a signed checkpoint covers entry \(c.seq) but the trail ends at \(last)")
+            }
+            guard let h = hashes[c.seq], Sodium.constantTimeEqual(h, c.hash) else {
+                return Problem(seq: c.seq, kind: "altered", description: "entry \(c.seq) does not match the signed checkpoint")
+            }
+        }
+        return nil
+    }
+}
+
+extension UInt64 {
+    var bigEndianBytes8: [UInt8] { (0..<8).reversed().map { UInt8((self >> (UInt64($0) * 8)) & 0xFF) } }
+}

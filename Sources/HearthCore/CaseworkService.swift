@@ -1,0 +1,268 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HearthCrypto
+import Logging
+
+/// A scope private key held by the casework process (a reference type so the ring can hold it).
+public final class ScopePrivateKey: Sendable {
+    public let scope: Scope
+    public let version: UInt32
+    public let key: X25519PrivateKey
+
+    public init(scope: Scope, version: UInt32, key: consuming X25519PrivateKey) {
+        self.scope = scope
+        self.version = version
+        self.key = key
+    }
+}
+
+/// What the casework process holds: every scope private key version and the audit-signing key.
+public final class CaseworkKeys: Sendable {
+    let scopeKeys: [Scope: [UInt32: ScopePrivateKey]]
+    let totpKey: SymmetricKey
+    let auditKey: Ed25519PrivateKey
+    /// The audit key version.
+    public let auditKeyVersion: UInt32
+    /// Public audit keys by version, for verification.
+    public let auditPublicKeys: [UInt32: Ed25519PublicKey]
+
+    /// Loads everything from the key directory with the master key (which is not kept).
+    public init(directory: KeyDirectory, master: borrowing SymmetricKey) throws {
+        var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
+        for scope in Scope.allCases {
+            for v in directory.versions(of: .scope(scope)) {
+                keys[scope, default: [:]][v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
+            }
+        }
+        scopeKeys = keys
+        totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: master.secret)
+        let auditVersions = directory.versions(of: .audit)
+        guard let version = auditVersions.last else {
+            throw KeyFileError(path: directory.publicFile(.audit, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
+        }
+        auditKeyVersion = version
+        auditKey = try directory.loadAuditPrivateKey(version: version, master: master)
+        var publics: [UInt32: Ed25519PublicKey] = [:]
+        for v in auditVersions { publics[v] = try directory.loadAuditPublicKey(version: v) }
+        auditPublicKeys = publics
+    }
+
+    func privateKey(_ scope: Scope, version: UInt32) -> ScopePrivateKey? { scopeKeys[scope]?[version] }
+
+    /// Seals a TOTP secret for storage, bound to the username.
+    public func sealTOTPSecret(_ secret: borrowing SecretBytes, username: String) throws -> [UInt8] {
+        try XChaCha20Poly1305.seal(secret.unsafeExportedBytes(), using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
+    }
+
+    /// Opens a stored TOTP secret.
+    public func openTOTPSecret(_ sealed: [UInt8], username: String) throws -> SecretBytes {
+        try XChaCha20Poly1305.open(sealed, using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
+    }
+
+    /// Signs a checkpoint of the audit chain's head.
+    public func signCheckpoint(seq: Int64, hash: [UInt8], at: Int64) -> AuditCheckpoint {
+        AuditCheckpoint(
+            seq: seq, hash: hash, at: at, keyVersion: auditKeyVersion,
+            signature: auditKey.signature(for: AuditChain.checkpointMessage(seq: seq, hash: hash)))
+    }
+}
+
+/// What an opened case shows a member of staff who is allowed to read it.
+public struct OpenedCase: Sendable {
+    public let reference: String
+    public let status: String
+    public let createdHour: Int64
+    public let region: Region?
+    public let request: ContactRequest
+    public let consents: [ConsentChoice]
+    public let messages: [ThreadMessage]
+}
+
+/// One message of a case thread, decrypted.
+public struct ThreadMessage: Sendable, Equatable {
+    /// `survivor` or `staff`.
+    public let author: String
+    /// The staff pseudonym and role, for staff messages.
+    public let pseudonym: String?
+    public let role: Role?
+    public let at: Int64
+    public let text: String
+}
+
+/// One line of a survivor's access log.
+public struct AccessLogEntry: Sendable, Equatable {
+    public let role: Role
+    public let pseudonym: String
+    public let at: Int64
+    public let reason: String
+}
+
+/// The casework side: the case queue, assignment, consent-gated opening, replies and status.
+///
+/// Every decryption goes through ``AccessPolicy`` and writes exactly one audit event; every
+/// refusal writes a refusal event.
+public struct CaseworkService: Sendable {
+    let store: any CaseworkStore
+    let keys: CaseworkKeys
+    let clock: any Clock
+    let logger: Logger
+
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any Clock, logger: Logger) {
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var now: Int64 { clock.unixSeconds() }
+    var today: Day { Day(unixSeconds: now) }
+
+    func event(_ staff: StaffIdentity, _ action: String, _ subject: String, scope: Scope? = nil, outcome: String = "ok") -> AuditEvent {
+        AuditEvent(actor: "staff:\(staff.id)", role: staff.role.rawValue, action: action, subject: subject, scope: scope?.rawValue ?? "", outcome: outcome)
+    }
+
+    /// The queue: supervisors see every case; reading roles see cases assigned to them; others none.
+    public func queue(for staff: StaffIdentity) async throws -> [CaseSummary] {
+        guard staff.role.seesQueue else { throw AccessDenial.roleCannotRead }
+        let all = try await store.caseSummaries()
+        return staff.role == .supervisor ? all : all.filter { $0.assigneeID == staff.id }
+    }
+
+    /// Assigns a case to a member of staff whose role reads records (supervisors only).
+    public func assign(_ reference: RecordID, to username: String, by staff: StaffIdentity) async throws {
+        guard staff.role == .supervisor else {
+            try await store.appendAudit(event(staff, "case.assign", reference.reference, outcome: "role-cannot-assign"), at: now)
+            throw AccessDenial(code: "role-cannot-assign", message: "only supervisors assign cases")
+        }
+        guard let target = try await store.staff(username: username), !target.disabled, target.identity.role.readScope != nil else {
+            throw Problem(.badRequest, code: "invalid-value", "'staff' must be the username of an active caseworker, reviewer or liaison officer")
+        }
+        guard
+            try await store.assign(
+                recordID: reference, to: target.identity.id, audit: event(staff, "case.assign", reference.reference, outcome: "to:staff:\(target.identity.id)"),
+                at: now)
+        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
+    }
+
+    /// Runs the access policy on a case, auditing a refusal; returns the grant and the record.
+    func authorise(_ reference: RecordID, staff: StaffIdentity, action: String) async throws -> (AccessGrant, StoredRecord) {
+        guard let (record, assignee) = try await store.caseRecord(id: reference) else {
+            throw Problem(.notFound, code: "not-found", "there is no case with that reference")
+        }
+        switch AccessPolicy.decide(staff: staff, record: record, assignee: assignee, today: today) {
+        case .success(let grant):
+            return (grant, record)
+        case .failure(let denial):
+            try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
+            logger.notice("case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+            throw denial
+        }
+    }
+
+    func dataKey(_ grant: AccessGrant, record: StoredRecord) throws -> DataKey {
+        guard let key = keys.privateKey(grant.scope, version: grant.wrap.keyVersion) else {
+            throw KeyFileError(
+                path: "\(grant.scope.rawValue).v\(grant.wrap.keyVersion).sealed", reason: "this key version is not loaded", hint: "restore the key file")
+        }
+        return try Envelope.openScopeWrap(
+            grant.wrap.wrap, with: key.key, recordID: record.id, scope: grant.scope, keyVersion: grant.wrap.keyVersion, commitment: record.commitment)
+    }
+
+    /// Opens a case: checks the gates, records the reason (sealed for the survivor to read) and
+    /// exactly one audit event, then decrypts the request and thread.
+    public func open(_ reference: RecordID, reason: String, by staff: StaffIdentity) async throws -> OpenedCase {
+        let (grant, record) = try await authorise(reference, staff: staff, action: "case.open")
+        let dek = try dataKey(grant, record: record)
+        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let sealedReason = try Envelope.sealNote(
+            SecretBytes(copying: Array(reason.utf8)), kind: .accessReason, with: dek, recordID: record.id, noteID: noteID, commitment: record.commitment)
+        guard
+            try await store.addAccess(
+                recordID: record.id, noteID: noteID, staffID: staff.id, role: staff.role, sealedReason: sealedReason,
+                audit: event(staff, "case.open", reference.reference, scope: grant.scope), at: now)
+        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
+        logger.info("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
+        let body = try Envelope.openBody(record.body, with: dek, recordID: record.id, commitment: record.commitment)
+        let request = try body.withUnsafeBytes { try JSONDecoder().decode(ContactRequest.self, from: Data($0)) }
+        return OpenedCase(
+            reference: reference.reference, status: record.status, createdHour: record.createdHour, region: record.region, request: request,
+            consents: record.wraps.filter { $0.isLive(on: today) }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) },
+            messages: try await thread(record: record, dek: dek))
+    }
+
+    func thread(record: StoredRecord, dek: borrowing DataKey) async throws -> [ThreadMessage] {
+        var out: [ThreadMessage] = []
+        for note in try await store.messages(recordID: record.id) {
+            let text = try Envelope.openNote(
+                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: record.id, noteID: note.noteID,
+                commitment: record.commitment)
+            out.append(
+                ThreadMessage(
+                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
+                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+        }
+        return out
+    }
+
+    /// Replies to the survivor: same gates as opening; the reply is sealed under the record's DEK.
+    public func reply(_ reference: RecordID, text: String, by staff: StaffIdentity) async throws {
+        let (grant, record) = try await authorise(reference, staff: staff, action: "case.reply")
+        let dek = try dataKey(grant, record: record)
+        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let sealed = try Envelope.sealNote(
+            SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: false), with: dek, recordID: record.id, noteID: noteID,
+            commitment: record.commitment)
+        guard
+            try await store.addMessage(
+                recordID: record.id, noteID: noteID, fromSurvivor: false, staffID: staff.id, sealed: sealed,
+                audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now)
+        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
+    }
+
+    /// Changes a case's status: same gates as opening (no decryption needed, but the same rule).
+    public func setStatus(_ reference: RecordID, to status: CaseStatus, by staff: StaffIdentity) async throws {
+        let (grant, _) = try await authorise(reference, staff: staff, action: "case.status")
+        guard
+            try await store.setStatus(
+                recordID: reference, status: status, audit: event(staff, "case.status", reference.reference, scope: grant.scope, outcome: status.rawValue),
+                at: now)
+        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
+    }
+
+    /// Signs a checkpoint of the current head if entries were added since the last one.
+    @discardableResult
+    public func checkpointAudit(minimumNewEntries: Int64 = 1) async throws -> AuditCheckpoint? {
+        let entries = try await store.auditEntries()
+        guard let head = entries.last else { return nil }
+        let last = try await store.auditCheckpoints().last?.seq ?? 0
+        guard head.seq - last >= minimumNewEntries else { return nil }
+        let c = keys.signCheckpoint(seq: head.seq, hash: head.hash, at: now)
+        try await store.addCheckpoint(c)
+        return c
+    }
+}
+
+extension KeyDirectory {
+    /// Opens the Ed25519 audit-signing key of one version.
+    public func loadAuditPrivateKey(version: UInt32, master: borrowing SymmetricKey) throws -> Ed25519PrivateKey {
+        let file = sealedFile(.audit, version: version)
+        let bytes = try SecureFile.readKeyFile(file)
+        do {
+            return try Ed25519PrivateKey(seed: KeyFileFormat.decodeSealed(bytes, kind: .audit, version: version, master: master))
+        } catch {
+            throw KeyFileError(path: file, reason: "it cannot be opened with this master key", hint: "restore it from your key backup")
+        }
+    }
+
+    /// Reads the Ed25519 audit public key of one version.
+    public func loadAuditPublicKey(version: UInt32) throws -> Ed25519PublicKey {
+        let file = publicFile(.audit, version: version)
+        guard let key = KeyFileFormat.decodePublic(try SecureFile.readKeyFile(file), kind: .audit, version: version) else {
+            throw KeyFileError(path: file, reason: "it is not a valid audit public key file", hint: "restore it from your key backup")
+        }
+        return try Ed25519PublicKey(bytes: key)
+    }
+}

@@ -1,0 +1,118 @@
+/// What a member of staff does. Only the four reading roles can ever decrypt, each through its
+/// own scope; everyone else sees metadata at most.
+public enum Role: String, CaseIterable, Codable, Sendable {
+    case caseworker
+    case reviewer
+    case policeLiaison = "police-liaison"
+    case prosecutionLiaison = "prosecution-liaison"
+    case supervisor
+    case privacyOfficer = "privacy-officer"
+    case admin
+
+    /// The consent scope this role reads through, or nil for roles that never decrypt.
+    public var readScope: Scope? {
+        switch self {
+        case .caseworker: .support
+        case .reviewer: .review
+        case .policeLiaison: .police
+        case .prosecutionLiaison: .prosecution
+        case .supervisor, .privacyOfficer, .admin: nil
+        }
+    }
+
+    /// Whether this role sees the case queue (metadata only).
+    public var seesQueue: Bool { self == .supervisor || readScope != nil }
+
+    /// A plain name for survivors' access log.
+    public var plainName: String {
+        switch self {
+        case .caseworker: "support caseworker"
+        case .reviewer: "review team member"
+        case .policeLiaison: "police liaison officer"
+        case .prosecutionLiaison: "prosecution witness care officer"
+        case .supervisor: "supervisor"
+        case .privacyOfficer: "privacy officer"
+        case .admin: "administrator"
+        }
+    }
+}
+
+/// A case's workflow status (metadata, set by staff).
+public enum CaseStatus: String, CaseIterable, Codable, Sendable {
+    case new
+    case inProgress = "in-progress"
+    case waiting
+    case closed
+}
+
+/// A member of staff as the access policy sees them.
+public struct StaffIdentity: Sendable, Equatable {
+    /// Internal id.
+    public let id: Int64
+    public let username: String
+    public let role: Role
+    /// What survivors see instead of a name, e.g. `caseworker-7KQ2`.
+    public let pseudonym: String
+
+    public init(id: Int64, username: String, role: Role, pseudonym: String) {
+        self.id = id
+        self.username = username
+        self.role = role
+        self.pseudonym = pseudonym
+    }
+}
+
+/// Why access was refused; each has a stable code for the API.
+public struct AccessDenial: Error, Sendable, Equatable {
+    /// `role-cannot-read`, `no-consent` or `not-assigned`.
+    public let code: String
+    /// A plain explanation for staff.
+    public let message: String
+
+    /// Creates a denial.
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The role never decrypts.
+    public static let roleCannotRead = AccessDenial(
+        code: "role-cannot-read", message: "your role cannot read survivors' records")
+    /// No live consent for the role's scope.
+    public static let noConsent = AccessDenial(
+        code: "no-consent", message: "the survivor has not agreed (or no longer agrees) to your team reading this record")
+    /// Not assigned to the caller.
+    public static let notAssigned = AccessDenial(
+        code: "not-assigned", message: "this case is not assigned to you; ask a supervisor")
+}
+
+/// Permission to decrypt one record through one scope. Only ``AccessPolicy/decide(staff:record:today:)``
+/// makes one, so holding a grant proves every check passed.
+public struct AccessGrant: Sendable {
+    public let staff: StaffIdentity
+    public let recordID: RecordID
+    public let scope: Scope
+    /// The consent wrap the grant opens.
+    public let wrap: StoredWrap
+
+    fileprivate init(staff: StaffIdentity, recordID: RecordID, scope: Scope, wrap: StoredWrap) {
+        self.staff = staff
+        self.recordID = recordID
+        self.scope = scope
+        self.wrap = wrap
+    }
+}
+
+/// The casework access rule (invariant 3): a role that reads through a scope, a live consent wrap
+/// for that scope on the record, and assignment to the caller. Everything else is denied.
+public enum AccessPolicy {
+    /// Decides; the session and the stated reason are checked by the caller before this.
+    public static func decide(staff: StaffIdentity, record: StoredRecord, assignee: Int64?, today: Day) -> Result<AccessGrant, AccessDenial> {
+        guard let scope = staff.role.readScope else { return .failure(.roleCannotRead) }
+        guard let wrap = record.wraps.first(where: { $0.scope == scope && $0.isLive(on: today) }) else {
+            return .failure(.noConsent)
+        }
+        guard assignee == staff.id else { return .failure(.notAssigned) }
+        return .success(AccessGrant(staff: staff, recordID: record.id, scope: scope, wrap: wrap))
+    }
+}

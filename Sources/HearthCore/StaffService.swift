@@ -1,0 +1,249 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Dispatch
+import HearthCrypto
+import Logging
+
+/// Runs Argon2id off the event loop and the cooperative pool, at most `width` at a time
+/// (each hash takes ~70 ms and 64 MiB at the interactive setting).
+public final class PasswordHasher: Sendable {
+    let cost: Argon2id.Cost
+    private let queue = DispatchQueue(label: "hearth.argon2id", attributes: .concurrent)
+    private let slots: DispatchSemaphore
+    /// A hash of a random password, verified against when the username is unknown, so that
+    /// unknown users take as long as known ones.
+    private let decoy: String
+
+    public init(cost: Argon2id.Cost, width: Int = 2) throws {
+        self.cost = cost
+        slots = DispatchSemaphore(value: width)
+        decoy = try Argon2id.hashPassword(SecretBytes.random(count: 16), cost: cost)
+    }
+
+    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            queue.async {
+                self.slots.wait()
+                defer { self.slots.signal() }
+                c.resume(with: Result { try work() })
+            }
+        }
+    }
+
+    /// Hashes a new password.
+    public func hash(_ password: String) async throws -> String {
+        let cost = cost
+        return try await run { try Argon2id.hashPassword(SecretBytes(copying: Array(password.utf8)), cost: cost) }
+    }
+
+    /// Verifies a password against `encoded`, or against the decoy when there is no account.
+    public func verify(_ password: String, against encoded: String?) async throws -> Bool {
+        let target = encoded ?? decoy
+        let ok = try await run { Argon2id.verifyPassword(SecretBytes(copying: Array(password.utf8)), against: target) }
+        return ok && encoded != nil
+    }
+}
+
+/// A signed-in member of staff. Only ``StaffService/authenticate(token:)`` makes one.
+public struct AuthenticatedStaff: Sendable {
+    public let identity: StaffIdentity
+    /// While true, the session may only change the password.
+    public let mustChangePassword: Bool
+    let tokenHash: [UInt8]
+}
+
+/// One-time credentials for a new or reset account, shown once.
+public struct NewCredentials: Sendable, Codable, Equatable {
+    public let username: String
+    public let role: String
+    public let password: String
+    public let totpSecret: String
+    public let otpauthURI: String
+}
+
+/// Staff accounts, sign-in with password and TOTP, sessions.
+public struct StaffService: Sendable {
+    let store: any CaseworkStore
+    let keys: CaseworkKeys
+    let clock: any Clock
+    let hasher: PasswordHasher
+    let logger: Logger
+
+    /// Sessions end after 15 idle minutes or 12 hours in all.
+    public static let idleTimeout: Int64 = 15 * 60
+    public static let absoluteTimeout: Int64 = 12 * 3600
+    /// Failures before sign-in slows down, and before the account locks (for ``lockSeconds``).
+    public static let slowAfter = 3
+    public static let lockAfter = 10
+    public static let lockSeconds: Int64 = 15 * 60
+
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any Clock, hasher: PasswordHasher, logger: Logger) {
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.hasher = hasher
+        self.logger = logger
+    }
+
+    /// The one answer for every failed sign-in.
+    public static let loginFailed = Problem(
+        .unauthorised, code: "login-failed", "those sign-in details were not recognised; check them and try again, or ask an administrator")
+    /// The one answer for a missing, expired or unknown session.
+    public static let notSignedIn = Problem(.unauthorised, code: "not-signed-in", "please sign in")
+
+    // MARK: Accounts (CLI)
+
+    static func validUsername(_ u: String) -> Bool {
+        (3...64).contains(u.count) && u.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0) }
+    }
+
+    /// New one-time credentials and the TOTP secret sealed for storage.
+    func freshCredentials(username: String, role: Role) throws -> (NewCredentials, [UInt8]) {
+        let password = Crockford.encode(try SystemRandom.bytes(15))  // 120 bits, 24 symbols
+        let grouped = stride(from: 0, to: 24, by: 4).map { String(Array(password)[$0..<$0 + 4]) }.joined(separator: "-")
+        let secret = try SecretBytes.random(count: TOTP.secretByteCount)
+        let base32 = TOTP.base32(secret.unsafeExportedBytes())
+        return (
+            NewCredentials(
+                username: username, role: role.rawValue, password: grouped, totpSecret: base32,
+                otpauthURI: TOTP.provisioningURI(secretBase32: base32, account: username)), try keys.sealTOTPSecret(secret, username: username)
+        )
+    }
+
+    /// Creates an account with a one-time password (changed at first sign-in) and a TOTP secret.
+    public func add(username: String, role: Role, actor: String) async throws -> NewCredentials {
+        guard Self.validUsername(username) else {
+            throw Problem(.badRequest, code: "invalid-value", "a username has 3 to 64 letters, digits, dots, hyphens or underscores")
+        }
+        let (creds, sealedSecret) = try freshCredentials(username: username, role: role)
+        let hash = try await hasher.hash(creds.password)
+        for _ in 0..<8 {
+            let pseudonym = "\(role.rawValue)-\(Crockford.encode(try SystemRandom.bytes(3)).prefix(4))"
+            if let _ = try await store.addStaff(
+                username: username, role: role, pseudonym: pseudonym, passwordHash: hash,
+                sealedTOTPSecret: sealedSecret, audit: AuditEvent(actor: actor, action: "staff.add"),
+                at: clock.unixSeconds())
+            {
+                return creds
+            }
+            if try await store.staff(username: username) != nil {
+                throw Problem(.conflict, code: "duplicate-value", "there is already an account called '\(username)'")
+            }
+        }
+        throw Problem(.conflict, code: "duplicate-value", "could not find an unused pseudonym; try again")
+    }
+
+    /// Issues a new one-time password and TOTP secret and ends the account's sessions.
+    public func reset(username: String, actor: String) async throws -> NewCredentials {
+        guard let staff = try await store.staff(username: username) else {
+            throw Problem(.notFound, code: "not-found", "there is no account called '\(username)'")
+        }
+        let (creds, sealedSecret) = try freshCredentials(username: username, role: staff.identity.role)
+        try await store.resetCredentials(
+            staffID: staff.identity.id, passwordHash: try await hasher.hash(creds.password),
+            sealedTOTPSecret: sealedSecret,
+            audit: AuditEvent(actor: actor, action: "staff.reset", subject: "staff:\(staff.identity.id)"), at: clock.unixSeconds())
+        return creds
+    }
+
+    /// Disables an account and ends its sessions at once.
+    public func disable(username: String, actor: String) async throws {
+        guard let staff = try await store.staff(username: username) else {
+            throw Problem(.notFound, code: "not-found", "there is no account called '\(username)'")
+        }
+        try await store.setDisabled(
+            staffID: staff.identity.id, disabled: true, audit: AuditEvent(actor: actor, action: "staff.disable", subject: "staff:\(staff.identity.id)"),
+            at: clock.unixSeconds())
+    }
+
+    // MARK: Sign-in and sessions
+
+    /// Signs in with username, password and a TOTP code. Unknown user, wrong password, wrong or
+    /// replayed code, disabled or locked account: all get ``loginFailed`` after the same work.
+    public func login(username: String, password: String, totp: String) async throws -> (token: String, mustChangePassword: Bool) {
+        let now = clock.unixSeconds()
+        let staff = try await store.staff(username: username)
+        let passwordOK = try await hasher.verify(password, against: staff?.passwordHash)
+        var step: UInt64?
+        if let staff, let secret = try? keys.openTOTPSecret(staff.sealedTOTPSecret, username: staff.identity.username) {
+            step = TOTP.matchingStep(totp, secret: secret, at: now)
+        }
+        if let staff, passwordOK, let step, Int64(step) > staff.totpLastStep, !staff.disabled, staff.lockedUntil <= now {
+            let token = try SystemRandom.bytes(32)
+            let accepted = try await store.recordLoginSuccess(
+                staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try Blake2b.hash(token),
+                audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)
+            if accepted {
+                return (Self.base64url(token), staff.mustChangePassword)
+            }
+        }
+        let failures = (staff?.failedLogins ?? 0) + 1
+        try await store.recordLoginFailure(
+            staffID: staff?.identity.id, lockUntil: failures >= Self.lockAfter ? now + Self.lockSeconds : nil,
+            audit: AuditEvent(
+                actor: staff.map { "staff:\($0.identity.id)" } ?? "unknown", role: staff?.identity.role.rawValue ?? "", action: "session.login",
+                outcome: "failed"), at: now)
+        logger.notice("sign-in failed", metadata: ["staff.id": "\(staff.map { "\($0.identity.id)" } ?? "unknown")"])
+        if failures > Self.slowAfter {
+            try? await Task.sleep(for: .milliseconds(min(5_000, 250 * (failures - Self.slowAfter))))
+        }
+        throw Self.loginFailed
+    }
+
+    /// Checks a session token (bearer header or cookie); ends sessions past their timeouts.
+    public func authenticate(token: String?) async throws -> AuthenticatedStaff {
+        guard let token, let raw = Self.fromBase64url(token), raw.count == 32 else { throw Self.notSignedIn }
+        let hash = try Blake2b.hash(raw)
+        let now = clock.unixSeconds()
+        guard let session = try await store.session(tokenHash: hash) else { throw Self.notSignedIn }
+        guard now - session.lastSeen <= Self.idleTimeout, now - session.created <= Self.absoluteTimeout else {
+            try await store.deleteSession(tokenHash: hash, audit: nil, at: now)
+            throw Self.notSignedIn
+        }
+        guard let staff = try await store.staff(id: session.staffID), !staff.disabled else {
+            try await store.deleteSession(tokenHash: hash, audit: nil, at: now)
+            throw Self.notSignedIn
+        }
+        if now - session.lastSeen >= 30 { try await store.touchSession(tokenHash: hash, at: now) }
+        return AuthenticatedStaff(identity: staff.identity, mustChangePassword: staff.mustChangePassword, tokenHash: hash)
+    }
+
+    /// Changes the password (the only thing a session may do while a change is required).
+    public func changePassword(_ session: AuthenticatedStaff, current: String, new: String) async throws {
+        guard (12...128).contains(new.count) else {
+            throw Problem(.badRequest, code: "invalid-value", "the new password needs 12 to 128 characters")
+        }
+        guard new != current else { throw Problem(.badRequest, code: "invalid-value", "the new password must differ from the current one") }
+        guard let staff = try await store.staff(id: session.identity.id), try await hasher.verify(current, against: staff.passwordHash) else {
+            try await store.appendAudit(
+                AuditEvent(actor: "staff:\(session.identity.id)", role: session.identity.role.rawValue, action: "staff.password", outcome: "failed"),
+                at: clock.unixSeconds())
+            throw Problem(.badRequest, code: "invalid-value", "the current password is not right")
+        }
+        try await store.setPassword(
+            staffID: staff.identity.id, passwordHash: try await hasher.hash(new), mustChange: false,
+            audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password"), at: clock.unixSeconds())
+    }
+
+    /// Ends a session.
+    public func logout(_ session: AuthenticatedStaff) async throws {
+        try await store.deleteSession(
+            tokenHash: session.tokenHash,
+            audit: AuditEvent(actor: "staff:\(session.identity.id)", role: session.identity.role.rawValue, action: "session.logout"),
+            at: clock.unixSeconds())
+    }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        String(Data(bytes).base64EncodedString().compactMap { c -> Character? in c == "+" ? "-" : c == "/" ? "_" : c == "=" ? nil : c })
+    }
+
+    static func fromBase64url(_ s: String) -> [UInt8]? {
+        guard s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
+        var b = String(s.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        while b.count % 4 != 0 { b += "=" }
+        return Data(base64Encoded: b).map(Array.init)
+    }
+}

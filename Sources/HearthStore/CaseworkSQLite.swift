@@ -1,0 +1,268 @@
+import Foundation
+import GRDB
+import HearthCore
+
+extension SQLiteStore: CaseworkStore {
+    static func staffRecord(_ row: Row) -> StaffRecord {
+        let role: String = row["role"]
+        let totp: Data = row["totp_secret"]
+        return StaffRecord(
+            identity: StaffIdentity(id: row["id"], username: row["username"], role: Role(rawValue: role) ?? .admin, pseudonym: row["pseudonym"]),
+            passwordHash: row["password_hash"], sealedTOTPSecret: Array(totp), totpLastStep: row["totp_last_step"],
+            mustChangePassword: (row["must_change_password"] as Int64) != 0, disabled: (row["disabled"] as Int64) != 0,
+            failedLogins: Int(row["failed_logins"] as Int64), lockedUntil: row["locked_until"])
+    }
+
+    public func addStaff(
+        username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Int64? {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM staff WHERE username = ?", arguments: [username]) == nil else { return nil }
+            try db.execute(
+                sql: "INSERT INTO staff (username, role, pseudonym, password_hash, totp_secret, created) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [username, role.rawValue, pseudonym, passwordHash, Data(sealedTOTPSecret), at])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(
+                AuditEvent(actor: audit.actor, role: audit.role, action: audit.action, subject: "staff:\(id)", scope: role.rawValue, outcome: audit.outcome),
+                at: at, db)
+            return id
+        }
+    }
+
+    public func staff(username: String) async throws -> StaffRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE username = ?", arguments: [username]).map(Self.staffRecord) }
+    }
+
+    public func staff(id: Int64) async throws -> StaffRecord? {
+        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM staff WHERE id = ?", arguments: [id]).map(Self.staffRecord) }
+    }
+
+    public func allStaff() async throws -> [StaffRecord] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM staff ORDER BY username").map(Self.staffRecord) }
+    }
+
+    public func recordLoginFailure(staffID: Int64?, lockUntil: Int64?, audit: AuditEvent, at: Int64) async throws {
+        try await pool.write { db in
+            if let staffID {
+                try db.execute(
+                    sql: "UPDATE staff SET failed_logins = failed_logins + 1, locked_until = max(locked_until, ?) WHERE id = ?",
+                    arguments: [lockUntil ?? 0, staffID])
+            }
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    public func recordLoginSuccess(staffID: Int64, totpStep: Int64, sessionTokenHash: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE staff SET totp_last_step = ?, failed_logins = 0, locked_until = 0 WHERE id = ? AND totp_last_step < ? AND disabled = 0",
+                arguments: [totpStep, staffID, totpStep])
+            guard db.changesCount == 1 else { return false }
+            try db.execute(
+                sql: "INSERT INTO sessions (token_hash, staff_id, created, last_seen) VALUES (?, ?, ?, ?)",
+                arguments: [Data(sessionTokenHash), staffID, at, at])
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+    }
+
+    public func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, audit: AuditEvent, at: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE staff SET password_hash = ?, must_change_password = ? WHERE id = ?", arguments: [passwordHash, mustChange ? 1 : 0, staffID])
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    public func setDisabled(staffID: Int64, disabled: Bool, audit: AuditEvent, at: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE staff SET disabled = ? WHERE id = ?", arguments: [disabled ? 1 : 0, staffID])
+            if disabled { try db.execute(sql: "DELETE FROM sessions WHERE staff_id = ?", arguments: [staffID]) }
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    public func resetCredentials(staffID: Int64, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE staff SET password_hash = ?, totp_secret = ?, totp_last_step = 0, must_change_password = 1,
+                    failed_logins = 0, locked_until = 0 WHERE id = ?
+                    """,
+                arguments: [passwordHash, Data(sealedTOTPSecret), staffID])
+            try db.execute(sql: "DELETE FROM sessions WHERE staff_id = ?", arguments: [staffID])
+            try Self.appendAudit(audit, at: at, db)
+        }
+    }
+
+    public func session(tokenHash: [UInt8]) async throws -> StoredSession? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT staff_id, created, last_seen FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)]).map {
+                StoredSession(staffID: $0["staff_id"], created: $0["created"], lastSeen: $0["last_seen"])
+            }
+        }
+    }
+
+    public func touchSession(tokenHash: [UInt8], at: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE sessions SET last_seen = ? WHERE token_hash = ?", arguments: [at, Data(tokenHash)])
+        }
+    }
+
+    public func deleteSession(tokenHash: [UInt8], audit: AuditEvent?, at: Int64) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)])
+            if let audit, db.changesCount == 1 { try Self.appendAudit(audit, at: at, db) }
+        }
+    }
+
+    public func caseSummaries() async throws -> [CaseSummary] {
+        let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970)).description
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username,
+                      (SELECT group_concat(scope) FROM consent_wraps w WHERE w.record_rid = r.rid AND (w.expires IS NULL OR w.expires >= ?)) AS scopes
+                    FROM records r LEFT JOIN staff s ON s.id = r.assignee ORDER BY r.created_hour, r.rid
+                    """, arguments: [today]
+            ).map { row in
+                let id: Data = row["id"]
+                let region: String? = row["region"]
+                let scopes: String? = row["scopes"]
+                return CaseSummary(
+                    reference: RecordID(bytes: Array(id))!.reference, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)),
+                    status: row["status"], liveScopes: (scopes ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }.sorted(),
+                    assignee: row["username"], assigneeID: row["assignee"])
+            }
+        }
+    }
+
+    public func caseRecord(id: RecordID) async throws -> (record: StoredRecord, assignee: Int64?)? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = ?", arguments: [Data(id.bytes)]) else { return nil }
+            return (try Self.record(from: row, db), row["assignee"])
+        }
+    }
+
+    public func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE records SET assignee = ? WHERE id = ?", arguments: [staffID, Data(recordID.bytes)])
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+    }
+
+    public func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE records SET status = ? WHERE id = ?", arguments: [status.rawValue, Data(recordID.bytes)])
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+    }
+
+    public func addMessage(
+        recordID: RecordID, noteID: [UInt8], fromSurvivor: Bool, staffID: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool {
+        try await pool.write { db in
+            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            try db.execute(
+                sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [rid, Data(noteID), fromSurvivor ? 1 : 0, staffID, at, Data(sealed)])
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+    }
+
+    public func messages(recordID: RecordID) async throws -> [StoredNote] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.note_id, m.from_survivor, m.at, m.sealed, s.pseudonym, s.role FROM messages m
+                    LEFT JOIN staff s ON s.id = m.staff_id
+                    WHERE m.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY m.seq
+                    """, arguments: [Data(recordID.bytes)]
+            ).map { row in
+                let note: Data = row["note_id"]
+                let sealed: Data = row["sealed"]
+                let role: String? = row["role"]
+                let fromSurvivor: Int64 = row["from_survivor"]
+                return StoredNote(
+                    noteID: Array(note), author: fromSurvivor != 0 ? "survivor" : "staff", pseudonym: row["pseudonym"],
+                    role: role.flatMap(Role.init(rawValue:)), at: row["at"], sealed: Array(sealed))
+            }
+        }
+    }
+
+    public func addAccess(
+        recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool {
+        try await pool.write { db in
+            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            try db.execute(
+                sql: "INSERT INTO access_log (record_rid, note_id, staff_id, role, at, sealed_reason) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [rid, Data(noteID), staffID, role.rawValue, at, Data(sealedReason)])
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+    }
+
+    public func accessLog(recordID: RecordID) async throws -> [StoredNote] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT a.note_id, a.role, a.at, a.sealed_reason, s.pseudonym FROM access_log a JOIN staff s ON s.id = a.staff_id
+                    WHERE a.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY a.seq
+                    """, arguments: [Data(recordID.bytes)]
+            ).map { row in
+                let note: Data = row["note_id"]
+                let sealed: Data = row["sealed_reason"]
+                let role: String = row["role"]
+                return StoredNote(
+                    noteID: Array(note), author: "staff", pseudonym: row["pseudonym"], role: Role(rawValue: role), at: row["at"], sealed: Array(sealed))
+            }
+        }
+    }
+
+    public func appendAudit(_ event: AuditEvent, at: Int64) async throws {
+        try await pool.write { db in try Self.appendAudit(event, at: at, db) }
+    }
+
+    public func auditEntries() async throws -> [AuditEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq").map { row in
+                let previous: Data = row["previous_hash"]
+                let hash: Data = row["hash"]
+                return AuditEntry(
+                    seq: row["seq"], at: row["at"],
+                    event: AuditEvent(
+                        actor: row["actor"], role: row["role"], action: row["action"], subject: row["subject"], scope: row["scope"],
+                        outcome: row["outcome"]),
+                    previousHash: Array(previous), hash: Array(hash))
+            }
+        }
+    }
+
+    public func auditCheckpoints() async throws -> [AuditCheckpoint] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoints ORDER BY seq").map { row in
+                let hash: Data = row["hash"]
+                let signature: Data = row["signature"]
+                let version: Int64 = row["key_version"]
+                return AuditCheckpoint(seq: row["seq"], hash: Array(hash), at: row["at"], keyVersion: UInt32(version), signature: Array(signature))
+            }
+        }
+    }
+
+    public func addCheckpoint(_ c: AuditCheckpoint) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO audit_checkpoints (seq, hash, at, key_version, signature) VALUES (?, ?, ?, ?, ?)",
+                arguments: [c.seq, Data(c.hash), c.at, Int64(c.keyVersion), Data(c.signature)])
+        }
+    }
+}

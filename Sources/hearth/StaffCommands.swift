@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import HearthCore
+import HearthCrypto
+import HearthStore
+import Logging
+
+/// What the CLI's maintenance commands share: keys, data, the master key, the store.
+struct Maintenance {
+    let keys: KeyDirectory
+    let store: SQLiteStore
+    let caseworkKeys: CaseworkKeys
+
+    static func open(_ locations: Locations, passphraseEnv: String?) throws -> Maintenance {
+        umask(0o077)
+        let keys = KeyDirectory(path: locations.keys)
+        do {
+            try keys.checkPermissions()
+            try DataDirectory.prepare(locations.data)
+            let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
+            let store = try SQLiteStore(path: "\(locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            return Maintenance(keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master))
+        } catch let e as KeyFileError {
+            FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
+    func staffService() throws -> StaffService {
+        StaffService(
+            store: store, keys: caseworkKeys, clock: SystemClock(), hasher: try PasswordHasher(cost: .interactive, width: 1),
+            logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+}
+
+/// Runs `body`, turning a ``Problem`` into a plain message and exit status 1.
+func reportingProblems(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let p as Problem {
+        FileHandle.standardError.write(Data("hearth: \(p.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+struct Staff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list, disable and reset staff accounts.", subcommands: [Add.self, List.self, Disable.self, Reset.self])
+
+    struct Common: ParsableArguments {
+        @OptionGroup var locations: Locations
+        @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+        var passphraseEnv: String?
+    }
+
+    static func show(_ c: NewCredentials, json: Bool) throws {
+        if json {
+            try printJSON(c)
+        } else {
+            print("username:     \(c.username)")
+            print("role:         \(c.role)")
+            print("password:     \(c.password)   (one-time: it must be changed at first sign-in)")
+            print("TOTP secret:  \(c.totpSecret)")
+            print("TOTP URI:     \(c.otpauthURI)")
+            print("These are shown once. Hand them over in person or through a channel you trust.")
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add an account; prints a one-time password and a TOTP secret once.")
+        @OptionGroup var common: Common
+        @Option var username: String
+        @Option(help: "caseworker, reviewer, police-liaison, prosecution-liaison, supervisor, privacy-officer or admin.")
+        var role: String
+        @Flag var json = false
+
+        func run() async throws {
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("--role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            try await reportingProblems {
+                try Staff.show(try await m.staffService().add(username: username, role: role, actor: "cli"), json: json)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts (never credentials).")
+        @OptionGroup var common: Common
+        @Flag var json = false
+
+        struct Line: Encodable {
+            let username: String
+            let role: String
+            let pseudonym: String
+            let disabled: Bool
+            let mustChangePassword: Bool
+            let locked: Bool
+        }
+
+        func run() async throws {
+            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let now = Int64(Date().timeIntervalSince1970)
+            let lines = try await m.store.allStaff().map {
+                Line(
+                    username: $0.identity.username, role: $0.identity.role.rawValue, pseudonym: $0.identity.pseudonym, disabled: $0.disabled,
+                    mustChangePassword: $0.mustChangePassword, locked: $0.lockedUntil > now)
+            }
+            if json {
+                try printJSON(["staff": lines])
+            } else {
+                for l in lines {
+                    let flags = [l.disabled ? "disabled" : nil, l.locked ? "locked" : nil, l.mustChangePassword ? "must change password" : nil].compactMap { $0 }
+                    print("\(l.username)\t\(l.role)\t\(l.pseudonym)\t\(flags.joined(separator: ", "))")
+                }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an account; its sessions end at once.")
+        @OptionGroup var common: Common
+        @Argument var username: String
+
+        func run() async throws {
+            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            try await reportingProblems {
+                try await m.staffService().disable(username: username, actor: "cli")
+                print("disabled \(username); their sessions have ended")
+            }
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Issue a new one-time password and TOTP secret; ends the account's sessions.")
+        @OptionGroup var common: Common
+        @Argument var username: String
+        @Flag var json = false
+
+        func run() async throws {
+            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            try await reportingProblems {
+                try Staff.show(try await m.staffService().reset(username: username, actor: "cli"), json: json)
+            }
+        }
+    }
+}
+
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify the audit trail and sign checkpoints.", subcommands: [Verify.self, Checkpoint.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain and signed checkpoints; exits non-zero naming the first altered, missing or re-ordered entry.")
+        @OptionGroup var common: Staff.Common
+
+        func run() async throws {
+            let keys = KeyDirectory(path: common.locations.keys)
+            var publicKeys: [UInt32: Ed25519PublicKey] = [:]
+            for v in keys.versions(of: .audit) { publicKeys[v] = try keys.loadAuditPublicKey(version: v) }
+            let store = try SQLiteStore(
+                path: "\(common.locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let entries = try await store.auditEntries()
+            let checkpoints = try await store.auditCheckpoints()
+            if let problem = try AuditChain.verify(entries: entries, checkpoints: checkpoints, publicKeys: publicKeys) {
+                FileHandle.standardError.write(Data("hearth: audit trail FAILED verification: \(problem.description)\n".utf8))
+                print("FAILED at entry \(problem.seq): \(problem.kind)")
+                throw ExitCode(1)
+            }
+            print("ok: \(entries.count) entries, \(checkpoints.count) signed checkpoints, last checkpoint at entry \(checkpoints.last?.seq ?? 0)")
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a checkpoint of the current head and print it, to keep elsewhere.")
+        @OptionGroup var common: Staff.Common
+        @Flag var json = false
+
+        struct Head: Encodable {
+            let seq: Int64
+            let hash: String
+            let at: String
+            let keyVersion: UInt32
+            let signature: String
+        }
+
+        func run() async throws {
+            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let casework = CaseworkService(
+                store: m.store, keys: m.caseworkKeys, clock: SystemClock(), logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            try await casework.checkpointAudit(minimumNewEntries: 1)
+            guard let c = try await m.store.auditCheckpoints().last else {
+                print("the audit trail is empty")
+                return
+            }
+            func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+            let head = Head(seq: c.seq, hash: hex(c.hash), at: rfc3339(unixSeconds: c.at), keyVersion: c.keyVersion, signature: hex(c.signature))
+            if json {
+                try printJSON(head)
+            } else {
+                print("entry \(head.seq) hash \(head.hash)\nsigned \(head.at) with audit key v\(head.keyVersion): \(head.signature)")
+            }
+        }
+    }
+}
