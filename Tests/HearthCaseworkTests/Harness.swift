@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import HearthCasework
+import HearthCore
+import HearthCrypto
+import HearthHTTP
+import HearthIntake
+import HearthStore
+import HearthTestSupport
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A clock tests can move (TOTP steps, session timeouts, consent expiry).
+final class TestClock: HearthCore.Clock, Sendable {
+    private let now = Mutex<Int64>(0)
+    init(_ start: Int64 = Int64(Date().timeIntervalSince1970)) { now.withLock { $0 = start } }
+    func unixSeconds() -> Int64 { now.withLock { $0 } }
+    func advance(seconds: Int64) { now.withLock { $0 += seconds } }
+    func advance(days: Int) { advance(seconds: Int64(days) * 86_400) }
+}
+
+/// A member of staff the harness created, signed in or not.
+struct TestStaff: Sendable {
+    let username: String
+    let role: Role
+    let totpSecret: String
+    var password: String
+    var token: String?
+
+    var bearer: [(String, String)] { token.map { [("Authorization", "Bearer \($0)")] } ?? [] }
+}
+
+/// Both listeners in one process over real TLS, with real keys, one real SQLite file, a movable
+/// clock and captured logs. Clients verify the server certificate.
+final class CaseworkHarness: Sendable {
+    let dir: TemporaryDirectory
+    let keys: KeyDirectory
+    let store: SQLiteStore
+    let logs: LogCapture
+    let clock: TestClock
+    let staffService: StaffService
+    let casework: CaseworkService
+    let intake: TestHTTPSClient
+    let staffClient: TestHTTPSClient
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    var databasePath: String { dir.file("data.sqlite") }
+
+    private init(
+        dir: TemporaryDirectory, keys: KeyDirectory, store: SQLiteStore, logs: LogCapture, clock: TestClock, staffService: StaffService,
+        casework: CaseworkService, intake: TestHTTPSClient, staffClient: TestHTTPSClient, group: ServiceGroup, task: Task<Void, any Error>
+    ) {
+        self.dir = dir
+        self.keys = keys
+        self.store = store
+        self.logs = logs
+        self.clock = clock
+        self.staffService = staffService
+        self.casework = casework
+        self.intake = intake
+        self.staffClient = staffClient
+        self.group = group
+        self.task = task
+    }
+
+    static func start(loginFailuresPerAddress: Int = 1000) async throws -> CaseworkHarness {
+        let dir = try TemporaryDirectory()
+        let keys = KeyDirectory(path: dir.file("keys"))
+        try keys.initialise(passphrase: nil)
+        try HearthTLS.createDevelopmentCertificate(keys: keys)
+        let logs = LogCapture()
+        let logger = logs.logger()
+        let store = try SQLiteStore(path: dir.file("data.sqlite"), logger: logger)
+        let clock = TestClock()
+        let master = try keys.loadMasterKey(passphrase: nil)
+        let caseworkKeys = try CaseworkKeys(directory: keys, master: master)
+        let survivors = SurvivorService(
+            store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: clock, retention: RetentionPolicy(days: 30), logger: logger)
+        let casework = CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: logger)
+        // Insecure but fast: the smallest Argon2id cost, for tests only.
+        let staffService = StaffService(
+            store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .insecureMinimumForTests), logger: logger)
+        let tls = try HearthTLS.serverConfiguration(keys: keys)
+        let (ports, sink) = AsyncStream.makeStream(of: (Int, Int).self)
+        let intakeRouter = buildIntakeRouter(service: survivors, limiter: try FailureRateLimiter(burst: 1000))
+        let caseworkRouter = buildCaseworkRouter(
+            staff: staffService, casework: casework, limiter: try FailureRateLimiter(burst: loginFailuresPerAddress))
+        let intakeApp = try makeTLSApplication(
+            responder: intakeRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
+            onServerRunning: { sink.yield((0, $0.localAddress?.port ?? 0)) })
+        let caseworkApp = try makeTLSApplication(
+            responder: caseworkRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
+            onServerRunning: { sink.yield((1, $0.localAddress?.port ?? 0)) })
+        let group = ServiceGroup(configuration: .init(services: [intakeApp, caseworkApp], logger: logger))
+        let task = Task { try await group.run() }
+        var found: [Int: Int] = [:]
+        for await (slot, port) in ports {
+            found[slot] = port
+            if found.count == 2 { break }
+        }
+        let cert = keys.tlsCertificateFile
+        return CaseworkHarness(
+            dir: dir, keys: keys, store: store, logs: logs, clock: clock, staffService: staffService, casework: casework,
+            intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[0]!)", certificatePath: cert),
+            staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert), group: group, task: task)
+    }
+
+    func stop() async {
+        await intake.shutdown()
+        await staffClient.shutdown()
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+
+    static func with<T>(loginFailuresPerAddress: Int = 1000, _ body: (CaseworkHarness) async throws -> T) async throws -> T {
+        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress)
+        do {
+            let r = try await body(h)
+            await h.stop()
+            return r
+        } catch {
+            await h.stop()
+            throw error
+        }
+    }
+
+    // MARK: Staff
+
+    /// The TOTP code for a secret at the harness clock's current step (or an explicit step).
+    func totp(_ secretBase32: String, step: UInt64? = nil) -> String {
+        let secret = SecretBytes(copying: base32Decode(secretBase32))
+        return TOTP.code(secret: secret, step: step ?? TOTP.step(at: clock.unixSeconds()))
+    }
+
+    /// Creates an account through the service (as the CLI does) and returns its one-time credentials.
+    func addStaff(_ username: String, _ role: Role) async throws -> TestStaff {
+        let c = try await staffService.add(username: username, role: role, actor: "cli")
+        return TestStaff(username: username, role: role, totpSecret: c.totpSecret, password: c.password, token: nil)
+    }
+
+    /// Signs in over TLS (moving the clock one TOTP step first, so codes are never reused).
+    func login(_ s: TestStaff) async throws -> TestHTTPSClient.Reply {
+        clock.advance(seconds: 30)
+        return try await staffClient.send(
+            .POST, "/api/v1/session", json: ["username": s.username, "password": s.password, "totp": totp(s.totpSecret)])
+    }
+
+    /// Creates an account, signs in, changes the one-time password: ready to work.
+    func readyStaff(_ username: String, _ role: Role) async throws -> TestStaff {
+        var s = try await addStaff(username, role)
+        let first = try await login(s)
+        guard first.status == 200, let token = first.json["token"] as? String else { throw HarnessError("login failed: \(first.text)") }
+        s.token = token
+        let change = try await staffClient.send(
+            .POST, "/api/v1/session/password", body: Array(try JSONSerialization.data(withJSONObject: ["password": s.password, "newPassword": "a long new password \(username)"])),
+            headers: s.bearer)
+        guard change.status == 204 else { throw HarnessError("password change failed: \(change.text)") }
+        s.password = "a long new password \(username)"
+        return s
+    }
+
+    /// Sends a JSON body as a signed-in member of staff.
+    func staffPost(_ s: TestStaff, _ path: String, _ json: [String: Any]) async throws -> TestHTTPSClient.Reply {
+        try await staffClient.send(.POST, path, body: Array(try JSONSerialization.data(withJSONObject: json)), headers: s.bearer)
+    }
+
+    // MARK: Survivors
+
+    /// Submits a request; returns (reference, receipt).
+    func submit(consents: [String] = [], canary: String = "") async throws -> (reference: String, receipt: String) {
+        let reply = try await intake.send(
+            .POST, "/api/v1/contact-requests", json: sampleRequest(canary: canary, consents: consents.map { ["scope": $0] }))
+        guard reply.status == 201, let ref = reply.json["reference"] as? String, let receipt = reply.json["receipt"] as? String else {
+            throw HarnessError("submission failed: \(reply.status) \(reply.text)")
+        }
+        return (ref, receipt)
+    }
+
+    /// Audit rows, as (action, outcome, subject).
+    func auditRows() async throws -> [(action: String, outcome: String, subject: String, actor: String)] {
+        try await store.auditEntries().map { ($0.event.action, $0.event.outcome, $0.event.subject, $0.event.actor) }
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await store.pool.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+
+    func databaseBytes() -> [UInt8] {
+        fileBytes(databasePath) + fileBytes(databasePath + "-wal") + fileBytes(databasePath + "-shm")
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// RFC 4648 base32 decoding (no padding), for TOTP secrets.
+func base32Decode(_ s: String) -> [UInt8] {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    var out: [UInt8] = []
+    var buffer: UInt32 = 0
+    var bits = 0
+    for c in s.uppercased() {
+        guard let v = alphabet.firstIndex(of: c) else { continue }
+        buffer = (buffer << 5) | UInt32(v)
+        bits += 5
+        if bits >= 8 {
+            bits -= 8
+            out.append(UInt8((buffer >> UInt32(bits)) & 0xFF))
+        }
+    }
+    return out
+}
