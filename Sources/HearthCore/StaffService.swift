@@ -177,6 +177,12 @@ public struct StaffService: Sendable {
                 staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try Blake2b.hash(token),
                 audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)
             if accepted {
+                if Argon2id.needsRehash(staff.passwordHash, cost: hasher.cost) {
+                    // The cost has risen since this hash was made: redo it while the password is at hand.
+                    try await store.setPassword(
+                        staffID: staff.identity.id, passwordHash: try await hasher.hash(password), mustChange: staff.mustChangePassword,
+                        audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
+                }
                 return (Self.base64url(token), staff.mustChangePassword)
             }
         }
