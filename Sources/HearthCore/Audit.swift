@@ -69,7 +69,16 @@ public enum AuditChain {
     static let label = Array("hearth/v1/audit".utf8)
     static let checkpointLabel = Array("hearth/v1/audit-checkpoint".utf8)
 
-    /// The canonical bytes hashed for an entry.
+    /// The longest field an entry can hold, in UTF-8 bytes: its length prefix is a u16.
+    public static let maximumFieldBytes = Int(UInt16.max)
+
+    /// Whether every field of `event` fits its u16 length prefix.
+    static func fitsEncoding(_ event: AuditEvent) -> Bool {
+        [event.actor, event.role, event.action, event.subject, event.scope, event.outcome].allSatisfy { $0.utf8.count <= maximumFieldBytes }
+    }
+
+    /// The canonical bytes hashed for an entry. Fields longer than ``maximumFieldBytes`` are
+    /// cut here, so ``hash(previous:seq:at:event:)`` refuses them rather than let two events collide.
     public static func encoding(seq: Int64, at: Int64, event: AuditEvent) -> [UInt8] {
         var out = UInt64(bitPattern: seq).bigEndianBytes8 + UInt64(bitPattern: at).bigEndianBytes8
         for field in [event.actor, event.role, event.action, event.subject, event.scope, event.outcome] {
@@ -81,7 +90,10 @@ public enum AuditChain {
 
     /// The hash of an entry given its predecessor's.
     public static func hash(previous: [UInt8], seq: Int64, at: Int64, event: AuditEvent) throws -> [UInt8] {
-        try Blake2b.hash(label + previous + encoding(seq: seq, at: at, event: event))
+        guard fitsEncoding(event) else {
+            throw CryptoError(.malformedInput, "an audit entry field is longer than \(maximumFieldBytes) bytes")
+        }
+        return try Blake2b.hash(label + previous + encoding(seq: seq, at: at, event: event))
     }
 
     /// The bytes an audit checkpoint signs.
@@ -108,6 +120,10 @@ public enum AuditChain {
         for e in entries {
             if e.seq != expectedSeq {
                 return Problem(seq: expectedSeq, kind: "missing", description: "entry \(expectedSeq) is missing (the next entry found is \(e.seq))")
+            }
+            // No entry with an over-long field can have been appended, so one found here was altered.
+            guard fitsEncoding(e.event) else {
+                return Problem(seq: e.seq, kind: "altered", description: "entry \(e.seq) was altered: a field is longer than any entry can hold")
             }
             let recomputed = try hash(previous: e.previousHash, seq: e.seq, at: e.at, event: e.event)
             if !Sodium.constantTimeEqual(recomputed, e.hash) {

@@ -23,6 +23,9 @@ public final class ScopePrivateKey: Sendable {
 public final class CaseworkKeys: Sendable {
     let scopeKeys: [Scope: [UInt32: ScopePrivateKey]]
     let totpKey: SymmetricKey
+    /// Keys the stored session-token hashes, so that whoever can write the database (a
+    /// compromised intake host) still cannot forge a staff session.
+    let sessionKey: SecretBytes
     let auditKey: Ed25519PrivateKey
     /// The audit key version.
     public let auditKeyVersion: UInt32
@@ -39,6 +42,7 @@ public final class CaseworkKeys: Sendable {
         }
         scopeKeys = keys
         totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: master.secret)
+        sessionKey = SecretBytes(copying: try Blake2b.hash(Label.sessionKey, key: master.secret))
         let auditVersions = directory.versions(of: .audit)
         guard let version = auditVersions.last else {
             throw KeyFileError(path: directory.publicFile(.audit, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
@@ -60,6 +64,11 @@ public final class CaseworkKeys: Sendable {
     /// Opens a stored TOTP secret.
     public func openTOTPSecret(_ sealed: [UInt8], username: String) throws -> SecretBytes {
         try XChaCha20Poly1305.open(sealed, using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
+    }
+
+    /// The stored form of a session token: keyed BLAKE2b-256 under a key derived from the master key.
+    public func sessionTokenHash(_ token: [UInt8]) throws -> [UInt8] {
+        try Blake2b.hash(token, key: sessionKey)
     }
 
     /// Signs a checkpoint of the audit chain's head.
@@ -126,8 +135,11 @@ public struct CaseworkService: Sendable {
 
     /// The queue: supervisors see every case; reading roles see cases assigned to them; others none.
     public func queue(for staff: StaffIdentity) async throws -> [CaseSummary] {
-        guard staff.role.seesQueue else { throw AccessDenial.roleCannotRead }
-        let all = try await store.caseSummaries()
+        guard staff.role.seesQueue else {
+            try await store.appendAudit(event(staff, "case.queue", "", outcome: AccessDenial.roleCannotRead.code), at: now)
+            throw AccessDenial.roleCannotRead
+        }
+        let all = try await store.caseSummaries(today: today)
         return staff.role == .supervisor ? all : all.filter { $0.assigneeID == staff.id }
     }
 

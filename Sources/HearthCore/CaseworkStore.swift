@@ -93,7 +93,8 @@ public protocol CaseworkStore: RecordStore {
     func recordLoginFailure(staffID: Int64?, lockUntil: Int64?, audit: AuditEvent, at: Int64) async throws
     /// Accepts a TOTP step only if it is later than the last accepted one (compare-and-set: no replay).
     func recordLoginSuccess(staffID: Int64, totpStep: Int64, sessionTokenHash: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
-    func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, audit: AuditEvent, at: Int64) async throws
+    /// Sets a new password hash; ends every other session of the account (all but `keepingSession`).
+    func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, keepingSession: [UInt8]?, audit: AuditEvent, at: Int64) async throws
     func setDisabled(staffID: Int64, disabled: Bool, audit: AuditEvent, at: Int64) async throws
     func resetCredentials(staffID: Int64, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64) async throws
 
@@ -101,7 +102,8 @@ public protocol CaseworkStore: RecordStore {
     func touchSession(tokenHash: [UInt8], at: Int64) async throws
     func deleteSession(tokenHash: [UInt8], audit: AuditEvent?, at: Int64) async throws
 
-    func caseSummaries() async throws -> [CaseSummary]
+    /// Every case's metadata; live scopes are those not expired on `today`.
+    func caseSummaries(today: Day) async throws -> [CaseSummary]
     func caseRecord(id: RecordID) async throws -> (record: StoredRecord, assignee: Int64?)?
     func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool
     func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool

@@ -15,6 +15,7 @@ public enum Label {
     static let accessReason = Array("hearth/v1/access-reason".utf8)
     static let totpSecretKey = Array("hearth/v1/totp-secret-key".utf8)
     static let totpSecret = Array("hearth/v1/totp-secret".utf8)
+    static let sessionKey = Array("hearth/v1/session-key".utf8)
 }
 
 /// A record's data key (L2): 32 random bytes, new for every record, never stored bare.

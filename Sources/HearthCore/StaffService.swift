@@ -6,6 +6,7 @@ import Foundation
 import Dispatch
 import HearthCrypto
 import Logging
+import Synchronization
 
 /// Runs Argon2id off the event loop and the cooperative pool, at most `width` at a time
 /// (each hash takes ~70 ms and 64 MiB at the interactive setting).
@@ -71,6 +72,9 @@ public struct StaffService: Sendable {
     let clock: any Clock
     let hasher: PasswordHasher
     let logger: Logger
+    /// Failure counts for usernames with no account, so they slow down exactly like real ones
+    /// and timing does not tell which usernames exist.
+    let unknownUserFailures = FailureCounter()
 
     /// Sessions end after 15 idle minutes or 12 hours in all.
     public static let idleTimeout: Int64 = 15 * 60
@@ -174,19 +178,19 @@ public struct StaffService: Sendable {
         if let staff, passwordOK, let step, Int64(step) > staff.totpLastStep, !staff.disabled, staff.lockedUntil <= now {
             let token = try SystemRandom.bytes(32)
             let accepted = try await store.recordLoginSuccess(
-                staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try Blake2b.hash(token),
+                staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try keys.sessionTokenHash(token),
                 audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)
             if accepted {
                 if Argon2id.needsRehash(staff.passwordHash, cost: hasher.cost) {
                     // The cost has risen since this hash was made: redo it while the password is at hand.
                     try await store.setPassword(
                         staffID: staff.identity.id, passwordHash: try await hasher.hash(password), mustChange: staff.mustChangePassword,
-                        audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
+                        keepingSession: nil, audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
                 }
                 return (Self.base64url(token), staff.mustChangePassword)
             }
         }
-        let failures = (staff?.failedLogins ?? 0) + 1
+        let failures = staff.map { $0.failedLogins + 1 } ?? unknownUserFailures.record(username)
         try await store.recordLoginFailure(
             staffID: staff?.identity.id, lockUntil: failures >= Self.lockAfter ? now + Self.lockSeconds : nil,
             audit: AuditEvent(
@@ -202,7 +206,7 @@ public struct StaffService: Sendable {
     /// Checks a session token (bearer header or cookie); ends sessions past their timeouts.
     public func authenticate(token: String?) async throws -> AuthenticatedStaff {
         guard let token, let raw = Self.fromBase64url(token), raw.count == 32 else { throw Self.notSignedIn }
-        let hash = try Blake2b.hash(raw)
+        let hash = try keys.sessionTokenHash(raw)
         let now = clock.unixSeconds()
         guard let session = try await store.session(tokenHash: hash) else { throw Self.notSignedIn }
         guard now - session.lastSeen <= Self.idleTimeout, now - session.created <= Self.absoluteTimeout else {
@@ -230,7 +234,7 @@ public struct StaffService: Sendable {
             throw Problem(.badRequest, code: "invalid-value", "the current password is not right")
         }
         try await store.setPassword(
-            staffID: staff.identity.id, passwordHash: try await hasher.hash(new), mustChange: false,
+            staffID: staff.identity.id, passwordHash: try await hasher.hash(new), mustChange: false, keepingSession: session.tokenHash,
             audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password"), at: clock.unixSeconds())
     }
 
@@ -251,5 +255,26 @@ public struct StaffService: Sendable {
         var b = String(s.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
         while b.count % 4 != 0 { b += "=" }
         return Data(base64Encoded: b).map(Array.init)
+    }
+}
+
+/// Counts failures per unknown username in memory (keyed hashes, bounded), mirroring the counts
+/// that real accounts keep in the database.
+final class FailureCounter: Sendable {
+    private let counts = Mutex<[[UInt8]: Int]>([:])
+    private let key: SecretBytes
+
+    init() {
+        key = (try? SecretBytes.random(count: 32)) ?? SecretBytes(zeroedCount: 32)
+    }
+
+    /// Records one more failure for `name` and returns the count.
+    func record(_ name: String) -> Int {
+        let id = (try? Blake2b.hash(Array(name.utf8), key: key, outputByteCount: 16)) ?? []
+        return counts.withLock { c in
+            if c.count > 10_000 { c.removeAll() }
+            c[id, default: 0] += 1
+            return c[id]!
+        }
     }
 }

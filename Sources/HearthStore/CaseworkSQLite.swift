@@ -66,10 +66,16 @@ extension SQLiteStore: CaseworkStore {
         }
     }
 
-    public func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, audit: AuditEvent, at: Int64) async throws {
+    public func setPassword(
+        staffID: Int64, passwordHash: String, mustChange: Bool, keepingSession: [UInt8]?, audit: AuditEvent, at: Int64
+    ) async throws {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE staff SET password_hash = ?, must_change_password = ? WHERE id = ?", arguments: [passwordHash, mustChange ? 1 : 0, staffID])
+            if let keepingSession {
+                try db.execute(
+                    sql: "DELETE FROM sessions WHERE staff_id = ? AND token_hash != ?", arguments: [staffID, Data(keepingSession)])
+            }
             try Self.appendAudit(audit, at: at, db)
         }
     }
@@ -116,8 +122,8 @@ extension SQLiteStore: CaseworkStore {
         }
     }
 
-    public func caseSummaries() async throws -> [CaseSummary] {
-        let today = Day(unixSeconds: Int64(Date().timeIntervalSince1970)).description
+    public func caseSummaries(today day: Day) async throws -> [CaseSummary] {
+        let today = day.description
         return try await pool.read { db in
             try Row.fetchAll(
                 db,

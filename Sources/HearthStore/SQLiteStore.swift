@@ -141,6 +141,10 @@ public final class SQLiteStore: RecordStore, Sendable {
                         key_version INTEGER NOT NULL,
                         signature BLOB NOT NULL
                     ) STRICT;
+                    CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+                        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                    CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+                        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
                     """)
         }
         return m

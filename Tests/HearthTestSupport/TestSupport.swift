@@ -54,7 +54,9 @@ public final class TestHTTPSClient: Sendable {
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificatePath))
         tls.certificateVerification = .fullVerification
         var config = HTTPClient.Configuration(tlsConfiguration: tls)
-        config.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        // Generous: the suite runs many servers and clients in parallel on two cores.
+        config.timeout = .init(connect: .seconds(60), read: .seconds(120))
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         self.baseURL = baseURL
     }
@@ -71,7 +73,7 @@ public final class TestHTTPSClient: Sendable {
             if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await client.execute(request, timeout: .seconds(60))
+        let response = try await client.execute(request, timeout: .seconds(120))
         let collected = try await response.body.collect(upTo: 4 * 1024 * 1024)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(collected.readableBytesView))
     }
