@@ -80,10 +80,14 @@ struct Staff: AsyncParsableCommand {
         var role: String
         @Flag var json = false
 
-        func run() async throws {
-            guard let role = Role(rawValue: role) else {
+        func validate() throws {
+            guard Role(rawValue: role) != nil else {
                 throw ValidationError("--role must be one of: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
+        }
+
+        func run() async throws {
+            let role = Role(rawValue: role)!
             let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
             try await reportingProblems {
                 try Staff.show(try await m.staffService().add(username: username, role: role, actor: "cli"), json: json)
@@ -164,6 +168,11 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let keys = KeyDirectory(path: common.locations.keys)
+            let database = "\(common.locations.data)/hearth.sqlite"
+            guard FileManager.default.fileExists(atPath: database) else {
+                FileHandle.standardError.write(Data("hearth: there is no database at '\(database)'\nhint: pass --data with the data directory of the service\n".utf8))
+                throw ExitCode(1)
+            }
             var publicKeys: [UInt32: Ed25519PublicKey] = [:]
             for v in keys.versions(of: .audit) { publicKeys[v] = try keys.loadAuditPublicKey(version: v) }
             let store = try SQLiteStore(
