@@ -5,6 +5,7 @@ import Foundation
 #endif
 import HearthCrypto
 import Logging
+import Synchronization
 
 /// A scope private key held by the casework process (a reference type so the ring can hold it).
 public final class ScopePrivateKey: Sendable {
@@ -21,7 +22,7 @@ public final class ScopePrivateKey: Sendable {
 
 /// What the casework process holds: every scope private key version and the audit-signing key.
 public final class CaseworkKeys: Sendable {
-    let scopeKeys: [Scope: [UInt32: ScopePrivateKey]]
+    private let scopeKeys: Mutex<[Scope: [UInt32: ScopePrivateKey]]>
     let totpKey: SymmetricKey
     /// Keys the stored session-token hashes, so that whoever can write the database (a
     /// compromised intake host) still cannot forge a staff session.
@@ -34,15 +35,10 @@ public final class CaseworkKeys: Sendable {
 
     /// Loads everything from the key directory with the master key (which is not kept).
     public init(directory: KeyDirectory, master: borrowing SymmetricKey) throws {
-        var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
-        for scope in Scope.allCases {
-            for v in directory.versions(of: .scope(scope)) {
-                keys[scope, default: [:]][v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
-            }
-        }
-        scopeKeys = keys
-        totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: master.secret)
-        sessionKey = SecretBytes(copying: try Blake2b.hash(Label.sessionKey, key: master.secret))
+        scopeKeys = Mutex(try Self.loadScopeKeys(directory, master: master))
+        let caseworkSecret = try directory.loadCaseworkSecret(master: master)
+        totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: caseworkSecret)
+        sessionKey = SecretBytes(copying: try Blake2b.hash(Label.sessionKey, key: caseworkSecret))
         let auditVersions = directory.versions(of: .audit)
         guard let version = auditVersions.last else {
             throw KeyFileError(path: directory.publicFile(.audit, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
@@ -54,7 +50,27 @@ public final class CaseworkKeys: Sendable {
         auditPublicKeys = publics
     }
 
-    func privateKey(_ scope: Scope, version: UInt32) -> ScopePrivateKey? { scopeKeys[scope]?[version] }
+    static func loadScopeKeys(_ directory: KeyDirectory, master: borrowing SymmetricKey) throws -> [Scope: [UInt32: ScopePrivateKey]] {
+        var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
+        for scope in Scope.allCases {
+            for v in directory.versions(of: .scope(scope)) {
+                keys[scope, default: [:]][v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
+            }
+        }
+        return keys
+    }
+
+    /// Reloads the scope private keys after a rotation or retirement, without a restart. On any
+    /// error the keys in use stay as they were.
+    public func reloadScopeKeys(from directory: KeyDirectory, master: borrowing SymmetricKey) throws {
+        let fresh = try Self.loadScopeKeys(directory, master: master)
+        scopeKeys.withLock { $0 = fresh }
+    }
+
+    /// The versions loaded per scope (for logs and tests).
+    public var loadedVersions: [Scope: [UInt32]] { scopeKeys.withLock { $0.mapValues { $0.keys.sorted() } } }
+
+    func privateKey(_ scope: Scope, version: UInt32) -> ScopePrivateKey? { scopeKeys.withLock { $0[scope]?[version] } }
 
     /// Seals a TOTP secret for storage, bound to the username.
     public func sealTOTPSecret(_ secret: borrowing SecretBytes, username: String) throws -> [UInt8] {

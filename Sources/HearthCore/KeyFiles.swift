@@ -24,16 +24,20 @@ public struct KeyFileError: Error, CustomStringConvertible, Sendable {
     public var description: String { "failed to use key file '\(path)': \(reason)\nhint: \(hint)" }
 }
 
-/// What a key file holds: a scope's X25519 key or the Ed25519 audit-signing key.
+/// What a key file holds: a scope's X25519 key, the Ed25519 audit-signing key, or the casework
+/// secret (32 random bytes from which the TOTP-sealing and session-hashing keys derive, so that
+/// rotating the master key never touches staff credentials).
 public enum KeyKind: Hashable, Sendable, CustomStringConvertible {
     case scope(Scope)
     case audit
+    case casework
 
     /// The kind byte in file headers (SECURITY.md).
     public var byte: UInt8 {
         switch self {
         case .scope(let s): s.id
         case .audit: 16
+        case .casework: 17
         }
     }
 
@@ -42,17 +46,20 @@ public enum KeyKind: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .scope(let s): s.rawValue
         case .audit: "audit"
+        case .casework: "casework"
         }
     }
 
     public var description: String { name }
 
     /// Every kind, scopes first.
-    public static let all: [KeyKind] = Scope.allCases.map { .scope($0) } + [.audit]
+    public static let all: [KeyKind] = Scope.allCases.map { .scope($0) } + [.audit, .casework]
 
     init?(name: String) {
         if name == "audit" {
             self = .audit
+        } else if name == "casework" {
+            self = .casework
         } else if let s = Scope(rawValue: name) {
             self = .scope(s)
         } else {
@@ -336,6 +343,11 @@ public struct KeyDirectory: Sendable {
             let pair = try Ed25519PrivateKey.generate()
             publicBytes = pair.publicKey.bytes
             sealed = try KeyFileFormat.encodeSealed(kind: kind, version: version, secret: pair.seed, master: master)
+        case .casework:
+            // The "public" file holds an unkeyed BLAKE2b-256 of the secret: a check, not a key.
+            let secret = try SecretBytes.random(count: 32)
+            publicBytes = try secret.withUnsafeBytes { try Blake2b.hash(Array($0)) }
+            sealed = try KeyFileFormat.encodeSealed(kind: kind, version: version, secret: secret, master: master)
         }
         try SecureFile.createExclusive(sealedFile(kind, version: version), contents: sealed)
         try SecureFile.createExclusive(
@@ -388,6 +400,21 @@ public struct KeyDirectory: Sendable {
         return try SymmetricKey(SecretBytes(copying: bytes))
     }
 
+    /// Opens the casework secret (the highest version) with the master key.
+    public func loadCaseworkSecret(master: borrowing SymmetricKey) throws -> SecretBytes {
+        guard let version = versions(of: .casework).last else {
+            throw KeyFileError(
+                path: publicFile(.casework, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
+        }
+        let file = sealedFile(.casework, version: version)
+        let bytes = try SecureFile.readKeyFile(file)
+        do {
+            return try KeyFileFormat.decodeSealed(bytes, kind: .casework, version: version, master: master)
+        } catch {
+            throw KeyFileError(path: file, reason: "it cannot be opened with this master key", hint: "restore it from your key backup")
+        }
+    }
+
     /// Opens a scope's private key of one version with the master key.
     public func loadScopePrivateKey(_ scope: Scope, version: UInt32, master: borrowing SymmetricKey) throws -> X25519PrivateKey {
         let file = sealedFile(.scope(scope), version: version)
@@ -426,6 +453,7 @@ public struct KeyDirectory: Sendable {
                     switch kind {
                     case .scope: matches = try X25519PrivateKey(secret: secret).publicKey.bytes == publicKey
                     case .audit: matches = try Ed25519PrivateKey(seed: secret).publicKey.bytes == publicKey
+                    case .casework: matches = try secret.withUnsafeBytes { try Blake2b.hash(Array($0)) } == publicKey
                     }
                 } catch {
                     throw KeyFileError(

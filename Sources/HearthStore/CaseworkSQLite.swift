@@ -272,3 +272,51 @@ extension SQLiteStore: CaseworkStore {
         }
     }
 }
+
+extension SQLiteStore: RewrapStore {
+    public func wrapsToRewrap(scope: Scope, version: UInt32, afterRID: Int64, limit: Int) async throws -> [WrapToRewrap] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT w.record_rid, r.id, r.commitment, w.wrap FROM consent_wraps w JOIN records r ON r.rid = w.record_rid
+                    WHERE w.scope = ? AND w.key_version = ? AND w.record_rid > ? ORDER BY w.record_rid LIMIT ?
+                    """, arguments: [scope.rawValue, Int64(version), afterRID, limit]
+            ).map { row in
+                let id: Data = row["id"]
+                let commitment: Data = row["commitment"]
+                let wrap: Data = row["wrap"]
+                return WrapToRewrap(
+                    rid: row["record_rid"], recordID: RecordID(bytes: Array(id))!, commitment: Array(commitment), scope: scope, keyVersion: version,
+                    wrap: Array(wrap))
+            }
+        }
+    }
+
+    public func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int {
+        try await pool.write { db in
+            var n = 0
+            let statement = try db.cachedStatement(
+                sql: "UPDATE consent_wraps SET wrap = ?, key_version = ? WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?")
+            for u in updates {
+                try statement.execute(arguments: [
+                    Data(u.newWrap), Int64(u.newVersion), u.old.rid, u.old.scope.rawValue, Int64(u.old.keyVersion), Data(u.old.wrap),
+                ])
+                n += db.changesCount
+            }
+            return n
+        }
+    }
+
+    public func wrapCounts() async throws -> [Scope: [UInt32: Int]] {
+        try await pool.read { db in
+            var out: [Scope: [UInt32: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT scope, key_version, count(*) AS n FROM consent_wraps GROUP BY scope, key_version") {
+                let scope: String = row["scope"]
+                let version: Int64 = row["key_version"]
+                if let s = Scope(rawValue: scope) { out[s, default: [:]][UInt32(version)] = row["n"] }
+            }
+            return out
+        }
+    }
+}

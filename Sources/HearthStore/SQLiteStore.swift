@@ -60,7 +60,7 @@ public final class SQLiteStore: RecordStore, Sendable {
                         expires TEXT,
                         PRIMARY KEY (record_rid, scope)
                     ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX consent_wraps_version ON consent_wraps(scope, key_version);
+                    CREATE INDEX consent_wraps_version ON consent_wraps(scope, key_version, record_rid);
                     CREATE INDEX consent_wraps_expires ON consent_wraps(expires) WHERE expires IS NOT NULL;
                     CREATE TABLE consent_events (
                         seq INTEGER PRIMARY KEY AUTOINCREMENT,

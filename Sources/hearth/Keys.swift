@@ -3,10 +3,13 @@ import Foundation
 import HearthCore
 import HearthCrypto
 import HearthHTTP
+import HearthStore
+import Logging
 
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create and inspect Hearth's keys.", subcommands: [Init.self, Status.self])
+        abstract: "Create, inspect, rotate, re-wrap and retire Hearth's keys.",
+        subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, RotateMaster.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -45,30 +48,237 @@ struct Keys: AsyncParsableCommand {
         }
     }
 
-    struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List keys, versions and problems without opening any private key.")
-
-        @Option(help: "Key directory.")
+    /// Where the keys and the database are, for lifecycle commands.
+    struct KeyLocations: ParsableArguments {
+        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
         var dir: String = "keys"
+
+        @Option(help: "Data directory (the SQLite database lives here).")
+        var data: String = ".hearth"
+
+        @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+        var passphraseEnv: String?
+
+        var locations: Locations {
+            var l = Locations()
+            l.keys = dir
+            l.data = data
+            return l
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Per key and version: state (primary, decrypt-only, retired), wraps using it, whether it can be retired. Opens no private key.")
+
+        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
+        var dir: String = "keys"
+
+        @Option(help: "Data directory, for wrap counts (skipped when there is no database).")
+        var data: String = ".hearth"
 
         @Flag(help: "Print JSON.")
         var json = false
 
+        struct Line: Encodable {
+            let key: String
+            let version: UInt32?
+            let state: String
+            let wraps: Int?
+            let canRetire: Bool
+            let files: [String]
+            let problems: [String]
+        }
+
         func run() async throws {
-            let entries = KeyDirectory(path: dir).status()
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(["keys": entries]), as: UTF8.self))
-            } else {
-                for e in entries {
-                    let version = e.version.map { "v\($0)" } ?? "-"
-                    let state = e.problems.isEmpty ? e.state : "PROBLEM"
-                    print("\(e.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(version.padding(toLength: 5, withPad: " ", startingAt: 0)) \(state)")
-                    for p in e.problems { print("    \(p)") }
+            let directory = KeyDirectory(path: dir)
+            try? directory.recoverInterruptedRotation()
+            var counts: [Scope: [UInt32: Int]] = [:]
+            let database = "\(data)/hearth.sqlite"
+            if FileManager.default.fileExists(atPath: database) {
+                counts = try await SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() })).wrapCounts()
+            }
+            var lines: [Line] = directory.status().map { e in
+                let scope = Scope(rawValue: e.key)
+                let wraps = scope.flatMap { s in e.version.map { counts[s]?[$0] ?? 0 } }
+                return Line(
+                    key: e.key, version: e.version, state: e.state, wraps: wraps,
+                    canRetire: scope != nil && e.state == "decrypt-only" && wraps == 0 && e.problems.isEmpty, files: e.files, problems: e.problems)
+            }
+            for scope in Scope.allCases {
+                for v in directory.retiredVersions(of: .scope(scope)) {
+                    lines.append(
+                        Line(
+                            key: scope.rawValue, version: v, state: "retired", wraps: counts[scope]?[v] ?? 0, canRetire: false,
+                            files: [directory.retiredFile(.scope(scope), version: v)], problems: []))
                 }
             }
-            if entries.contains(where: { !$0.problems.isEmpty }) { throw ExitCode(1) }
+            let order = ["master"] + KeyKind.all.map(\.name) + ["tls"]
+            lines.sort { (order.firstIndex(of: $0.key) ?? 99, $0.version ?? 0) < (order.firstIndex(of: $1.key) ?? 99, $1.version ?? 0) }
+            if json {
+                try printJSON(["keys": lines])
+            } else {
+                for l in lines {
+                    let version = l.version.map { "v\($0)" } ?? "-"
+                    let state = l.problems.isEmpty ? l.state : "PROBLEM"
+                    let wraps = l.wraps.map { "\($0) wraps" } ?? ""
+                    print(
+                        "\(l.key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(version.padding(toLength: 5, withPad: " ", startingAt: 0)) "
+                            + "\(state.padding(toLength: 13, withPad: " ", startingAt: 0)) \(wraps.padding(toLength: 12, withPad: " ", startingAt: 0))"
+                            + (l.canRetire ? " can be retired" : ""))
+                    for p in l.problems { print("    \(p)") }
+                }
+            }
+            if lines.contains(where: { !$0.problems.isEmpty }) { throw ExitCode(1) }
         }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create version N+1 of a scope key pair; it becomes primary at once (running services pick it up within seconds).")
+        @OptionGroup var place: KeyLocations
+        @Option(help: "support, review, police or prosecution.")
+        var scope: String
+
+        func validate() throws {
+            guard Scope(rawValue: scope) != nil else { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+        }
+
+        func run() async throws {
+            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
+            let master = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            let version = try m.keys.rotate(Scope(rawValue: scope)!, master: master)
+            try await m.store.appendAudit(
+                AuditEvent(actor: "cli", action: "keys.rotate", subject: "\(scope).v\(version)", scope: scope), at: Int64(Date().timeIntervalSince1970))
+            print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
+        }
+    }
+
+    struct Rewrap: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move consent wraps from older key versions to the primary one, in short batches, while the service runs. Resumable.")
+        @OptionGroup var place: KeyLocations
+        @Option(help: "Only this scope (default: every scope).")
+        var scope: String?
+        @Option(help: "Wraps per transaction.")
+        var batch: Int = 500
+
+        func validate() throws {
+            if let scope, Scope(rawValue: scope) == nil { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+            guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1 to 100000") }
+        }
+
+        func run() async throws {
+            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
+            let master = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            let job = RewrapJob(store: m.store, directory: m.keys, clock: SystemClock(), logger: Logger(label: "hearth"))
+            let terminal = isatty(STDOUT_FILENO) == 1
+            for s in scope.map({ [Scope(rawValue: $0)!] }) ?? Scope.allCases {
+                let meter = ProgressMeter(label: s.rawValue, terminal: terminal)
+                do {
+                    let result = try await job.run(scope: s, master: master, batch: batch) { meter.show($0.done + $0.skipped, of: $0.total) }
+                    meter.finish("\(s.rawValue): \(result.done) re-wrapped, \(result.skipped) left alone (withdrawn or changed meanwhile, or not opening)")
+                } catch let e as KeyFileError {
+                    FileHandle.standardError.write(Data("hearth: nothing re-wrapped for \(s.rawValue): \(e)\n".utf8))
+                    throw ExitCode(1)
+                }
+            }
+        }
+    }
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Destroy a key version's private key. Refused while any wrap uses it or while it is primary.")
+        @OptionGroup var place: KeyLocations
+        @Option var scope: String
+        @Option var version: UInt32
+
+        func validate() throws {
+            guard Scope(rawValue: scope) != nil else { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+        }
+
+        func run() async throws {
+            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
+            let s = Scope(rawValue: scope)!
+            let now = Int64(Date().timeIntervalSince1970)
+            let wraps = try await m.store.wrapCounts()[s]?[version] ?? 0
+            guard wraps == 0 else {
+                FileHandle.standardError.write(
+                    Data("hearth: refusing to retire \(scope) v\(version): \(wraps) consent wraps still use it\nhint: run `hearth keys rewrap --scope \(scope)` first\n".utf8))
+                try await m.store.appendAudit(
+                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused-in-use"), at: now)
+                throw ExitCode(1)
+            }
+            do {
+                try m.keys.retire(s, version: version)
+            } catch let e as KeyFileError {
+                FileHandle.standardError.write(Data("hearth: refusing to retire: \(e)\n".utf8))
+                try await m.store.appendAudit(
+                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused"), at: now)
+                throw ExitCode(1)
+            }
+            try await m.store.appendAudit(AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope), at: now)
+            print("\(scope) v\(version) retired: its private key was overwritten and deleted")
+        }
+    }
+
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Re-seal every private key file under a new master key (or passphrase); a crash at any point leaves a working directory.")
+        @OptionGroup var place: KeyLocations
+        @Option(name: .customLong("new-passphrase-env"), help: "Derive the new master key from the passphrase in this variable (default: a new random master.key).")
+        var newPassphraseEnv: String?
+
+        func run() async throws {
+            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
+            let old = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            var new: SecretBytes?
+            if let newPassphraseEnv {
+                guard let value = ProcessInfo.processInfo.environment[newPassphraseEnv], value.utf8.count >= 12 else {
+                    throw ValidationError("the environment variable \(newPassphraseEnv) must hold a passphrase of at least 12 characters")
+                }
+                new = SecretBytes(copying: Array(value.utf8))
+            }
+            try m.keys.rotateMaster(from: old, newPassphrase: new)
+            try await m.store.appendAudit(AuditEvent(actor: "cli", action: "keys.rotate-master"), at: Int64(Date().timeIntervalSince1970))
+            print("every private key is now sealed under the new master key")
+        }
+    }
+}
+
+/// A progress bar with an ETA on a terminal; plain progress lines otherwise.
+final class ProgressMeter {
+    let label: String
+    let terminal: Bool
+    let start = ContinuousClock.now
+    var lastLine = ContinuousClock.now - .seconds(10)
+
+    init(label: String, terminal: Bool) {
+        self.label = label
+        self.terminal = terminal
+    }
+
+    func show(_ done: Int, of total: Int) {
+        let now = ContinuousClock.now
+        guard terminal || now - lastLine >= .seconds(2) || done == total else { return }
+        lastLine = now
+        let fraction = total == 0 ? 1 : Double(done) / Double(total)
+        let elapsed = Double((now - start).components.seconds) + Double((now - start).components.attoseconds) / 1e18
+        let eta = fraction > 0 && fraction < 1 ? Int(elapsed / fraction * (1 - fraction)) : 0
+        if terminal {
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            print("\r\(label) [\(bar)] \(done)/\(total) ETA \(eta)s", terminator: "")
+            fflush(nil)
+        } else {
+            print("\(label): \(done)/\(total) (\(Int(fraction * 100))%), about \(eta)s left")
+        }
+    }
+
+    func finish(_ message: String) {
+        if terminal { print("") }
+        print(message)
     }
 }

@@ -54,6 +54,7 @@ struct Runner {
         let keys = KeyDirectory(path: locations.keys)
         do {
             if createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
+            try keys.recoverInterruptedRotation()
             try keys.checkPermissions()
             try DataDirectory.prepare(locations.data)
             let store = try SQLiteStore(path: "\(locations.data)/hearth.sqlite", logger: logger)
@@ -63,11 +64,14 @@ struct Runner {
             let shown = host.contains(":") ? "[\(host)]" : host
             let lines = AnnouncementBoard(expected: listeners.contains(.intake) && listeners.contains(.casework) ? 2 : 1)
 
+            let reloader = KeyReloader(keys: keys, passphraseEnv: passphraseEnv, logger: logger)
             if listeners.contains(.intake) {
                 let ring = try keys.loadPublicKeyRing()
+                let holder = PublicKeyRingHolder(ring)
+                reloader.rings.append(holder)
                 let tls = try HearthTLS.serverConfiguration(keys: keys)
                 let service = SurvivorService(
-                    store: store, keys: PublicKeyRingHolder(ring), clock: SystemClock(),
+                    store: store, keys: holder, clock: SystemClock(),
                     retention: RetentionPolicy(days: listener.retentionDays), logger: logger)
                 let router = buildIntakeRouter(service: service, limiter: try FailureRateLimiter(burst: listener.receiptFailures))
                 services.append(
@@ -83,6 +87,7 @@ struct Runner {
                 try keys.verifyPrivateKeys(master: master)
                 _ = try keys.loadPublicKeyRing()
                 let caseworkKeys = try CaseworkKeys(directory: keys, master: master)
+                reloader.caseworkKeys = caseworkKeys
                 let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
                 let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
                 let tls = try HearthTLS.serverConfiguration(
@@ -100,6 +105,7 @@ struct Runner {
                     announcements.append("\(listeners.contains(.intake) ? "casework-certificate" : "certificate"): \(absolute(certificate))")
                 }
             }
+            services.append(reloader)
             lines.trailer = announcements
             let group = ServiceGroup(
                 configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -210,6 +216,66 @@ enum DataDirectory {
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & 0o077 == 0 else {
             throw KeyFileError(path: path, reason: "the data directory is open to group or others", hint: "run `chmod 700 \(path)`")
+        }
+    }
+}
+
+/// Watches the key directory (every two seconds) and reloads keys after a rotation or
+/// retirement, so running listeners use a new primary version without a restart.
+final class KeyReloader: Service, @unchecked Sendable {
+    let keys: KeyDirectory
+    let passphraseEnv: String?
+    let logger: Logger
+    /// Set up before the service group starts; read-only afterwards.
+    var rings: [PublicKeyRingHolder] = []
+    var caseworkKeys: CaseworkKeys?
+
+    init(keys: KeyDirectory, passphraseEnv: String?, logger: Logger) {
+        self.keys = keys
+        self.passphraseEnv = passphraseEnv
+        self.logger = logger
+    }
+
+    /// Names and sizes of the key files: changes when a version is added, retired or re-sealed.
+    func fingerprint() -> String {
+        SecureFile.list(keys.path).filter { $0.hasSuffix(".pub") || $0.hasSuffix(".sealed") || $0.hasSuffix(".retired") || $0.hasPrefix("master.") }
+            .map { name -> String in
+                var st = stat()
+                _ = stat(keys.file(name), &st)
+                return "\(name):\(st.st_size):\(st.st_mtim.tv_sec):\(st.st_mtim.tv_nsec)"
+            }.joined(separator: "|")
+    }
+
+    func reload() throws {
+        try keys.recoverInterruptedRotation()
+        try keys.checkPermissions()
+        let ring = try keys.loadPublicKeyRing()
+        if let caseworkKeys {
+            let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
+            try caseworkKeys.reloadScopeKeys(from: keys, master: master)
+        }
+        for holder in rings { holder.replace(with: ring) }
+        logger.notice(
+            "keys reloaded",
+            metadata: ["keys.primary": "\(ring.primary.sorted { $0.key < $1.key }.map { "\($0.key.rawValue).v\($0.value.version)" }.joined(separator: ","))"])
+    }
+
+    func run() async throws {
+        let initial = fingerprint()
+        await cancelWhenGracefulShutdown {
+            var seen = initial
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                let now = self.fingerprint()
+                guard now != seen else { continue }
+                do {
+                    try self.reload()
+                    seen = now
+                } catch {
+                    // Half-way through a rotation, or a bad file: keep the keys in use, try again.
+                    self.logger.error("key reload failed; keeping the keys in use", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 }

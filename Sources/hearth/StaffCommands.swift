@@ -220,3 +220,33 @@ struct Audit: AsyncParsableCommand {
         }
     }
 }
+
+struct Retention: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Retention: withdraw expired consents, then crypto-shred records with no live consent for the retention period.",
+        subcommands: [Run.self])
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run retention now (the service also runs it every minute).")
+        @OptionGroup var locations: Locations
+        @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept.")
+        var retentionDays: Int = 90
+
+        func validate() throws {
+            guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
+        }
+
+        func run() async throws {
+            let database = "\(locations.data)/hearth.sqlite"
+            guard FileManager.default.fileExists(atPath: database) else {
+                FileHandle.standardError.write(Data("hearth: there is no database at '\(database)'\n".utf8))
+                throw ExitCode(1)
+            }
+            let store = try SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let now = Int64(Date().timeIntervalSince1970)
+            let expired = try await store.expireConsents(before: Day(unixSeconds: now), at: floorToHour(now))
+            let shredded = try await store.shredRecords(withoutConsentSince: now - Int64(retentionDays) * 86_400)
+            print("\(expired) expired consents withdrawn; \(shredded) records with no live consent for \(retentionDays) days crypto-shredded")
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 /// `hearth keys init` and `hearth keys status`, run as the real executable.
 @Suite("hearth keys", .timeLimit(.minutes(1)))
 struct KeysCommandTests {
-    static let keyNames = ["support", "review", "police", "prosecution", "audit"]
+    static let keyNames = ["support", "review", "police", "prosecution", "audit", "casework"]
     static let keyFilesWithoutMaster =
         keyNames.flatMap { ["\($0).v1.pub", "\($0).v1.sealed"] } + ["tls.crt", "tls.key"]
 

@@ -1,0 +1,152 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import HearthCrypto
+
+/// Key lifecycle on disk: rotation, retirement and master-key rotation (SECURITY.md, "Key lifecycle").
+extension KeyDirectory {
+    /// `<name>.v<N>.retired`: the public half of a retired version, kept as a record.
+    public func retiredFile(_ kind: KeyKind, version: UInt32) -> String { file("\(kind.name).v\(version).retired") }
+
+    /// Versions retired for a kind, ascending.
+    public func retiredVersions(of kind: KeyKind) -> [UInt32] {
+        let prefix = "\(kind.name).v"
+        return SecureFile.list(path).compactMap { name -> UInt32? in
+            guard name.hasPrefix(prefix), name.hasSuffix(".retired") else { return nil }
+            let digits = name.dropFirst(prefix.count).dropLast(8)
+            guard let v = UInt32(digits), v > 0, String(v) == digits else { return nil }
+            return v
+        }.sorted()
+    }
+
+    /// Creates version N+1 of a scope key pair, which becomes primary at once.
+    @discardableResult
+    public func rotate(_ scope: Scope, master: borrowing SymmetricKey) throws -> UInt32 {
+        let kind = KeyKind.scope(scope)
+        let next = ((versions(of: kind) + retiredVersions(of: kind)).max() ?? 0) + 1
+        try createKeyPair(kind, version: next, master: master)
+        return next
+    }
+
+    /// Destroys a scope key version's private key: overwrites the file with random bytes, fsyncs,
+    /// deletes it, and keeps the public half as `.retired`. Callers check first that no wrap uses
+    /// the version and that it is not primary.
+    public func retire(_ scope: Scope, version: UInt32) throws {
+        let kind = KeyKind.scope(scope)
+        guard versions(of: kind).contains(version) else {
+            throw KeyFileError(path: publicFile(kind, version: version), reason: "there is no such live key version", hint: "see `hearth keys status`")
+        }
+        guard versions(of: kind).last != version else {
+            throw KeyFileError(
+                path: publicFile(kind, version: version), reason: "it is the primary version",
+                hint: "rotate first (`hearth keys rotate --scope \(scope.rawValue)`), rewrap, then retire")
+        }
+        let sealed = sealedFile(kind, version: version)
+        try SecureFile.overwriteAndDelete(sealed)
+        guard rename(publicFile(kind, version: version), retiredFile(kind, version: version)) == 0 else {
+            throw KeyFileError(path: publicFile(kind, version: version), reason: "cannot rename it to .retired", hint: "check the directory")
+        }
+        SecureFile.syncDirectory(of: sealed)
+    }
+
+    // MARK: Master-key rotation
+
+    /// The commit marker of an interrupted master-key rotation.
+    var rotationMarker: String { file("rotate-master.commit") }
+
+    /// Finishes or undoes a master-key rotation that a crash interrupted: with the commit marker
+    /// present, every `.next` file is moved into place (roll forward); without it, `.next` files
+    /// are deleted (roll back). Safe to run at every start; a no-op when nothing was interrupted.
+    public func recoverInterruptedRotation() throws {
+        let names = SecureFile.list(path)
+        if names.contains("rotate-master.commit") {
+            let marker = String(decoding: try SecureFile.readKeyFile(rotationMarker), as: UTF8.self)
+            for line in marker.split(separator: "\n") {
+                let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[1].contains("/") else { continue }
+                let target = file(parts[1])
+                switch parts[0] {
+                case "move":
+                    if access(target + ".next", F_OK) == 0 {
+                        guard rename(target + ".next", target) == 0 else {
+                            throw KeyFileError(path: target, reason: "cannot finish the master-key rotation", hint: "check the directory")
+                        }
+                    }
+                case "remove":
+                    _ = unlink(target)
+                default:
+                    continue
+                }
+            }
+            SecureFile.syncDirectory(of: rotationMarker)
+            _ = unlink(rotationMarker)
+            SecureFile.syncDirectory(of: rotationMarker)
+        } else {
+            for name in names where name.hasSuffix(".next") {
+                _ = unlink(file(name))
+            }
+            SecureFile.syncDirectory(of: rotationMarker)
+        }
+    }
+
+    /// Re-seals every private key file under a new master key (random, or derived from
+    /// `newPassphrase`). New files are written and fsynced beside the old ones, a commit marker
+    /// is written, then they are renamed into place; a crash at any point leaves a directory that
+    /// opens with exactly one of the two master keys. `afterStep` is a test hook.
+    public func rotateMaster(
+        from old: borrowing SymmetricKey, newPassphrase: consuming SecretBytes?, cost: Argon2id.Cost = .moderate,
+        afterStep: (String) -> Void = { _ in }
+    ) throws {
+        try recoverInterruptedRotation()
+        let new: SymmetricKey
+        var moves: [String] = []
+        var removals: [String] = []
+        if let newPassphrase {
+            let salt = try SystemRandom.bytes(Argon2id.saltByteCount)
+            new = try Argon2id.deriveKey(passphrase: newPassphrase, salt: salt, cost: cost)
+            try SecureFile.createExclusive(masterKDFFile + ".next", contents: KeyFileFormat.encodeKDF(cost: cost, salt: salt, master: new))
+            moves.append("master.kdf")
+            if !usesPassphrase { removals.append("master.key") }
+        } else {
+            new = try SymmetricKey.random()
+            try SecureFile.createExclusive(masterKeyFile + ".next", contents: new.secret.unsafeExportedBytes())
+            moves.append("master.key")
+            if usesPassphrase { removals.append("master.kdf") }
+        }
+        afterStep("master written")
+        for kind in KeyKind.all {
+            for v in versions(of: kind) {
+                let name = "\(kind.name).v\(v).sealed"
+                let secret = try KeyFileFormat.decodeSealed(try SecureFile.readKeyFile(file(name)), kind: kind, version: v, master: old)
+                try SecureFile.createExclusive(file(name) + ".next", contents: KeyFileFormat.encodeSealed(kind: kind, version: v, secret: secret, master: new))
+                moves.append(name)
+                afterStep("sealed \(name)")
+            }
+        }
+        let marker = (moves.map { "move \($0)" } + removals.map { "remove \($0)" }).joined(separator: "\n") + "\n"
+        try SecureFile.createExclusive(rotationMarker, contents: Array(marker.utf8))
+        afterStep("committed")
+        try recoverInterruptedRotation()
+        afterStep("done")
+    }
+}
+
+extension SecureFile {
+    /// Overwrites a file with random bytes of the same length, fsyncs, then deletes it.
+    public static func overwriteAndDelete(_ path: String) throws {
+        let length = try readKeyFile(path).count
+        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw KeyFileError(path: path, reason: "cannot open it for overwriting", hint: "check its owner and mode") }
+        let noise = try SystemRandom.bytes(max(length, 1))
+        let written = noise.withUnsafeBytes { pwrite(fd, $0.baseAddress!, length, 0) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == length, synced == 0 else {
+            throw KeyFileError(path: path, reason: "cannot overwrite it", hint: "check the disk")
+        }
+        guard unlink(path) == 0 else { throw KeyFileError(path: path, reason: "cannot delete it", hint: "check the directory") }
+        syncDirectory(of: path)
+    }
+}

@@ -1,0 +1,142 @@
+import HearthCrypto
+import Logging
+
+/// A consent wrap due to be moved to the primary key version.
+public struct WrapToRewrap: Sendable {
+    public let rid: Int64
+    public let recordID: RecordID
+    public let commitment: [UInt8]
+    public let scope: Scope
+    public let keyVersion: UInt32
+    public let wrap: [UInt8]
+
+    public init(rid: Int64, recordID: RecordID, commitment: [UInt8], scope: Scope, keyVersion: UInt32, wrap: [UInt8]) {
+        self.rid = rid
+        self.recordID = recordID
+        self.commitment = commitment
+        self.scope = scope
+        self.keyVersion = keyVersion
+        self.wrap = wrap
+    }
+}
+
+/// A re-sealed wrap to store, replacing `old` only if it is still there unchanged.
+public struct RewrappedWrap: Sendable {
+    public let old: WrapToRewrap
+    public let newVersion: UInt32
+    public let newWrap: [UInt8]
+}
+
+/// Storage the re-wrap job needs.
+public protocol RewrapStore: Sendable {
+    /// Wraps of `scope` at `version`, with record row ids above `afterRID`, in row-id order.
+    func wrapsToRewrap(scope: Scope, version: UInt32, afterRID: Int64, limit: Int) async throws -> [WrapToRewrap]
+    /// Replaces each wrap only if the row still holds exactly the old version and bytes
+    /// (compare-and-set: a wrap withdrawn or replaced meanwhile is left alone); returns how many.
+    func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int
+    /// Wraps per scope and key version.
+    func wrapCounts() async throws -> [Scope: [UInt32: Int]]
+    /// Appends an audit entry.
+    func appendAudit(_ event: AuditEvent, at: Int64) async throws
+}
+
+/// Moves consent wraps from older key versions to the primary one, in short batches, while the
+/// service runs. Idempotent and resumable: it only ever looks for wraps not yet at the primary.
+public struct RewrapJob: Sendable {
+    /// Progress so far.
+    public struct Progress: Sendable {
+        public var done: Int
+        public var skipped: Int
+        public let total: Int
+    }
+
+    let store: any RewrapStore
+    let directory: KeyDirectory
+    let clock: any Clock
+    let logger: Logger
+
+    public init(store: any RewrapStore, directory: KeyDirectory, clock: any Clock, logger: Logger) {
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Re-wraps every wrap of `scope` not at its primary version. Every old version that has
+    /// wraps must open with `master` before anything is written; otherwise this throws naming the file.
+    public func run(
+        scope: Scope, master: borrowing SymmetricKey, batch: Int = 500, actor: String = "cli", progress: (Progress) -> Void = { _ in }
+    ) async throws -> Progress {
+        let ring = try directory.loadPublicKeyRing()
+        guard let primary = ring.primary[scope] else {
+            throw KeyFileError(path: directory.publicFile(.scope(scope), version: 1), reason: "it is missing", hint: "restore it")
+        }
+        let counts = try await store.wrapCounts()[scope] ?? [:]
+        let old = counts.filter { $0.key != primary.version && $0.value > 0 }.keys.sorted()
+        // Load every old private key first: a corrupt or missing version stops the job before any write.
+        var keys: [UInt32: ScopePrivateKey] = [:]
+        for v in old {
+            keys[v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
+        }
+        var p = Progress(done: 0, skipped: 0, total: old.reduce(0) { $0 + (counts[$1] ?? 0) })
+        try await store.appendAudit(
+            AuditEvent(actor: actor, action: "keys.rewrap.start", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
+                outcome: "\(p.total)"), at: clock.unixSeconds())
+        progress(p)
+        for v in old {
+            guard let key = keys[v] else { continue }
+            var after: Int64 = 0
+            while true {
+                let rows = try await store.wrapsToRewrap(scope: scope, version: v, afterRID: after, limit: batch)
+                guard let last = rows.last else { break }
+                after = last.rid
+                let resealed = try await Self.reseal(rows, key: key, primary: primary)
+                let replaced = try await store.replaceWraps(resealed.done)
+                p.done += replaced
+                p.skipped += rows.count - replaced
+                if !resealed.failed.isEmpty {
+                    logger.error("wraps that do not open were left alone", metadata: ["rewrap.failed": "\(resealed.failed.count)", "rewrap.scope": "\(scope.rawValue)"])
+                }
+                progress(p)
+            }
+        }
+        try await store.appendAudit(
+            AuditEvent(actor: actor, action: "keys.rewrap.done", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
+                outcome: "\(p.done)"), at: clock.unixSeconds())
+        return p
+    }
+
+    /// Opens and re-seals a batch on every core (X25519 dominates the cost).
+    static func reseal(_ rows: [WrapToRewrap], key: ScopePrivateKey, primary: PublicKeyRing.Entry) async throws -> (done: [RewrappedWrap], failed: [WrapToRewrap]) {
+        let chunks = max(1, min(4, rows.count / 32))
+        let size = (rows.count + chunks - 1) / chunks
+        return try await withThrowingTaskGroup(of: ([RewrappedWrap], [WrapToRewrap]).self) { group in
+            for start in stride(from: 0, to: rows.count, by: size) {
+                let slice = Array(rows[start..<min(start + size, rows.count)])
+                group.addTask {
+                    var done: [RewrappedWrap] = []
+                    var failed: [WrapToRewrap] = []
+                    for row in slice {
+                        do {
+                            let dek = try Envelope.openScopeWrap(
+                                row.wrap, with: key.key, recordID: row.recordID, scope: row.scope, keyVersion: row.keyVersion, commitment: row.commitment)
+                            let wrap = try Envelope.wrapForScope(
+                                dek, recordID: row.recordID, scope: row.scope, keyVersion: primary.version, publicKey: primary.key)
+                            done.append(RewrappedWrap(old: row, newVersion: primary.version, newWrap: wrap))
+                        } catch {
+                            failed.append(row)
+                        }
+                    }
+                    return (done, failed)
+                }
+            }
+            var done: [RewrappedWrap] = []
+            var failed: [WrapToRewrap] = []
+            for try await (d, f) in group {
+                done += d
+                failed += f
+            }
+            return (done, failed)
+        }
+    }
+}
