@@ -117,6 +117,23 @@ public struct ThreadMessage: Sendable, Equatable {
     public let text: String
 }
 
+extension ThreadMessage {
+    /// Decrypts a record's stored messages with its data key (authorship is bound into each).
+    static func open(_ notes: [StoredNote], with dek: borrowing DataKey, record: StoredRecord) throws -> [ThreadMessage] {
+        var out: [ThreadMessage] = []
+        for note in notes {
+            let text = try Envelope.openNote(
+                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: record.id, noteID: note.noteID,
+                commitment: record.commitment)
+            out.append(
+                ThreadMessage(
+                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
+                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
+        }
+        return out
+    }
+}
+
 /// One line of a survivor's access log.
 public struct AccessLogEntry: Sendable, Equatable {
     public let role: Role
@@ -222,17 +239,7 @@ public struct CaseworkService: Sendable {
     }
 
     func thread(record: StoredRecord, dek: borrowing DataKey) async throws -> [ThreadMessage] {
-        var out: [ThreadMessage] = []
-        for note in try await store.messages(recordID: record.id) {
-            let text = try Envelope.openNote(
-                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: record.id, noteID: note.noteID,
-                commitment: record.commitment)
-            out.append(
-                ThreadMessage(
-                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
-                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
-        }
-        return out
+        try ThreadMessage.open(try await store.messages(recordID: record.id), with: dek, record: record)
     }
 
     /// Replies to the survivor: same gates as opening; the reply is sealed under the record's DEK.

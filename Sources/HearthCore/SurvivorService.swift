@@ -203,17 +203,7 @@ public struct SurvivorService: Sendable {
     public func messages(_ survivor: AuthenticatedSurvivor) async throws -> [ThreadMessage] {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        var out: [ThreadMessage] = []
-        for note in try await store.messages(recordID: r.id) {
-            let text = try Envelope.openNote(
-                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: r.id, noteID: note.noteID,
-                commitment: r.commitment)
-            out.append(
-                ThreadMessage(
-                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
-                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
-        }
-        return out
+        return try ThreadMessage.open(try await store.messages(recordID: r.id), with: dek, record: r)
     }
 
     /// Writes back to the people working on the case: sealed under the record's data key.
