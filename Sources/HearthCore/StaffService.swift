@@ -192,7 +192,8 @@ public struct StaffService: Sendable {
         }
         let failures = staff.map { $0.failedLogins + 1 } ?? unknownUserFailures.record(username)
         try await store.recordLoginFailure(
-            staffID: staff?.identity.id, lockUntil: failures >= Self.lockAfter ? now + Self.lockSeconds : nil,
+            // A lock runs its course from when it was set; failures while locked do not extend it.
+            staffID: staff?.identity.id, lockUntil: failures >= Self.lockAfter && (staff?.lockedUntil ?? 0) <= now ? now + Self.lockSeconds : nil,
             audit: AuditEvent(
                 actor: staff.map { "staff:\($0.identity.id)" } ?? "unknown", role: staff?.identity.role.rawValue ?? "", action: "session.login",
                 outcome: "failed"), at: now)
