@@ -44,7 +44,11 @@ extension KeyDirectory {
                 hint: "rotate first (`hearth keys rotate --scope \(scope.rawValue)`), rewrap, then retire")
         }
         let sealed = sealedFile(kind, version: version)
-        try SecureFile.overwriteAndDelete(sealed)
+        // Without the file, an earlier retirement was interrupted after destroying it: only the rename is left.
+        var st = stat()
+        if lstat(sealed, &st) == 0 || errno != ENOENT {
+            try SecureFile.overwriteAndDelete(sealed)
+        }
         guard rename(publicFile(kind, version: version), retiredFile(kind, version: version)) == 0 else {
             throw KeyFileError(path: publicFile(kind, version: version), reason: "cannot rename it to .retired", hint: "check the directory")
         }
@@ -56,10 +60,33 @@ extension KeyDirectory {
     /// The commit marker of an interrupted master-key rotation.
     var rotationMarker: String { file("rotate-master.commit") }
 
+    /// Takes the master-rotation lock: an exclusive `flock` on the key directory itself, held by
+    /// `rotateMaster` for its whole run. The kernel drops it when the process dies, so a crash
+    /// leaves no stale lock. Returns the descriptor to close (which releases it), nil while another
+    /// process (or another descriptor in this one) holds it, or -1 if the directory cannot be opened.
+    func tryRotationLock() -> Int32? {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return -1 }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
+    }
+
     /// Finishes or undoes a master-key rotation that a crash interrupted: with the commit marker
     /// present, every `.next` file is moved into place (roll forward); without it, `.next` files
-    /// are deleted (roll back). Safe to run at every start; a no-op when nothing was interrupted.
+    /// are deleted (roll back). Safe to run at every start; a no-op when nothing was interrupted,
+    /// and while a rotation is still running in another process (the service's key reloader and
+    /// `hearth keys status` call this; deleting `.next` files under a live rotation would leave
+    /// keys sealed under a master key that no longer exists).
     public func recoverInterruptedRotation() throws {
+        guard let fd = tryRotationLock() else { return }
+        defer { if fd >= 0 { close(fd) } }
+        try recoverLocked()
+    }
+
+    func recoverLocked() throws {
         let names = SecureFile.list(path)
         if names.contains("rotate-master.commit") {
             let marker = String(decoding: try SecureFile.readKeyFile(rotationMarker), as: UTF8.self)
@@ -99,7 +126,14 @@ extension KeyDirectory {
         from old: borrowing SymmetricKey, newPassphrase: consuming SecretBytes?, cost: Argon2id.Cost = .moderate,
         afterStep: (String) -> Void = { _ in }
     ) throws {
-        try recoverInterruptedRotation()
+        guard let lock = tryRotationLock() else {
+            throw KeyFileError(path: path, reason: "another master-key rotation is running on it", hint: "wait for it to finish, then check `hearth keys status`")
+        }
+        guard lock >= 0 else {
+            throw KeyFileError(path: path, reason: "the key directory cannot be opened", hint: "check it exists and is yours")
+        }
+        defer { close(lock) }
+        try recoverLocked()
         let new: SymmetricKey
         var moves: [String] = []
         var removals: [String] = []
@@ -128,7 +162,7 @@ extension KeyDirectory {
         let marker = (moves.map { "move \($0)" } + removals.map { "remove \($0)" }).joined(separator: "\n") + "\n"
         try SecureFile.createExclusive(rotationMarker, contents: Array(marker.utf8))
         afterStep("committed")
-        try recoverInterruptedRotation()
+        try recoverLocked()
         afterStep("done")
     }
 }

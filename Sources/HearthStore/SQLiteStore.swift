@@ -262,10 +262,15 @@ public final class SQLiteStore: RecordStore, Sendable {
     }
 
     public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
-        try await pool.write { db in
+        let removed = try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return false }
             return try Self.removeConsentNow(scope, rid: rid, action: action, at: hour, db)
         }
+        // `secure_delete` zeroes the wrap in the new page version only: the old one, wrap
+        // included, stays in the WAL (and in the database file after a checkpoint) until both
+        // are checkpointed and truncated, as for an erasure.
+        if removed { try await truncateWAL() }
+        return removed
     }
 
     static func removeConsentNow(_ scope: Scope, rid: Int64, action: ConsentEvent.Action, at hour: Int64, _ db: Database) throws -> Bool {
@@ -330,7 +335,7 @@ public final class SQLiteStore: RecordStore, Sendable {
     }
 
     public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {
-        try await pool.write { db in
+        let n = try await pool.write { db in
             let due = try Row.fetchAll(
                 db, sql: "SELECT record_rid, scope FROM consent_wraps WHERE expires IS NOT NULL AND expires < ?",
                 arguments: [today.description])
@@ -344,6 +349,8 @@ public final class SQLiteStore: RecordStore, Sendable {
             }
             return n
         }
+        if n > 0 { try await truncateWAL() }
+        return n
     }
 
     public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {

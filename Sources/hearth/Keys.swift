@@ -198,7 +198,20 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
+            // Retiring opens no private key, so it needs neither the master key nor every key file
+            // to open: it must also finish a retirement interrupted after the private key was destroyed.
+            let keys = KeyDirectory(path: place.dir)
+            let store: SQLiteStore
+            do {
+                umask(0o077)
+                try keys.checkPermissions()
+                try DataDirectory.prepare(place.data)
+                store = try SQLiteStore(path: "\(place.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            } catch let e as KeyFileError {
+                FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
+                throw ExitCode(78)
+            }
+            let m = (keys: keys, store: store)
             let s = Scope(rawValue: scope)!
             let now = Int64(Date().timeIntervalSince1970)
             let wraps = try await m.store.wrapCounts()[s]?[version] ?? 0

@@ -15,6 +15,7 @@ struct Maintenance {
         umask(0o077)
         let keys = KeyDirectory(path: locations.keys)
         do {
+            try keys.recoverInterruptedRotation()
             try keys.checkPermissions()
             try DataDirectory.prepare(locations.data)
             let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
