@@ -1,3 +1,5 @@
+import HearthCrypto
+
 /// Crockford's base32 alphabet: no I, L, O or U, so nothing is ambiguous when read aloud or copied.
 enum Crockford {
     static let alphabet: [Character] = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
@@ -22,21 +24,7 @@ enum Crockford {
     }
 
     /// Encodes bytes as base32 symbols, most significant bit first; the last symbol is zero-padded.
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [Character] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for b in bytes {
-            buffer = (buffer << 8) | UInt32(b)
-            bits += 8
-            while bits >= 5 {
-                bits -= 5
-                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
-            }
-        }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return String(out)
-    }
+    static func encode(_ bytes: [UInt8]) -> String { Base32.encode(bytes, alphabet: alphabet) }
 
     /// Decodes symbols made by `encode` back to `byteCount` bytes; rejects non-zero padding bits.
     static func decode(_ symbols: [UInt8], byteCount: Int) -> [UInt8]? {

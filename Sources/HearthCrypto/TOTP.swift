@@ -49,7 +49,27 @@ public enum TOTP {
 
     /// RFC 4648 base32 without padding, as authenticator apps expect.
     public static func base32(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        Base32.encode(bytes, alphabet: Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"))
+    }
+
+    /// An `otpauth://` URI for enrolment in an authenticator app.
+    public static func provisioningURI(secretBase32: String, account: String, issuer: String = "Hearth") -> String {
+        func escape(_ s: String) -> String {
+            s.unicodeScalars.map { u in
+                (u.isASCII && (u.properties.isAlphabetic || ("0"..."9").contains(u) || "-._~".unicodeScalars.contains(u)))
+                    ? String(u) : u.utf8.map { "%" + String($0 >> 4, radix: 16, uppercase: true) + String($0 & 15, radix: 16, uppercase: true) }.joined()
+            }.joined()
+        }
+        return "otpauth://totp/\(escape(issuer)):\(escape(account))?secret=\(secretBase32)&issuer=\(escape(issuer))&algorithm=SHA1&digits=6&period=30"
+    }
+}
+
+/// Base32 encoding (most significant bit first, no padding) over any 32-symbol alphabet:
+/// RFC 4648 for TOTP secrets, Crockford's for receipts and references.
+public enum Base32 {
+    /// Encodes `bytes`; the last symbol is zero-padded.
+    public static func encode(_ bytes: [UInt8], alphabet: [Character]) -> String {
+        precondition(alphabet.count == 32, "a base32 alphabet has 32 symbols")
         var out = ""
         var buffer: UInt32 = 0
         var bits = 0
@@ -63,16 +83,5 @@ public enum TOTP {
         }
         if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
         return out
-    }
-
-    /// An `otpauth://` URI for enrolment in an authenticator app.
-    public static func provisioningURI(secretBase32: String, account: String, issuer: String = "Hearth") -> String {
-        func escape(_ s: String) -> String {
-            s.unicodeScalars.map { u in
-                (u.isASCII && (u.properties.isAlphabetic || ("0"..."9").contains(u) || "-._~".unicodeScalars.contains(u)))
-                    ? String(u) : u.utf8.map { "%" + String($0 >> 4, radix: 16, uppercase: true) + String($0 & 15, radix: 16, uppercase: true) }.joined()
-            }.joined()
-        }
-        return "otpauth://totp/\(escape(issuer)):\(escape(account))?secret=\(secretBase32)&issuer=\(escape(issuer))&algorithm=SHA1&digits=6&period=30"
     }
 }
