@@ -110,7 +110,8 @@ public struct SurvivorService: Sendable {
             commitment: commitment, body: body,
             survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps)
         try await store.insert(record, at: hour)
-        logger.info(
+        // The access log line and the audit trail already record the submission; this detail is for debugging.
+        logger.debug(
             "contact request stored",
             metadata: ["record.ref": "\(id.reference)", "record.scopes": "\(wraps.map(\.scope.rawValue).joined(separator: ","))"])
         return SubmissionResult(reference: id.reference, receipt: receipt.displayed, consents: submission.consents)

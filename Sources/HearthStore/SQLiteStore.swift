@@ -22,13 +22,16 @@ public final class SQLiteStore: RecordStore, Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Temporary tables and indices stay in memory, never in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // 64 MiB of page cache per connection: random keys touch index pages all over the file.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB switches the writer to `synchronous = NORMAL` when it enables WAL, after
         // `prepareDatabase` ran; set FULL again so an acknowledged commit survives power loss.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // 64 MiB of page cache for the one writer: random ids touch index pages all over the
+            // file. Readers keep SQLite's default (2 MiB each), so memory stays flat.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
         try Self.migrator.migrate(pool)
         committer = GroupCommitter(pool: pool, logger: logger)
         self.logger = logger
