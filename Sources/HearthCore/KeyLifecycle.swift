@@ -25,15 +25,21 @@ extension KeyDirectory {
     @discardableResult
     public func rotate(_ scope: Scope, master: borrowing SymmetricKey) throws -> UInt32 {
         let kind = KeyKind.scope(scope)
-        let next = ((versions(of: kind) + retiredVersions(of: kind)).max() ?? 0) + 1
-        try createKeyPair(kind, version: next, master: master)
-        return next
+        return try withDirectoryLock {
+            let next = ((versions(of: kind) + retiredVersions(of: kind)).max() ?? 0) + 1
+            try createKeyPair(kind, version: next, master: master)
+            return next
+        }
     }
 
     /// Destroys a scope key version's private key: overwrites the file with random bytes, fsyncs,
     /// deletes it, and keeps the public half as `.retired`. Callers check first that no wrap uses
     /// the version and that it is not primary.
     public func retire(_ scope: Scope, version: UInt32) throws {
+        try withDirectoryLock { try retireLocked(scope, version: version) }
+    }
+
+    func retireLocked(_ scope: Scope, version: UInt32) throws {
         let kind = KeyKind.scope(scope)
         guard versions(of: kind).contains(version) else {
             throw KeyFileError(path: publicFile(kind, version: version), reason: "there is no such live key version", hint: "see `hearth keys status`")
@@ -72,6 +78,16 @@ extension KeyDirectory {
             return nil
         }
         return fd
+    }
+
+    /// Runs `body` holding the key-directory lock (waiting for it), so that rotation and retirement
+    /// never interleave with a master-key rotation.
+    func withDirectoryLock<T>(_ body: () throws -> T) throws -> T {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw KeyFileError(path: path, reason: "cannot open the key directory", hint: "check it exists") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw KeyFileError(path: path, reason: "cannot lock the key directory", hint: "try again") }
+        return try body()
     }
 
     /// Finishes or undoes a master-key rotation that a crash interrupted: with the commit marker
