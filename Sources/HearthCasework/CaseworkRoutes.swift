@@ -1,8 +1,8 @@
 import Foundation
+import HTTPTypes
 public import HearthCore
 public import HearthHTTP
 public import Hummingbird
-import HTTPTypes
 import NIOCore
 
 /// The staff side over HTTP. Public routes: `GET /healthz` and `POST /api/v1/session` (sign-in).
@@ -198,6 +198,8 @@ struct OpenedCaseBody: Encodable {
         region = o.region?.rawValue
         request = o.request
         consents = o.consents.map { Consent(scope: $0.scope.rawValue, expires: $0.expires?.description) }
-        messages = o.messages.map { Message(author: $0.author, pseudonym: $0.pseudonym, role: $0.role?.rawValue, at: rfc3339(unixSeconds: $0.at), text: $0.text) }
+        messages = o.messages.map {
+            Message(author: $0.author, pseudonym: $0.pseudonym, role: $0.role?.rawValue, at: rfc3339(unixSeconds: $0.at), text: $0.text)
+        }
     }
 }

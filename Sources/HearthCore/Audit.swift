@@ -146,7 +146,8 @@ public enum AuditChain {
             guard c.seq <= last else {
                 return Problem(
                     seq: last + 1, kind: "truncated",
-                    description: "entries \(last + 1) to \(c.seq) were removed: a signed checkpoint covers entry \(c.seq) but the trail ends at \(last)")
+                    description:
+                        "entries \(last + 1) to \(c.seq) were removed: a signed checkpoint covers entry \(c.seq) but the trail ends at \(last)")
             }
             guard let h = hashes[c.seq], Sodium.constantTimeEqual(h, c.hash) else {
                 return Problem(seq: c.seq, kind: "altered", description: "entry \(c.seq) does not match the signed checkpoint")

@@ -1,11 +1,12 @@
+import HearthCrypto
+import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HearthCrypto
-import Logging
-import Synchronization
 
 /// A scope private key held by the casework process (a reference type so the ring can hold it).
 public final class ScopePrivateKey: Sendable {
@@ -54,7 +55,8 @@ public final class CaseworkKeys: Sendable {
         var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
         for scope in Scope.allCases {
             for v in directory.versions(of: .scope(scope)) {
-                keys[scope, default: [:]][v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
+                keys[scope, default: [:]][v] = ScopePrivateKey(
+                    scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
             }
         }
         return keys
@@ -163,7 +165,8 @@ public struct CaseworkService: Sendable {
     var today: Day { Day(unixSeconds: now) }
 
     func event(_ staff: StaffIdentity, _ action: String, _ subject: String, scope: Scope? = nil, outcome: String = "ok") -> AuditEvent {
-        AuditEvent(actor: "staff:\(staff.id)", role: staff.role.rawValue, action: action, subject: subject, scope: scope?.rawValue ?? "", outcome: outcome)
+        AuditEvent(
+            actor: "staff:\(staff.id)", role: staff.role.rawValue, action: action, subject: subject, scope: scope?.rawValue ?? "", outcome: outcome)
     }
 
     /// The queue: supervisors see every case; reading roles see cases assigned to them; others none.
@@ -187,7 +190,8 @@ public struct CaseworkService: Sendable {
         }
         guard
             try await store.assign(
-                recordID: reference, to: target.identity.id, audit: event(staff, "case.assign", reference.reference, outcome: "to:staff:\(target.identity.id)"),
+                recordID: reference, to: target.identity.id,
+                audit: event(staff, "case.assign", reference.reference, outcome: "to:staff:\(target.identity.id)"),
                 at: now)
         else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
     }
@@ -202,7 +206,8 @@ public struct CaseworkService: Sendable {
             return (grant, record)
         case .failure(let denial):
             try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
-            logger.notice("case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+            logger.notice(
+                "case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
             throw denial
         }
     }
@@ -210,7 +215,8 @@ public struct CaseworkService: Sendable {
     func dataKey(_ grant: AccessGrant, record: StoredRecord) throws -> DataKey {
         guard let key = keys.privateKey(grant.scope, version: grant.wrap.keyVersion) else {
             throw KeyFileError(
-                path: "\(grant.scope.rawValue).v\(grant.wrap.keyVersion).sealed", reason: "this key version is not loaded", hint: "restore the key file")
+                path: "\(grant.scope.rawValue).v\(grant.wrap.keyVersion).sealed", reason: "this key version is not loaded",
+                hint: "restore the key file")
         }
         return try Envelope.openScopeWrap(
             grant.wrap.wrap, with: key.key, recordID: record.id, scope: grant.scope, keyVersion: grant.wrap.keyVersion, commitment: record.commitment)
@@ -223,7 +229,8 @@ public struct CaseworkService: Sendable {
         let dek = try dataKey(grant, record: record)
         let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
         let sealedReason = try Envelope.sealNote(
-            SecretBytes(copying: Array(reason.utf8)), kind: .accessReason, with: dek, recordID: record.id, noteID: noteID, commitment: record.commitment)
+            SecretBytes(copying: Array(reason.utf8)), kind: .accessReason, with: dek, recordID: record.id, noteID: noteID,
+            commitment: record.commitment)
         guard
             try await store.addAccess(
                 recordID: record.id, noteID: noteID, staffID: staff.id, role: staff.role, sealedReason: sealedReason,
@@ -262,7 +269,8 @@ public struct CaseworkService: Sendable {
         let (grant, _) = try await authorise(reference, staff: staff, action: "case.status")
         guard
             try await store.setStatus(
-                recordID: reference, status: status, audit: event(staff, "case.status", reference.reference, scope: grant.scope, outcome: status.rawValue),
+                recordID: reference, status: status,
+                audit: event(staff, "case.status", reference.reference, scope: grant.scope, outcome: status.rawValue),
                 at: now)
         else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
     }

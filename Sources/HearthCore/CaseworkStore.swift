@@ -85,7 +85,9 @@ public struct StoredNote: Sendable, Equatable {
 /// Persistence for casework: staff, sessions, cases, messages, the access log and the audit trail.
 /// Every method that changes something appends its audit event in the same transaction.
 public protocol CaseworkStore: RecordStore {
-    func addStaff(username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64) async throws -> Int64?
+    func addStaff(
+        username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Int64?
     func staff(username: String) async throws -> StaffRecord?
     func staff(id: Int64) async throws -> StaffRecord?
     func allStaff() async throws -> [StaffRecord]
@@ -107,9 +109,13 @@ public protocol CaseworkStore: RecordStore {
     func caseRecord(id: RecordID) async throws -> (record: StoredRecord, assignee: Int64?)?
     func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool
     func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool
-    func addMessage(recordID: RecordID, noteID: [UInt8], fromSurvivor: Bool, staffID: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    func addMessage(
+        recordID: RecordID, noteID: [UInt8], fromSurvivor: Bool, staffID: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool
     func messages(recordID: RecordID) async throws -> [StoredNote]
-    func addAccess(recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    func addAccess(
+        recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool
     func accessLog(recordID: RecordID) async throws -> [StoredNote]
 
     func appendAudit(_ event: AuditEvent, at: Int64) async throws

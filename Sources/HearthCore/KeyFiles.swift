@@ -1,9 +1,10 @@
+import HearthCrypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HearthCrypto
 
 /// A problem with a key file, naming the file and what to do. Never contains key material.
 public struct KeyFileError: Error, CustomStringConvertible, Sendable {

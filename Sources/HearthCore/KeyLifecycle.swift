@@ -1,9 +1,10 @@
+import HearthCrypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import HearthCrypto
 
 /// Key lifecycle on disk: rotation, retirement and master-key rotation (SECURITY.md, "Key lifecycle").
 extension KeyDirectory {
@@ -42,7 +43,8 @@ extension KeyDirectory {
     func retireLocked(_ scope: Scope, version: UInt32) throws {
         let kind = KeyKind.scope(scope)
         guard versions(of: kind).contains(version) else {
-            throw KeyFileError(path: publicFile(kind, version: version), reason: "there is no such live key version", hint: "see `hearth keys status`")
+            throw KeyFileError(
+                path: publicFile(kind, version: version), reason: "there is no such live key version", hint: "see `hearth keys status`")
         }
         guard versions(of: kind).last != version else {
             throw KeyFileError(
@@ -143,7 +145,8 @@ extension KeyDirectory {
         afterStep: (String) -> Void = { _ in }
     ) throws {
         guard let lock = tryRotationLock() else {
-            throw KeyFileError(path: path, reason: "another master-key rotation is running on it", hint: "wait for it to finish, then check `hearth keys status`")
+            throw KeyFileError(
+                path: path, reason: "another master-key rotation is running on it", hint: "wait for it to finish, then check `hearth keys status`")
         }
         guard lock >= 0 else {
             throw KeyFileError(path: path, reason: "the key directory cannot be opened", hint: "check it exists and is yours")
@@ -170,7 +173,8 @@ extension KeyDirectory {
             for v in versions(of: kind) {
                 let name = "\(kind.name).v\(v).sealed"
                 let secret = try KeyFileFormat.decodeSealed(try SecureFile.readKeyFile(file(name)), kind: kind, version: v, master: old)
-                try SecureFile.createExclusive(file(name) + ".next", contents: KeyFileFormat.encodeSealed(kind: kind, version: v, secret: secret, master: new))
+                try SecureFile.createExclusive(
+                    file(name) + ".next", contents: KeyFileFormat.encodeSealed(kind: kind, version: v, secret: secret, master: new))
                 moves.append(name)
                 afterStep("sealed \(name)")
             }

@@ -80,7 +80,8 @@ public struct RewrapJob: Sendable {
         }
         var p = Progress(done: 0, skipped: 0, total: old.reduce(0) { $0 + (counts[$1] ?? 0) })
         try await store.appendAudit(
-            AuditEvent(actor: actor, action: "keys.rewrap.start", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
+            AuditEvent(
+                actor: actor, action: "keys.rewrap.start", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
                 outcome: "\(p.total)"), at: clock.unixSeconds())
         progress(p)
         for v in old {
@@ -95,19 +96,24 @@ public struct RewrapJob: Sendable {
                 p.done += replaced
                 p.skipped += rows.count - replaced
                 if !resealed.failed.isEmpty {
-                    logger.error("wraps that do not open were left alone", metadata: ["rewrap.failed": "\(resealed.failed.count)", "rewrap.scope": "\(scope.rawValue)"])
+                    logger.error(
+                        "wraps that do not open were left alone",
+                        metadata: ["rewrap.failed": "\(resealed.failed.count)", "rewrap.scope": "\(scope.rawValue)"])
                 }
                 progress(p)
             }
         }
         try await store.appendAudit(
-            AuditEvent(actor: actor, action: "keys.rewrap.done", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
+            AuditEvent(
+                actor: actor, action: "keys.rewrap.done", subject: "\(scope.rawValue).v\(primary.version)", scope: scope.rawValue,
                 outcome: "\(p.done)"), at: clock.unixSeconds())
         return p
     }
 
     /// Opens and re-seals a batch on every core (X25519 dominates the cost).
-    static func reseal(_ rows: [WrapToRewrap], key: ScopePrivateKey, primary: PublicKeyRing.Entry) async throws -> (done: [RewrappedWrap], failed: [WrapToRewrap]) {
+    static func reseal(
+        _ rows: [WrapToRewrap], key: ScopePrivateKey, primary: PublicKeyRing.Entry
+    ) async throws -> (done: [RewrappedWrap], failed: [WrapToRewrap]) {
         let chunks = max(1, min(4, rows.count / 32))
         let size = (rows.count + chunks - 1) / chunks
         return try await withThrowingTaskGroup(of: ([RewrappedWrap], [WrapToRewrap]).self) { group in
@@ -119,7 +125,8 @@ public struct RewrapJob: Sendable {
                     for row in slice {
                         do {
                             let dek = try Envelope.openScopeWrap(
-                                row.wrap, with: key.key, recordID: row.recordID, scope: row.scope, keyVersion: row.keyVersion, commitment: row.commitment)
+                                row.wrap, with: key.key, recordID: row.recordID, scope: row.scope, keyVersion: row.keyVersion,
+                                commitment: row.commitment)
                             let wrap = try Envelope.wrapForScope(
                                 dek, recordID: row.recordID, scope: row.scope, keyVersion: primary.version, publicKey: primary.key)
                             done.append(RewrappedWrap(old: row, newVersion: primary.version, newWrap: wrap))

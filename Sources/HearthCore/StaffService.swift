@@ -1,12 +1,13 @@
+import Dispatch
+import HearthCrypto
+import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import Dispatch
-import HearthCrypto
-import Logging
-import Synchronization
 
 /// Runs Argon2id off the event loop and the cooperative pool, at most `width` at a time
 /// (each hash takes ~70 ms and 64 MiB at the interactive setting).
@@ -101,7 +102,10 @@ public struct StaffService: Sendable {
     // MARK: Accounts (CLI)
 
     static func validUsername(_ u: String) -> Bool {
-        (3...64).contains(u.count) && u.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0) }
+        (3...64).contains(u.count)
+            && u.unicodeScalars.allSatisfy {
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || "._-".unicodeScalars.contains($0)
+            }
     }
 
     /// New one-time credentials and the TOTP secret sealed for storage.
@@ -159,7 +163,8 @@ public struct StaffService: Sendable {
             throw Problem(.notFound, code: "not-found", "there is no account called '\(username)'")
         }
         try await store.setDisabled(
-            staffID: staff.identity.id, disabled: true, audit: AuditEvent(actor: actor, action: "staff.disable", subject: "staff:\(staff.identity.id)"),
+            staffID: staff.identity.id, disabled: true,
+            audit: AuditEvent(actor: actor, action: "staff.disable", subject: "staff:\(staff.identity.id)"),
             at: clock.unixSeconds())
     }
 
@@ -185,7 +190,8 @@ public struct StaffService: Sendable {
                     // The cost has risen since this hash was made: redo it while the password is at hand.
                     try await store.setPassword(
                         staffID: staff.identity.id, passwordHash: try await hasher.hash(password), mustChange: staff.mustChangePassword,
-                        keepingSession: nil, audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
+                        keepingSession: nil,
+                        audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
                 }
                 return (Self.base64url(token), staff.mustChangePassword)
             }
@@ -236,7 +242,8 @@ public struct StaffService: Sendable {
         }
         try await store.setPassword(
             staffID: staff.identity.id, passwordHash: try await hasher.hash(new), mustChange: false, keepingSession: session.tokenHash,
-            audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password"), at: clock.unixSeconds())
+            audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password"),
+            at: clock.unixSeconds())
     }
 
     /// Ends a session.

@@ -1,11 +1,12 @@
+import HearthCrypto
+import Logging
+import Synchronization
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import HearthCrypto
-import Logging
-import Synchronization
 
 /// The current public key ring; swapped atomically when keys are reloaded.
 public final class PublicKeyRingHolder: Sendable {

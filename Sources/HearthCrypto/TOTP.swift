@@ -57,7 +57,8 @@ public enum TOTP {
         func escape(_ s: String) -> String {
             s.unicodeScalars.map { u in
                 (u.isASCII && (u.properties.isAlphabetic || ("0"..."9").contains(u) || "-._~".unicodeScalars.contains(u)))
-                    ? String(u) : u.utf8.map { "%" + String($0 >> 4, radix: 16, uppercase: true) + String($0 & 15, radix: 16, uppercase: true) }.joined()
+                    ? String(u)
+                    : u.utf8.map { "%" + String($0 >> 4, radix: 16, uppercase: true) + String($0 & 15, radix: 16, uppercase: true) }.joined()
             }.joined()
         }
         return "otpauth://totp/\(escape(issuer)):\(escape(account))?secret=\(secretBase32)&issuer=\(escape(issuer))&algorithm=SHA1&digits=6&period=30"

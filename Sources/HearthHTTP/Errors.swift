@@ -1,6 +1,6 @@
-public import Hummingbird
-public import HearthCore
 import Foundation
+public import HearthCore
+public import Hummingbird
 import NIOCore
 
 /// A ``Problem`` as an HTTP answer: `{"error", "code"}` with the matching status.

@@ -1,5 +1,5 @@
-public import Hummingbird
 import HTTPTypes
+public import Hummingbird
 import Logging
 
 /// Headers on every answer of both listeners: HSTS, no caching, no sniffing, no framing, no referrer.
@@ -20,7 +20,7 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
     static func apply(to h: inout HTTPFields, csp: String) {
         h[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
         h[.cacheControl] = "no-store"
-                h[.xContentTypeOptions] = "nosniff"
+        h[.xContentTypeOptions] = "nosniff"
         h[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         h[.contentSecurityPolicy] = csp
         h[HTTPField.Name("X-Frame-Options")!] = "DENY"

@@ -2,8 +2,8 @@ public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
-public import NIOSSL
 public import NIOCore
+public import NIOSSL
 
 /// Builds a TLS-only Hummingbird application for one of Hearth's listeners.
 ///

@@ -1,7 +1,7 @@
-public import HearthCore
-public import NIOSSL
 import Crypto
 import Foundation
+public import HearthCore
+public import NIOSSL
 import SwiftASN1
 import X509
 
@@ -31,7 +31,8 @@ public enum HearthTLS {
             guard !chain.isEmpty else { throw KeyFileError(path: certificateFile, reason: "", hint: "") }
         } catch {
             throw KeyFileError(
-                path: certificateFile, reason: "it is not a PEM certificate", hint: "replace it, or delete both tls files and run `hearth serve --dev`")
+                path: certificateFile, reason: "it is not a PEM certificate",
+                hint: "replace it, or delete both tls files and run `hearth serve --dev`")
         }
         do {
             key = try NIOSSLPrivateKey(bytes: keyBytes, format: .pem)

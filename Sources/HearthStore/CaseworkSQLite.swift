@@ -23,7 +23,8 @@ extension SQLiteStore: CaseworkStore {
                 arguments: [username, role.rawValue, pseudonym, passwordHash, Data(sealedTOTPSecret), at])
             let id = db.lastInsertedRowID
             try Self.appendAudit(
-                AuditEvent(actor: audit.actor, role: audit.role, action: audit.action, subject: "staff:\(id)", scope: role.rawValue, outcome: audit.outcome),
+                AuditEvent(
+                    actor: audit.actor, role: audit.role, action: audit.action, subject: "staff:\(id)", scope: role.rawValue, outcome: audit.outcome),
                 at: at, db)
             return id
         }
@@ -71,7 +72,8 @@ extension SQLiteStore: CaseworkStore {
     ) async throws {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE staff SET password_hash = ?, must_change_password = ? WHERE id = ?", arguments: [passwordHash, mustChange ? 1 : 0, staffID])
+                sql: "UPDATE staff SET password_hash = ?, must_change_password = ? WHERE id = ?",
+                arguments: [passwordHash, mustChange ? 1 : 0, staffID])
             if let keepingSession {
                 try db.execute(
                     sql: "DELETE FROM sessions WHERE staff_id = ? AND token_hash != ?", arguments: [staffID, Data(keepingSession)])
@@ -137,7 +139,8 @@ extension SQLiteStore: CaseworkStore {
                 let region: String? = row["region"]
                 let scopes: String? = row["scopes"]
                 return CaseSummary(
-                    reference: RecordID(bytes: Array(id))!.reference, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)),
+                    reference: RecordID(bytes: Array(id))!.reference, createdHour: row["created_hour"],
+                    region: region.flatMap(Region.init(rawValue:)),
                     status: row["status"], liveScopes: (scopes ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }.sorted(),
                     assignee: row["username"], assigneeID: row["assignee"])
             }
@@ -229,7 +232,8 @@ extension SQLiteStore: CaseworkStore {
                 let sealed: Data = row["sealed_reason"]
                 let role: String = row["role"]
                 return StoredNote(
-                    noteID: Array(note), author: "staff", pseudonym: row["pseudonym"], role: Role(rawValue: role), at: row["at"], sealed: Array(sealed))
+                    noteID: Array(note), author: "staff", pseudonym: row["pseudonym"], role: Role(rawValue: role), at: row["at"],
+                    sealed: Array(sealed))
             }
         }
     }

@@ -160,7 +160,8 @@ public final class SQLiteStore: RecordStore, Sendable {
         let previous: [UInt8] = (last?["hash"] as Data?).map(Array.init) ?? AuditChain.genesis
         let hash = try AuditChain.hash(previous: previous, seq: seq, at: at, event: e)
         try db.cachedStatement(
-            sql: "INSERT INTO audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            sql:
+                "INSERT INTO audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [seq, at, e.actor, e.role, e.action, e.subject, e.scope, e.outcome, Data(previous), Data(hash)])
     }
 
@@ -315,7 +316,9 @@ public final class SQLiteStore: RecordStore, Sendable {
         let existed = try await pool.write { db in
             try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [Data(recordID.bytes)])
             guard db.changesCount == 1 else { return false }
-            try Self.appendAudit(AuditEvent(actor: "survivor", action: "record.erase", subject: recordID.reference), at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
+            try Self.appendAudit(
+                AuditEvent(actor: "survivor", action: "record.erase", subject: recordID.reference),
+                at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
             return true
         }
         try await truncateWAL()
@@ -364,7 +367,8 @@ public final class SQLiteStore: RecordStore, Sendable {
                 try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
                 let reference = RecordID(bytes: Array(id))?.reference ?? ""
                 try Self.appendAudit(
-                    AuditEvent(actor: "system", action: "retention.shred", subject: reference), at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
+                    AuditEvent(actor: "system", action: "retention.shred", subject: reference), at: floorToHour(Int64(Date().timeIntervalSince1970)),
+                    db)
             }
             return due.count
         }

@@ -18,7 +18,9 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Key directory to create (0700).")
         var dir: String = "keys"
 
-        @Option(name: .customLong("passphrase-env"), help: "Derive the master key from the passphrase in this environment variable (Argon2id) instead of writing master.key.")
+        @Option(
+            name: .customLong("passphrase-env"),
+            help: "Derive the master key from the passphrase in this environment variable (Argon2id) instead of writing master.key.")
         var passphraseEnv: String?
 
         @Flag(name: .customLong("no-tls"), help: "Do not create a development TLS certificate (bring your own tls.crt and tls.key).")
@@ -96,7 +98,8 @@ struct Keys: AsyncParsableCommand {
             var counts: [Scope: [UInt32: Int]] = [:]
             let database = "\(data)/hearth.sqlite"
             if FileManager.default.fileExists(atPath: database) {
-                counts = try await SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() })).wrapCounts()
+                counts = try await SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+                    .wrapCounts()
             }
             var lines: [Line] = directory.status().map { e in
                 let scope = Scope(rawValue: e.key)
@@ -149,7 +152,8 @@ struct Keys: AsyncParsableCommand {
             let master = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
             let version = try m.keys.rotate(Scope(rawValue: scope)!, master: master)
             try await m.store.appendAudit(
-                AuditEvent(actor: "cli", action: "keys.rotate", subject: "\(scope).v\(version)", scope: scope), at: Int64(Date().timeIntervalSince1970))
+                AuditEvent(actor: "cli", action: "keys.rotate", subject: "\(scope).v\(version)", scope: scope),
+                at: Int64(Date().timeIntervalSince1970))
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
         }
     }
@@ -177,7 +181,8 @@ struct Keys: AsyncParsableCommand {
                 let meter = ProgressMeter(label: s.rawValue, terminal: terminal)
                 do {
                     let result = try await job.run(scope: s, master: master, batch: batch) { meter.show($0.done + $0.skipped, of: $0.total) }
-                    meter.finish("\(s.rawValue): \(result.done) re-wrapped, \(result.skipped) left alone (withdrawn or changed meanwhile, or not opening)")
+                    meter.finish(
+                        "\(s.rawValue): \(result.done) re-wrapped, \(result.skipped) left alone (withdrawn or changed meanwhile, or not opening)")
                 } catch let e as KeyFileError {
                     FileHandle.standardError.write(Data("hearth: nothing re-wrapped for \(s.rawValue): \(e)\n".utf8))
                     throw ExitCode(1)
@@ -206,7 +211,8 @@ struct Keys: AsyncParsableCommand {
                 umask(0o077)
                 try keys.checkPermissions()
                 try DataDirectory.prepare(place.data)
-                store = try SQLiteStore(path: "\(place.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+                store = try SQLiteStore(
+                    path: "\(place.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)
@@ -217,9 +223,12 @@ struct Keys: AsyncParsableCommand {
             let wraps = try await m.store.wrapCounts()[s]?[version] ?? 0
             guard wraps == 0 else {
                 FileHandle.standardError.write(
-                    Data("hearth: refusing to retire \(scope) v\(version): \(wraps) consent wraps still use it\nhint: run `hearth keys rewrap --scope \(scope)` first\n".utf8))
+                    Data(
+                        "hearth: refusing to retire \(scope) v\(version): \(wraps) consent wraps still use it\nhint: run `hearth keys rewrap --scope \(scope)` first\n"
+                            .utf8))
                 try await m.store.appendAudit(
-                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused-in-use"), at: now)
+                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused-in-use"), at: now
+                )
                 throw ExitCode(1)
             }
             do {
@@ -240,7 +249,9 @@ struct Keys: AsyncParsableCommand {
             commandName: "rotate-master",
             abstract: "Re-seal every private key file under a new master key (or passphrase); a crash at any point leaves a working directory.")
         @OptionGroup var place: KeyLocations
-        @Option(name: .customLong("new-passphrase-env"), help: "Derive the new master key from the passphrase in this variable (default: a new random master.key).")
+        @Option(
+            name: .customLong("new-passphrase-env"),
+            help: "Derive the new master key from the passphrase in this variable (default: a new random master.key).")
         var newPassphraseEnv: String?
 
         func run() async throws {

@@ -257,7 +257,9 @@ final class KeyReloader: Service, @unchecked Sendable {
         for holder in rings { holder.replace(with: ring) }
         logger.notice(
             "keys reloaded",
-            metadata: ["keys.primary": "\(ring.primary.sorted { $0.key < $1.key }.map { "\($0.key.rawValue).v\($0.value.version)" }.joined(separator: ","))"])
+            metadata: [
+                "keys.primary": "\(ring.primary.sorted { $0.key < $1.key }.map { "\($0.key.rawValue).v\($0.value.version)" }.joined(separator: ","))"
+            ])
     }
 
     func run() async throws {

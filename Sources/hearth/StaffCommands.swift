@@ -19,7 +19,8 @@ struct Maintenance {
             try keys.checkPermissions()
             try DataDirectory.prepare(locations.data)
             let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
-            let store = try SQLiteStore(path: "\(locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let store = try SQLiteStore(
+                path: "\(locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
             return Maintenance(keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master))
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
@@ -122,7 +123,8 @@ struct Staff: AsyncParsableCommand {
                 try printJSON(["staff": lines])
             } else {
                 for l in lines {
-                    let flags = [l.disabled ? "disabled" : nil, l.locked ? "locked" : nil, l.mustChangePassword ? "must change password" : nil].compactMap { $0 }
+                    let flags = [l.disabled ? "disabled" : nil, l.locked ? "locked" : nil, l.mustChangePassword ? "must change password" : nil]
+                        .compactMap { $0 }
                     print("\(l.username)\t\(l.role)\t\(l.pseudonym)\t\(flags.joined(separator: ", "))")
                 }
             }
@@ -171,7 +173,8 @@ struct Audit: AsyncParsableCommand {
             let keys = KeyDirectory(path: common.locations.keys)
             let database = "\(common.locations.data)/hearth.sqlite"
             guard FileManager.default.fileExists(atPath: database) else {
-                FileHandle.standardError.write(Data("hearth: there is no database at '\(database)'\nhint: pass --data with the data directory of the service\n".utf8))
+                FileHandle.standardError.write(
+                    Data("hearth: there is no database at '\(database)'\nhint: pass --data with the data directory of the service\n".utf8))
                 throw ExitCode(1)
             }
             var publicKeys: [UInt32: Ed25519PublicKey] = [:]
@@ -205,13 +208,16 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
             let casework = CaseworkService(
-                store: m.store, keys: m.caseworkKeys, clock: SystemClock(), logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+                store: m.store, keys: m.caseworkKeys, clock: SystemClock(),
+                logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
             try await casework.checkpointAudit(minimumNewEntries: 1)
             guard let c = try await m.store.auditCheckpoints().last else {
                 print("the audit trail is empty")
                 return
             }
-            func hex(_ b: [UInt8]) -> String { b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+            func hex(_ b: [UInt8]) -> String {
+                b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            }
             let head = Head(seq: c.seq, hash: hex(c.hash), at: rfc3339(unixSeconds: c.at), keyVersion: c.keyVersion, signature: hex(c.signature))
             if json {
                 try printJSON(head)

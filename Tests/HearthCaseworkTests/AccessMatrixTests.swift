@@ -201,7 +201,8 @@ struct OpeningAuditTests {
         try await CaseworkHarness.with { h in
             let supervisor = try await h.readyStaff("sue", .supervisor)
             let alice = try await h.readyStaff("alice", .caseworker)
-            let (reference, _) = try await h.submit(consents: refusal == .noConsent ? ["review", "police", "prosecution"] : Scope.allCases.map(\.rawValue))
+            let (reference, _) = try await h.submit(
+                consents: refusal == .noConsent ? ["review", "police", "prosecution"] : Scope.allCases.map(\.rawValue))
             if refusal != .notAssigned {
                 #expect(try await h.staffPost(supervisor, "/api/v1/cases/\(reference)/assign", ["staff": "alice"]).status == 200)
             }
@@ -226,7 +227,9 @@ struct OpeningAuditTests {
 
 /// Someone a supervisor must not be able to assign a case to.
 enum InvalidAssignee: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case supervisor, privacyOfficer = "privacy-officer", admin
+    case supervisor
+    case privacyOfficer = "privacy-officer"
+    case admin
     case disabledCaseworker = "disabled caseworker"
     case unknownUsername = "unknown username"
     var testDescription: String { rawValue }
@@ -234,8 +237,9 @@ enum InvalidAssignee: String, CaseIterable, Sendable, CustomTestStringConvertibl
 
 @Suite("Access matrix: assignment")
 struct AssignmentTests {
-    @Test("only a supervisor assigns: every other role gets 403 role-cannot-assign and the case stays unassigned",
-          arguments: Role.allCases.filter { $0 != .supervisor })
+    @Test(
+        "only a supervisor assigns: every other role gets 403 role-cannot-assign and the case stays unassigned",
+        arguments: Role.allCases.filter { $0 != .supervisor })
     func onlySupervisorsAssign(role: Role) async throws {
         try await CaseworkHarness.with { h in
             let caller = try await h.readyStaff("caller", role)
@@ -254,8 +258,9 @@ struct AssignmentTests {
         }
     }
 
-    @Test("a supervisor assigns a case to an active member of a reading role, who then sees it in their queue",
-          arguments: Role.allCases.filter { $0.readScope != nil })
+    @Test(
+        "a supervisor assigns a case to an active member of a reading role, who then sees it in their queue",
+        arguments: Role.allCases.filter { $0.readScope != nil })
     func supervisorAssignsToReadingRole(role: Role) async throws {
         try await CaseworkHarness.with { h in
             let supervisor = try await h.readyStaff("sue", .supervisor)
@@ -296,8 +301,9 @@ struct AssignmentTests {
 
 @Suite("Access matrix: privacy officers and admins read nothing")
 struct NonReadingRoleTests {
-    @Test("a privacy officer or admin gets no queue and decrypts nothing through any route, even with every consent live",
-          arguments: [Role.privacyOfficer, .admin])
+    @Test(
+        "a privacy officer or admin gets no queue and decrypts nothing through any route, even with every consent live",
+        arguments: [Role.privacyOfficer, .admin])
     func keyHoldersReadNothing(role: Role) async throws {
         try await CaseworkHarness.with { h in
             let canary = "CANARY\(UInt64.random(in: 1_000_000...9_999_999))NR"
@@ -376,7 +382,8 @@ struct SessionGateTests {
             let auditBefore = try await h.auditRows().count
 
             for ((method, template), header) in zip(routes, headers) {
-                let reply = try await send(h, method, fill(template, reference), json: plausibleBody(method, template, password: sue.password), headers: header)
+                let reply = try await send(
+                    h, method, fill(template, reference), json: plausibleBody(method, template, password: sue.password), headers: header)
                 #expect(reply.status == 401, "\(routeName(method, template)) with \(credential.rawValue): \(reply.status) \(reply.text)")
                 #expect(reply.json["code"] as? String == "not-signed-in", "\(routeName(method, template)): \(reply.text)")
             }

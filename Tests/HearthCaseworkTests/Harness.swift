@@ -155,7 +155,8 @@ final class CaseworkHarness: Sendable {
         guard first.status == 200, let token = first.json["token"] as? String else { throw HarnessError("login failed: \(first.text)") }
         s.token = token
         let change = try await staffClient.send(
-            .POST, "/api/v1/session/password", body: Array(try JSONSerialization.data(withJSONObject: ["password": s.password, "newPassword": "a long new password \(username)"])),
+            .POST, "/api/v1/session/password",
+            body: Array(try JSONSerialization.data(withJSONObject: ["password": s.password, "newPassword": "a long new password \(username)"])),
             headers: s.bearer)
         guard change.status == 204 else { throw HarnessError("password change failed: \(change.text)") }
         s.password = "a long new password \(username)"

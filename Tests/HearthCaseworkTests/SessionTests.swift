@@ -105,8 +105,9 @@ struct LoginFailureTests {
         }
     }
 
-    @Test("a TOTP code from a nearby step: within one step it is accepted, two steps off it is refused",
-          arguments: [(-2, false), (-1, true), (0, true), (1, true), (2, false)])
+    @Test(
+        "a TOTP code from a nearby step: within one step it is accepted, two steps off it is refused",
+        arguments: [(-2, false), (-1, true), (0, true), (1, true), (2, false)])
     func totpWindow(offset: Int, accepted: Bool) async throws {
         try await CaseworkHarness.with { h in
             let alice = try await h.addStaff("alice", .caseworker)
@@ -288,14 +289,17 @@ struct SecretsNeverLandTests {
     func threadCanariesNeverLand() async throws {
         try await CaseworkHarness.with { h in
             let tag = UInt64.random(in: 1_000_000...9_999_999)
-            let (requestCanary, reasonCanary, replyCanary, messageCanary) = ("REQ\(tag)CANARY", "WHY\(tag)CANARY", "RPL\(tag)CANARY", "MSG\(tag)CANARY")
+            let (requestCanary, reasonCanary, replyCanary, messageCanary) = (
+                "REQ\(tag)CANARY", "WHY\(tag)CANARY", "RPL\(tag)CANARY", "MSG\(tag)CANARY"
+            )
             let supervisor = try await h.readyStaff("sue", .supervisor)
             let alice = try await h.readyStaff("alice", .caseworker)
             let (reference, receipt) = try await h.submit(consents: ["support"], canary: requestCanary)
             #expect(try await h.staffPost(supervisor, "/api/v1/cases/\(reference)/assign", ["staff": "alice"]).status == 200)
             #expect(try await h.staffPost(alice, "/api/v1/cases/\(reference)/open", ["reason": "first contact \(reasonCanary)"]).status == 200)
             #expect(try await h.staffPost(alice, "/api/v1/cases/\(reference)/replies", ["text": "Hello from support \(replyCanary)"]).status == 201)
-            let written = try await h.intake.send(.POST, "/api/v1/me/messages", json: ["text": "Evenings are best \(messageCanary)"], receipt: receipt)
+            let written = try await h.intake.send(
+                .POST, "/api/v1/me/messages", json: ["text": "Evenings are best \(messageCanary)"], receipt: receipt)
             #expect(written.status == 201)
 
             // Everything was stored (readable by the right people) ...

@@ -59,12 +59,36 @@ struct AuditChainTests {
         func alter(_ e: AuditEntry) -> AuditEntry {
             let v = e.event
             switch self {
-            case .actor: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor + "x", role: v.role, action: v.action, subject: v.subject, scope: v.scope, outcome: v.outcome))
-            case .role: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor, role: v.role == "admin" ? "caseworker" : "admin", action: v.action, subject: v.subject, scope: v.scope, outcome: v.outcome))
-            case .action: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor, role: v.role, action: "record.erase", subject: v.subject, scope: v.scope, outcome: v.outcome))
-            case .subject: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor, role: v.role, action: v.action, subject: v.subject + "0", scope: v.scope, outcome: v.outcome))
-            case .scope: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor, role: v.role, action: v.action, subject: v.subject, scope: v.scope == "police" ? "support" : "police", outcome: v.outcome))
-            case .outcome: return AuditChainTests.replacing(e, event: AuditEvent(actor: v.actor, role: v.role, action: v.action, subject: v.subject, scope: v.scope, outcome: v.outcome == "ok" ? "denied" : "ok"))
+            case .actor:
+                return AuditChainTests.replacing(
+                    e, event: AuditEvent(actor: v.actor + "x", role: v.role, action: v.action, subject: v.subject, scope: v.scope, outcome: v.outcome)
+                )
+            case .role:
+                return AuditChainTests.replacing(
+                    e,
+                    event: AuditEvent(
+                        actor: v.actor, role: v.role == "admin" ? "caseworker" : "admin", action: v.action, subject: v.subject, scope: v.scope,
+                        outcome: v.outcome))
+            case .action:
+                return AuditChainTests.replacing(
+                    e, event: AuditEvent(actor: v.actor, role: v.role, action: "record.erase", subject: v.subject, scope: v.scope, outcome: v.outcome)
+                )
+            case .subject:
+                return AuditChainTests.replacing(
+                    e, event: AuditEvent(actor: v.actor, role: v.role, action: v.action, subject: v.subject + "0", scope: v.scope, outcome: v.outcome)
+                )
+            case .scope:
+                return AuditChainTests.replacing(
+                    e,
+                    event: AuditEvent(
+                        actor: v.actor, role: v.role, action: v.action, subject: v.subject, scope: v.scope == "police" ? "support" : "police",
+                        outcome: v.outcome))
+            case .outcome:
+                return AuditChainTests.replacing(
+                    e,
+                    event: AuditEvent(
+                        actor: v.actor, role: v.role, action: v.action, subject: v.subject, scope: v.scope,
+                        outcome: v.outcome == "ok" ? "denied" : "ok"))
             case .at: return AuditChainTests.replacing(e, at: e.at + 1)
             }
         }
@@ -339,8 +363,9 @@ struct AuditChainTests {
         let a = AuditEvent(actor: "cli", action: "staff.add", subject: "ab", scope: "c")
         let b = AuditEvent(actor: "cli", action: "staff.add", subject: "a", scope: "bc")
         #expect(AuditChain.encoding(seq: 1, at: 0, event: a) != AuditChain.encoding(seq: 1, at: 0, event: b))
-        #expect(try AuditChain.hash(previous: AuditChain.genesis, seq: 1, at: 0, event: a)
-            != (try AuditChain.hash(previous: AuditChain.genesis, seq: 1, at: 0, event: b)))
+        #expect(
+            try AuditChain.hash(previous: AuditChain.genesis, seq: 1, at: 0, event: a)
+                != (try AuditChain.hash(previous: AuditChain.genesis, seq: 1, at: 0, event: b)))
 
         // Every adjacent pair of the six fields, shifting one byte either way, and into an empty field.
         let base = ["staff:1", "caseworker", "case.open", "ABCD-EFGH", "support", "ok"]

@@ -1,8 +1,8 @@
+import HTTPTypes
 import HearthCore
 import HearthHTTP
 import Hummingbird
 import HummingbirdTesting
-import HTTPTypes
 import NIOCore
 import Testing
 
@@ -30,7 +30,9 @@ struct HTTPTests {
         (HTTPField.Name("Referrer-Policy")!, "no-referrer"),
     ]
 
-    @Test("every answer, errors and 404s included, carries the security headers", arguments: ["/ok", "/internal", "/problem", "/unauthorised", "/missing"])
+    @Test(
+        "every answer, errors and 404s included, carries the security headers",
+        arguments: ["/ok", "/internal", "/problem", "/unauthorised", "/missing"])
     func securityHeadersEverywhere(path: String) async throws {
         let app = Application(router: testRouter())
         try await app.test(.router) { client in

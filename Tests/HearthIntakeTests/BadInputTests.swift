@@ -40,13 +40,17 @@ struct BadInputTests {
 
     static let cases: [Case] = [
         Case("malformed JSON", raw: "{\"contact\": [}", code: "malformed-json"),
-        Case("truncated JSON", raw: String(String(data: try! JSONSerialization.data(withJSONObject: sampleRequest()), encoding: .utf8)!.dropLast(7)), code: "malformed-json"),
+        Case(
+            "truncated JSON", raw: String(String(data: try! JSONSerialization.data(withJSONObject: sampleRequest()), encoding: .utf8)!.dropLast(7)),
+            code: "malformed-json"),
         Case("empty body", raw: "", code: "malformed-json"),
         Case("a JSON list instead of an object", raw: "[]", code: "wrong-type"),
         Case("unknown top-level field", json: with { $0["favouriteColour"] = "blue" }, code: "unknown-field"),
         Case("unknown nested field", json: with { $0["contact"] = [["method": "email", "value": "a@b.org", "extra": 1]] }, code: "unknown-field"),
         Case("contact is text", json: with { $0["contact"] = "07700 900123" }, code: "wrong-type"),
-        Case("mayLeaveMessage is text", json: with { $0["contact"] = [["method": "phone", "value": "07700 900123", "mayLeaveMessage": "yes"]] }, code: "wrong-type"),
+        Case(
+            "mayLeaveMessage is text", json: with { $0["contact"] = [["method": "phone", "value": "07700 900123", "mayLeaveMessage": "yes"]] },
+            code: "wrong-type"),
         Case("wants is text", json: with { $0["wants"] = "support" }, code: "wrong-type"),
         Case("preferredName is a number", json: with { $0["preferredName"] = 42 }, code: "wrong-type"),
         Case("no contact", json: with { $0.removeValue(forKey: "contact") }, code: "missing-field"),
@@ -64,10 +68,16 @@ struct BadInputTests {
         Case("control character in name", json: with { $0["preferredName"] = "Sam\u{0007}" }, code: "invalid-value"),
         Case("expiry in the past", json: with { $0["consents"] = [["scope": "support", "expires": "2001-01-01"]] }, code: "invalid-value"),
         Case("expiry not a date", json: with { $0["consents"] = [["scope": "support", "expires": "next year"]] }, code: "invalid-value"),
-        Case("over-long preferred name", json: with { $0["preferredName"] = String(repeating: "n", count: Limits.preferredName + 1) }, code: "field-too-long"),
+        Case(
+            "over-long preferred name", json: with { $0["preferredName"] = String(repeating: "n", count: Limits.preferredName + 1) },
+            code: "field-too-long"),
         Case("over-long account", json: with { $0["account"] = String(repeating: "a", count: Limits.account + 1) }, code: "field-too-long"),
-        Case("too many contacts", json: with { $0["contact"] = Array(repeating: ["method": "email", "value": "a@b.org"], count: 5) }, code: "field-too-long"),
-        Case("duplicate scopes", json: with { $0["consents"] = [["scope": "police"], ["scope": "police", "expires": "2030-01-01"]] }, code: "duplicate-value"),
+        Case(
+            "too many contacts", json: with { $0["contact"] = Array(repeating: ["method": "email", "value": "a@b.org"], count: 5) },
+            code: "field-too-long"),
+        Case(
+            "duplicate scopes", json: with { $0["consents"] = [["scope": "police"], ["scope": "police", "expires": "2030-01-01"]] },
+            code: "duplicate-value"),
         Case("duplicate wants", json: with { $0["wants"] = ["support", "support"] }, code: "duplicate-value"),
         Case("body over 64 KiB", raw: "{\"account\": \"" + String(repeating: "x", count: 70_000) + "\"}", status: 413, code: "body-too-large"),
         Case("text/plain content type", raw: "{}", contentType: "text/plain", status: 415, code: "unsupported-media-type"),
@@ -164,7 +174,8 @@ struct BadInputTests {
                 #expect(r.status == status, "\(body)")
                 #expect(r.json["code"] as? String == code, "\(body): \(r.text)")
             }
-            let wrongType = try await h.client.send(.POST, "/api/v1/me/consents", body: Array("scope=police".utf8), contentType: "text/plain", headers: auth)
+            let wrongType = try await h.client.send(
+                .POST, "/api/v1/me/consents", body: Array("scope=police".utf8), contentType: "text/plain", headers: auth)
             #expect(wrongType.status == 415)
             let unknownScope = try await h.client.send(.DELETE, "/api/v1/me/consents/press", headers: auth)
             #expect(unknownScope.status == 400)
@@ -176,7 +187,9 @@ struct BadInputTests {
     @Test("unknown addresses and methods get a plain JSON 404, never a 5xx")
     func unknownRoutes() async throws {
         try await IntakeHarness.with { h in
-            for (method, path) in [(HTTPMethodName.GET, "/"), (.GET, "/admin"), (.PUT, "/api/v1/me"), (.GET, "/api/v1/contact-requests"), (.GET, "/../../etc/passwd")] {
+            for (method, path) in [
+                (HTTPMethodName.GET, "/"), (.GET, "/admin"), (.PUT, "/api/v1/me"), (.GET, "/api/v1/contact-requests"), (.GET, "/../../etc/passwd"),
+            ] {
                 let r = try await h.client.send(method.nio, path)
                 #expect((400..<500).contains(r.status), "\(method) \(path) → \(r.status)")
                 #expect(r.json["code"] != nil)

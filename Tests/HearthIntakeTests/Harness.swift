@@ -117,7 +117,10 @@ final class IntakeHarness: Sendable {
     func wrapRows(reference: String) async throws -> [(scope: String, version: Int, wrap: [UInt8])] {
         let id = Data(RecordID(reference: reference)!.bytes)
         return try await store.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = ?)", arguments: [id]).map {
+            try Row.fetchAll(
+                db, sql: "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = ?)",
+                arguments: [id]
+            ).map {
                 let w: Data = $0["wrap"]
                 return ($0["scope"], $0["key_version"], Array(w))
             }

@@ -26,7 +26,8 @@ struct AuditTrailTests {
             return AuditEntry(
                 seq: row["seq"], at: row["at"],
                 event: AuditEvent(
-                    actor: row["actor"], role: row["role"], action: row["action"], subject: row["subject"], scope: row["scope"], outcome: row["outcome"]),
+                    actor: row["actor"], role: row["role"], action: row["action"], subject: row["subject"], scope: row["scope"],
+                    outcome: row["outcome"]),
                 previousHash: Array(previous), hash: Array(hash))
         }
     }
@@ -259,7 +260,9 @@ struct AuditTrailTests {
                 let e = entries[i]
                 let event =
                     i == 1
-                    ? AuditEvent(actor: e.event.actor, role: e.event.role, action: e.event.action, subject: e.event.subject, scope: "admin", outcome: e.event.outcome)
+                    ? AuditEvent(
+                        actor: e.event.actor, role: e.event.role, action: e.event.action, subject: e.event.subject, scope: "admin",
+                        outcome: e.event.outcome)
                     : e.event
                 let hash = try AuditChain.hash(previous: previous, seq: e.seq, at: e.at, event: event)
                 try db.execute(

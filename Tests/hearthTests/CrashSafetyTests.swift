@@ -70,7 +70,8 @@ struct CrashSafetyTests {
                         var mine: [Acknowledged] = []
                         for i in stride(from: worker, to: submissions, by: clients) {
                             let consents: [[String: Any]] = i % 2 == 0 ? [["scope": "support"], ["scope": "review"]] : []
-                            let reply = try await client.send(.POST, "/api/v1/contact-requests", json: sampleRequest(canary: "crash-\(i)", consents: consents))
+                            let reply = try await client.send(
+                                .POST, "/api/v1/contact-requests", json: sampleRequest(canary: "crash-\(i)", consents: consents))
                             guard reply.status == 201, let receipt = reply.json["receipt"] as? String,
                                 let reference = reply.json["reference"] as? String
                             else {

@@ -24,7 +24,9 @@ struct MaintenanceFixture {
     }
 
     /// `hearth staff add --json`; fails the test unless it succeeds and prints credentials.
-    func addStaff(_ username: String, role: String = "caseworker", sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func addStaff(
+        _ username: String, role: String = "caseworker", sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> IssuedCredentials
     {
         let outcome = try await run(["staff", "add", "--username", username, "--role", role, "--json"])
@@ -38,7 +40,9 @@ struct MaintenanceFixture {
         defer { try? queue.close() }
         return try queue.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, actor, role, action, subject, scope, outcome FROM audit ORDER BY seq").map {
-                AuditRow(seq: $0["seq"], actor: $0["actor"], role: $0["role"], action: $0["action"], subject: $0["subject"], scope: $0["scope"], outcome: $0["outcome"])
+                AuditRow(
+                    seq: $0["seq"], actor: $0["actor"], role: $0["role"], action: $0["action"], subject: $0["subject"], scope: $0["scope"],
+                    outcome: $0["outcome"])
             }
         }
     }
@@ -121,7 +125,9 @@ struct StaffCommandTests {
     /// Fails if `text` holds any part of `c` that must be shown only once.
     static func expectNoSecrets(of c: IssuedCredentials, in text: String, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(!text.contains(c.password), "\(what) shows \(c.username)'s password", sourceLocation: sourceLocation)
-        #expect(!text.contains(c.password.replacingOccurrences(of: "-", with: "")), "\(what) shows \(c.username)'s password", sourceLocation: sourceLocation)
+        #expect(
+            !text.contains(c.password.replacingOccurrences(of: "-", with: "")), "\(what) shows \(c.username)'s password",
+            sourceLocation: sourceLocation)
         #expect(!text.contains(c.totpSecret), "\(what) shows \(c.username)'s TOTP secret", sourceLocation: sourceLocation)
     }
 
@@ -228,7 +234,9 @@ struct StaffCommandTests {
 
         _ = try await f.addStaff("carol", role: "admin")
         let before = try f.auditRows()
-        for (username, role) in [("alice", "Caseworker"), ("alice", ""), ("a", "caseworker"), ("alice smith", "caseworker"), ("../alice", "caseworker")] {
+        for (username, role) in [
+            ("alice", "Caseworker"), ("alice", ""), ("a", "caseworker"), ("alice smith", "caseworker"), ("../alice", "caseworker"),
+        ] {
             let outcome = try await f.run(["staff", "add", "--username", username, "--role", role])
             #expect(outcome.exitedNormally && outcome.status != 0, "\(username) / \(role): \(outcome)")
             #expect(!outcome.stdout.contains("password"), "\(outcome.stdout)")
@@ -292,12 +300,14 @@ struct StaffCommandTests {
         #expect(!unknown.stdout.contains("password"), "\(unknown.stdout)")
     }
 
-    static func storedCredentials(_ f: MaintenanceFixture, _ username: String) throws -> (passwordHash: String, sealedSecret: Data, mustChange: Bool)? {
+    static func storedCredentials(_ f: MaintenanceFixture, _ username: String) throws -> (passwordHash: String, sealedSecret: Data, mustChange: Bool)?
+    {
         let queue = try DatabaseQueue(path: f.database())
         defer { try? queue.close() }
         return try queue.read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT password_hash, totp_secret, must_change_password FROM staff WHERE username = ?", arguments: [username])
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT password_hash, totp_secret, must_change_password FROM staff WHERE username = ?", arguments: [username])
             else { return nil }
             let hash: String = row["password_hash"]
             let secret: Data = row["totp_secret"]

@@ -137,7 +137,8 @@ struct StartupRefusalTests {
         }
         for name in wanted {
             let target = "\(intakeKeys)/\(name)"
-            #expect(FileManager.default.createFile(atPath: target, contents: Data(fileBytes("\(full)/\(name)")), attributes: [.posixPermissions: 0o600]))
+            #expect(
+                FileManager.default.createFile(atPath: target, contents: Data(fileBytes("\(full)/\(name)")), attributes: [.posixPermissions: 0o600]))
             #expect(chmod(target, 0o600) == 0)
         }
         let present = try FileManager.default.contentsOfDirectory(atPath: intakeKeys)
