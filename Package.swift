@@ -105,6 +105,7 @@ let package = Package(
         .target(
             name: "HearthTestSupport",
             dependencies: [
+                "HearthCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,10 +113,10 @@ let package = Package(
             path: "Tests/HearthTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto"], swiftSettings: strict),
+        .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto", "HearthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HearthCoreTests",
-            dependencies: ["HearthCore", "HearthCrypto"],
+            dependencies: ["HearthCore", "HearthCrypto", "HearthTestSupport"],
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),

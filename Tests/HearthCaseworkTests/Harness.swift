@@ -12,15 +12,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A clock tests can move (TOTP steps, session timeouts, consent expiry).
-final class TestClock: HearthCore.Clock, Sendable {
-    private let now = Mutex<Int64>(0)
-    init(_ start: Int64 = Int64(Date().timeIntervalSince1970)) { now.withLock { $0 = start } }
-    func unixSeconds() -> Int64 { now.withLock { $0 } }
-    func advance(seconds: Int64) { now.withLock { $0 += seconds } }
-    func advance(days: Int) { advance(seconds: Int64(days) * 86_400) }
-}
-
 /// A member of staff the harness created, signed in or not.
 struct TestStaff: Sendable {
     let username: String

@@ -1,5 +1,6 @@
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 /// The audit hash chain as pure logic (invariant 6): every kind of tampering is named, and the

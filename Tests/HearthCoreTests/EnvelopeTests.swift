@@ -1,5 +1,6 @@
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 @Suite("Envelope: record bodies")

@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 #if canImport(Glibc)

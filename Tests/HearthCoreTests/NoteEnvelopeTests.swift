@@ -1,5 +1,6 @@
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 /// Invariant 4 for messages and access reasons: a note moved to another record, note id, author

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthTestSupport
 import Testing
 
 /// The problem `JSONValue.parse` throws for `bytes`, or nil if it parses.

@@ -1,5 +1,6 @@
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 
 /// Bytes from a hex string; nil if it is not even-length lowercase or uppercase hex.
 func bytes(hex s: String) -> [UInt8]? {
@@ -20,19 +21,6 @@ func bytes(hex s: String) -> [UInt8]? {
         out.append(hi << 4 | lo)
     }
     return out
-}
-
-/// Lowercase hex of bytes.
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-}
-
-/// A copy of `bytes` with `mask` XORed into the byte at `index`.
-func flipping(_ bytes: [UInt8], at index: Int, mask: UInt8 = 0x01) -> [UInt8] {
-    var copy = bytes
-    copy[index] ^= mask
-    return copy
 }
 
 /// The `CryptoError` code thrown by `body`; nil if it returned normally or threw something else.

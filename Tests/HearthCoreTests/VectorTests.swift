@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 /// One test-vector file from `Vectors/` (format: `Vectors/README.md`).

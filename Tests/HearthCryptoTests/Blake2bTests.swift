@@ -1,4 +1,5 @@
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 @Suite("BLAKE2b")

@@ -1,4 +1,5 @@
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 @Suite("Sealing to an X25519 public key")

@@ -1,4 +1,5 @@
 import HearthCrypto
+import HearthTestSupport
 
 /// Bytes from a hex string (test constants only; traps on bad input).
 func hex(_ s: String) -> [UInt8] {
@@ -13,19 +14,6 @@ func hex(_ s: String) -> [UInt8] {
         }
     }
     return stride(from: 0, to: digits.count, by: 2).map { nibble(digits[$0]) << 4 | nibble(digits[$0 + 1]) }
-}
-
-/// Lowercase hex of bytes.
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-}
-
-/// A copy of `bytes` with `mask` XORed into the byte at `index`.
-func flipping(_ bytes: [UInt8], at index: Int, mask: UInt8 = 0x01) -> [UInt8] {
-    var copy = bytes
-    copy[index] ^= mask
-    return copy
 }
 
 /// The `CryptoError` code thrown by `body`; nil if it returned normally or threw something else.

@@ -1,4 +1,5 @@
 import HearthCrypto
+import HearthTestSupport
 import Testing
 
 @Suite("XChaCha20-Poly1305")

@@ -11,17 +11,6 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// A clock tests can move.
-final class TestClock: Clock, Sendable {
-    private let now = Mutex<Int64>(0)
-
-    init(_ start: Int64 = Int64(Date().timeIntervalSince1970)) { now.withLock { $0 = start } }
-
-    func unixSeconds() -> Int64 { now.withLock { $0 } }
-
-    func advance(days: Int) { now.withLock { $0 += Int64(days) * 86_400 } }
-}
-
 /// A real intake listener on a free port over real TLS, with real keys, a real SQLite file and
 /// captured logs; the client verifies the server certificate against the generated one.
 final class IntakeHarness: Sendable {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HearthCore
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -177,4 +178,33 @@ public func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
 /// The bytes of a file, or empty if it does not exist.
 public func fileBytes(_ path: String) -> [UInt8] {
     (try? Data(contentsOf: URL(fileURLWithPath: path))).map(Array.init) ?? []
+}
+
+/// A clock tests can move (TOTP steps, session timeouts, consent expiry, retention).
+public final class TestClock: HearthCore.Clock, Sendable {
+    private let now: Mutex<Int64>
+
+    /// Starts at `start` (default: now).
+    public init(_ start: Int64 = Int64(Date().timeIntervalSince1970)) { now = Mutex(start) }
+
+    public func unixSeconds() -> Int64 { now.withLock { $0 } }
+
+    /// Moves the clock forward.
+    public func advance(seconds: Int64) { now.withLock { $0 += seconds } }
+
+    /// Moves the clock forward by whole days.
+    public func advance(days: Int) { advance(seconds: Int64(days) * 86_400) }
+}
+
+/// Lowercase hex of bytes.
+public func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+}
+
+/// A copy of `bytes` with `mask` XORed into the byte at `index`.
+public func flipping(_ bytes: [UInt8], at index: Int, mask: UInt8 = 0x01) -> [UInt8] {
+    var copy = bytes
+    copy[index] ^= mask
+    return copy
 }
