@@ -113,6 +113,8 @@ let package = Package(
             path: "Tests/HearthTestSupport",
             swiftSettings: strict
         ),
+        // posix_spawn with close-from and chdir for the CLI tests' child processes.
+        .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto", "HearthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HearthCoreTests",
@@ -169,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "hearthTests",
             dependencies: [
-                "hearth", "HearthCore", "HearthStore", "HearthTestSupport",
+                "hearth", "HearthCore", "HearthStore", "HearthTestSupport", "CSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/dev-prerequisites.sh
+# The tests run in parallel in one process and together hold over a thousand descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 swift test --skip-build

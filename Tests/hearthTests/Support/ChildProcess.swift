@@ -1,16 +1,14 @@
+import CSpawn
 import Foundation
 import HearthTestSupport
 import Synchronization
 
 /// Bytes a child process writes to one pipe, read on a dedicated thread so a full pipe can
-/// never block the child (or the test).
+/// never block the child (or the test). The descriptor is closed at end of file.
 final class OutputCollector: Sendable {
-    private let handle: FileHandle
     private let state = Mutex<(bytes: [UInt8], finished: Bool)>(([], false))
 
-    init(_ handle: FileHandle) {
-        self.handle = handle
-        let fd = handle.fileDescriptor
+    init(reading fd: Int32) {
         let thread = Thread { [self] in
             var buffer = [UInt8](repeating: 0, count: 64 * 1024)
             while true {
@@ -19,6 +17,7 @@ final class OutputCollector: Sendable {
                 if n <= 0 { break }
                 state.withLock { $0.bytes += buffer[0..<n] }
             }
+            close(fd)
             state.withLock { $0.finished = true }
         }
         thread.start()
@@ -31,20 +30,11 @@ final class OutputCollector: Sendable {
     /// Whether the pipe reached end of file.
     var finished: Bool { state.withLock { $0.finished } }
 
-    /// After the child has exited: waits until end of file, or until nothing new arrived for a
-    /// short while (another child may have inherited the write end), bounded overall.
+    /// After the child has exited: waits until end of file (bounded; a grandchild could still
+    /// hold the write end).
     func drain() async {
         let deadline = ContinuousClock.now + .seconds(3)
-        var lastCount = -1
-        var quietSince = ContinuousClock.now
         while !finished && ContinuousClock.now < deadline {
-            let count = bytes.count
-            if count != lastCount {
-                lastCount = count
-                quietSince = .now
-            } else if ContinuousClock.now - quietSince > .milliseconds(300) {
-                return
-            }
             await pause(.milliseconds(10))
         }
     }
@@ -66,46 +56,89 @@ struct ChildProcessError: Error, CustomStringConvertible {
 
 /// A child process (normally `hearth`) with its stdout and stderr collected in memory.
 /// It is killed when released if still running, so a failing test never leaves it behind.
-final class ChildProcess: @unchecked Sendable {
-    let process: Process
+///
+/// Spawned with posix_spawn rather than Foundation's `Process`: the child inherits nothing but
+/// its three standard descriptors (close-from, not one close action per open descriptor, which
+/// crashed `Process.run` once the parallel test process held more than a thousand).
+final class ChildProcess: Sendable {
+    let pid: pid_t
     let stdout: OutputCollector
     let stderr: OutputCollector
     let commandLine: String
+    /// The wait status once the child has been reaped.
+    private let waitStatus = Mutex<Int32?>(nil)
 
     /// Starts `executable` (default: the built `hearth`) in `directory`, stdin from /dev/null.
     init(
         _ arguments: [String], in directory: String, executable: String = hearthExecutablePath(),
         environment: [String: String] = [:]
     ) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        process = p
-        stdout = OutputCollector(out.fileHandleForReading)
-        stderr = OutputCollector(err.fileHandleForReading)
+        let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let outPipe = try Self.pipe()
+        let errPipe = try Self.pipe()
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer {
+            close(outPipe.write)
+            close(errPipe.write)
+            if devNull >= 0 { close(devNull) }
+        }
+        guard devNull >= 0 else {
+            close(outPipe.read)
+            close(errPipe.read)
+            throw ChildProcessError(description: "cannot open /dev/null: errno \(errno)")
+        }
+        let argv = [executable] + arguments
+        let envp = environment.map { "\($0.key)=\($0.value)" }
+        var child: pid_t = 0
+        let result = withCStrings(argv) { argvPointers in
+            withCStrings(envp) { envpPointers in
+                hearth_spawn(&child, executable, argvPointers, envpPointers, directory, devNull, outPipe.write, errPipe.write)
+            }
+        }
+        guard result == 0 else {
+            close(outPipe.read)
+            close(errPipe.read)
+            throw ChildProcessError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
+        }
+        pid = child
+        stdout = OutputCollector(reading: outPipe.read)
+        stderr = OutputCollector(reading: errPipe.read)
         commandLine = ([URL(fileURLWithPath: executable).lastPathComponent] + arguments).joined(separator: " ")
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if isRunning {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard hearth_pipe_cloexec(&fds) == 0 else { throw ChildProcessError(description: "pipe2 failed: errno \(errno)") }
+        return (fds[0], fds[1])
+    }
+
+    /// Whether the child is still running (reaps it, without blocking, once it has exited).
+    var isRunning: Bool {
+        waitStatus.withLock { reaped in
+            if reaped != nil { return false }
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid {
+                reaped = status
+                return false
+            }
+            return r == 0 || (r < 0 && errno == EINTR)
+        }
+    }
 
     /// Waits up to `timeout` for the process to exit; true if it has.
     @discardableResult
     func waitForExit(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
+        while isRunning {
             if ContinuousClock.now >= deadline { return false }
             await pause(.milliseconds(20))
         }
@@ -114,12 +147,12 @@ final class ChildProcess: @unchecked Sendable {
 
     /// Sends a signal if the process is still running.
     func signal(_ sig: Int32) {
-        if process.isRunning { kill(process.processIdentifier, sig) }
+        if isRunning { kill(pid, sig) }
     }
 
     /// SIGTERM, then SIGKILL if it has not exited within `grace`; every wait is bounded.
     func stop(grace: Duration = .seconds(10)) async {
-        guard process.isRunning else { return }
+        guard isRunning else { return }
         signal(SIGTERM)
         if await waitForExit(timeout: grace) { return }
         signal(SIGKILL)
@@ -128,8 +161,10 @@ final class ChildProcess: @unchecked Sendable {
 
     /// How it ended, once it has.
     struct Outcome: CustomStringConvertible {
+        enum Reason { case exit, uncaughtSignal }
+        /// The exit status, or the signal number that ended it.
         let status: Int32
-        let reason: Process.TerminationReason
+        let reason: Reason
         let stdout: String
         let stderr: String
 
@@ -144,7 +179,13 @@ final class ChildProcess: @unchecked Sendable {
     func outcome() async -> Outcome {
         await stdout.drain()
         await stderr.drain()
-        return Outcome(status: process.terminationStatus, reason: process.terminationReason, stdout: stdout.text, stderr: stderr.text)
+        _ = isRunning
+        let status = waitStatus.withLock { $0 } ?? 0
+        // Wait status layout (wait(2)): low 7 bits are the terminating signal, 0 for a normal exit.
+        let signal = status & 0x7f
+        return Outcome(
+            status: signal == 0 ? (status >> 8) & 0xff : signal, reason: signal == 0 ? .exit : .uncaughtSignal, stdout: stdout.text,
+            stderr: stderr.text)
     }
 
     /// Runs a command to completion; if it does not finish within `timeout` it is stopped and
@@ -239,6 +280,13 @@ func withClient<T>(_ listener: Listener, _ body: (TestHTTPSClient) async throws 
         await client.shutdown()
         throw error
     }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings, valid only during the call.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
 }
 
 /// `path` with symbolic links and `.`/`..` resolved.
