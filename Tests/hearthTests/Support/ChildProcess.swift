@@ -285,7 +285,7 @@ func withClient<T>(_ listener: Listener, _ body: (TestHTTPSClient) async throws 
 /// Calls `body` with a NULL-terminated array of C strings, valid only during the call.
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
     let pointers = strings.map { strdup($0) } + [nil]
-    defer { pointers.forEach { free($0) } }
+    defer { for pointer in pointers { free(pointer) } }
     return body(pointers)
 }
 
