@@ -51,24 +51,51 @@ public enum JSONBody {
     }
 }
 
-/// Turns every error into a plain JSON answer. Input problems get their 4xx; anything else gets a
-/// 500 that says nothing about internals, while the log gets the error's type and the request id —
-/// never its description, which could carry data.
+/// Renders an error as an HTML page: status, machine code, plain message.
+public typealias HTMLErrorPage = @Sendable (_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response
+
+/// Turns every error into a plain answer: JSON under `/api/` and `/healthz`, and, when
+/// `htmlPage` is given, an HTML page everywhere else. Input problems get their 4xx; anything else
+/// gets a 500 that says nothing about internals, while the log gets the error's type and the
+/// request id — never its description, which could carry data.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let htmlPage: HTMLErrorPage?
+
+    /// JSON errors only, or HTML pages for page routes when `htmlPage` is given.
+    public init(htmlPage: HTMLErrorPage? = nil) {
+        self.htmlPage = htmlPage
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
-        } catch let e as ProblemResponse {
-            return try e.response(from: request, context: context)
-        } catch let p as Problem {
-            return try ProblemResponse(p).response(from: request, context: context)
-        } catch let d as AccessDenial {
-            return JSONBody.response(status: .forbidden, ["error": d.message, "code": d.code])
-        } catch is NIOTooManyBytesError {
-            return try ProblemResponse(Self.tooLarge).response(from: request, context: context)
-        } catch let e as HTTPError {
+        } catch {
+            let (status, code, message, headers) = Self.describe(error, context: context)
+            let path = request.uri.path
+            if let htmlPage, !path.hasPrefix("/api/"), path != "/healthz" {
+                var response = htmlPage(status, code, message)
+                for field in headers { response.headers.append(field) }
+                return response
+            }
+            if let e = error as? ProblemResponse { return try e.response(from: request, context: context) }
+            var body = ["error": message, "code": code]
+            if status == .internalServerError { body["requestId"] = context.id }
+            return JSONBody.response(status: status, body, headers: headers)
+        }
+    }
+
+    static func describe(_ error: any Error, context: Context) -> (HTTPResponse.Status, String, String, HTTPFields) {
+        switch error {
+        case let e as ProblemResponse:
+            return (e.status, e.problem.code, e.problem.message, e.headers)
+        case let p as Problem:
+            let e = ProblemResponse(p)
+            return (e.status, p.code, p.message, [:])
+        case let d as AccessDenial:
+            return (.forbidden, d.code, d.message, [:])
+        case is NIOTooManyBytesError:
+            return (.contentTooLarge, Self.tooLarge.code, Self.tooLarge.message, [:])
+        case let e as HTTPError:
             let (code, message): (String, String) =
                 switch e.status {
                 case .notFound: ("not-found", "there is nothing at this address")
@@ -76,13 +103,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .contentTooLarge: (Self.tooLarge.code, Self.tooLarge.message)
                 default: ("bad-request", "the request could not be understood")
                 }
-            return JSONBody.response(status: e.status, ["error": message, "code": code])
-        } catch {
+            return (e.status, code, message, [:])
+        default:
             context.logger.error(
                 "request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "http.route": "\(context.endpointPath ?? "-")"])
-            return JSONBody.response(
-                status: .internalServerError,
-                ["error": "something went wrong on our side; please try again in a few minutes", "code": "internal", "requestId": context.id])
+            return (.internalServerError, "internal", "something went wrong on our side; please try again in a few minutes", [:])
         }
     }
 

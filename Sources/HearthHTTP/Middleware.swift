@@ -6,8 +6,12 @@ import Logging
 public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let contentSecurityPolicy: String
 
-    /// `contentSecurityPolicy` defaults to the strictest (an API serves no active content).
-    public init(contentSecurityPolicy: String = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'") {
+    /// The policy for both listeners: everything from this origin only (one stylesheet, one
+    /// optional script file), no inline script or style, no framing, forms post only here.
+    public static var pagePolicy: String { "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'" }
+
+    /// `contentSecurityPolicy` defaults to ``pagePolicy``.
+    public init(contentSecurityPolicy: String = Self.pagePolicy) {
         self.contentSecurityPolicy = contentSecurityPolicy
     }
 

@@ -41,7 +41,7 @@ struct HTTPTests {
                     #expect(response.headers[name] == value, "\(name) on \(path)")
                 }
                 let csp = try #require(response.headers[.contentSecurityPolicy])
-                #expect(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"))
+                #expect(csp.contains("default-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"))
             }
         }
     }

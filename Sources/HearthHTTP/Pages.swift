@@ -1,0 +1,75 @@
+import Foundation
+public import Hummingbird
+import Mustache
+import NIOCore
+
+/// Server-rendered HTML from the mustache templates bundled with this module.
+///
+/// Templates live in `Templates/` (`survivor/…` for the intake listener, `staff/…` for casework,
+/// `error` for both). `{{name}}` escapes HTML; the templates never use triple mustaches, so every
+/// value from a survivor or member of staff is escaped.
+public struct PageRenderer: Sendable {
+    let library: MustacheLibrary
+
+    /// Loads every template; throws when the bundle or a template is broken, so a bad build fails
+    /// at start-up rather than on a survivor's page.
+    public init() async throws {
+        guard let directory = Bundle.module.resourceURL?.appendingPathComponent("Templates").path else {
+            throw PageError(reason: "the page templates are missing from this build")
+        }
+        library = try await MustacheLibrary(directory: directory)
+        for required in ["survivor/layout", "staff/layout"] where library.getTemplate(named: required) == nil {
+            throw PageError(reason: "the page template '\(required)' is missing from this build")
+        }
+    }
+
+    /// Renders `template` with `context`; a missing template renders a plain fallback (and is a
+    /// bug a test catches).
+    public func render(_ template: String, _ context: [String: Any]) -> String {
+        library.render(context, withTemplate: template)
+            ?? "<!doctype html><html lang=\"en\"><title>Hearth</title><p>Sorry, this page could not be shown. Please try again later.</p></html>"
+    }
+
+    /// An HTML response: `text/html; charset=utf-8`, plus `headers`.
+    public func page(_ template: String, status: HTTPResponse.Status = .ok, _ context: [String: Any], headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(string: render(template, context))))
+    }
+}
+
+/// A page-rendering failure at start-up.
+public struct PageError: Error, CustomStringConvertible {
+    /// What is wrong, for the operator.
+    public let reason: String
+    public var description: String { "failed to load pages: \(reason)" }
+}
+
+/// A `303 See Other` to `location` (a path on this listener), for post/redirect/get.
+public func seeOther(_ location: String, headers: HTTPFields = [:]) -> Response {
+    var h = headers
+    h[.location] = location
+    return Response(status: .seeOther, headers: h)
+}
+
+/// The stylesheet and the optional "Exit this page" keyboard script, served from this origin.
+public enum Assets {
+    /// Adds `GET /assets/hearth.css` and `GET /assets/exit.js`.
+    public static func register(on router: Router<HearthRequestContext>) {
+        let css = load("hearth", "css")
+        let js = load("exit", "js")
+        router.get("/assets/hearth.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: css)))
+        }
+        router.get("/assets/exit.js") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: js)))
+        }
+    }
+
+    static func load(_ name: String, _ ext: String) -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Assets"),
+            let data = try? Data(contentsOf: url)
+        else { return [] }
+        return Array(data)
+    }
+}
