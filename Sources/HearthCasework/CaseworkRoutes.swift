@@ -137,11 +137,18 @@ public struct CaseworkRoutes: Sendable {
 }
 
 /// Builds the casework router: routes plus security headers, error mapping and access log.
-public func buildCaseworkRouter(staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter) -> Router<HearthRequestContext> {
+public func buildCaseworkRouter(
+    staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter, pages: PageSettings
+) -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    let renderer = pages.renderer
+    router.add(
+        middleware: ErrorMiddleware(htmlPage: { status, _, message in
+            renderer.page("staff-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        }))
+    Assets.register(on: router)
     CaseworkRoutes(staff: staff, casework: casework, limiter: limiter).register(on: router)
     return router
 }

@@ -1,12 +1,13 @@
 import Foundation
+public import HearthCore
 public import Hummingbird
 import Mustache
 import NIOCore
 
 /// Server-rendered HTML from the mustache templates bundled with this module.
 ///
-/// Templates live in `Templates/` (`survivor/…` for the intake listener, `staff/…` for casework,
-/// `error` for both). `{{name}}` escapes HTML; the templates never use triple mustaches, so every
+/// Templates live in `Templates/` (`survivor-…` for the intake listener, `staff-…` for casework; template names have no
+/// slashes, which mustache closing tags cannot hold). `{{name}}` escapes HTML; the templates never use triple mustaches, so every
 /// value from a survivor or member of staff is escaped.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
@@ -18,7 +19,7 @@ public struct PageRenderer: Sendable {
             throw PageError(reason: "the page templates are missing from this build")
         }
         library = try await MustacheLibrary(directory: directory)
-        for required in ["survivor/layout", "staff/layout"] where library.getTemplate(named: required) == nil {
+        for required in ["survivor-layout", "staff-layout"] where library.getTemplate(named: required) == nil {
             throw PageError(reason: "the page template '\(required)' is missing from this build")
         }
     }
@@ -72,4 +73,51 @@ public enum Assets {
         else { return [] }
         return Array(data)
     }
+}
+
+/// What the page routes of one listener share: the templates, the form guard, and where "Exit
+/// this page" leaves for.
+public struct PageSettings: Sendable {
+    /// The templates.
+    public let renderer: PageRenderer
+    /// CSRF and one-time tokens for this listener's forms.
+    public let forms: FormGuard
+    /// The everyday site "Exit this page" leads to (an absolute `https://` URL).
+    public let exitURL: String
+
+    /// Settings over loaded templates.
+    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String) {
+        self.renderer = renderer
+        self.forms = forms
+        self.exitURL = exitURL
+    }
+
+    /// The default neutral site "Exit this page" leads to.
+    public static let defaultExitURL = "https://www.bbc.co.uk/weather"
+
+    /// Loads the templates and makes a fresh form guard.
+    public static func load(exitURL: String = defaultExitURL, clock: any HearthCore.Clock = SystemClock()) async throws -> PageSettings {
+        PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL)
+    }
+}
+
+/// A plain heading for an error page.
+public func errorHeading(_ status: HTTPResponse.Status) -> String {
+    switch status.code {
+    case 400, 413, 415: "Something in the form needs changing"
+    case 401: "We could not find that"
+    case 403: "This cannot be done"
+    case 404: "Page not found"
+    case 409: "This was already done"
+    case 429: "Please wait a moment"
+    default: "Sorry, something went wrong on our side"
+    }
+}
+
+/// A message from the services (lowercase, no full stop, as the API sends it) as a sentence
+/// for a page.
+public func sentence(_ message: String) -> String {
+    guard let first = message.first else { return message }
+    let body = first.uppercased() + message.dropFirst()
+    return body.hasSuffix(".") || body.hasSuffix("?") ? body : body + "."
 }

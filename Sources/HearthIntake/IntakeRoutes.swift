@@ -129,11 +129,16 @@ public struct IntakeRoutes: Sendable {
 }
 
 /// Builds the intake router: routes plus security headers, error mapping and access log.
-public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter) -> Router<HearthRequestContext> {
+public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    let renderer = pages.renderer
+    router.add(
+        middleware: ErrorMiddleware(htmlPage: { status, _, message in
+            renderer.page("survivor-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        }))
+    Assets.register(on: router)
     IntakeRoutes(service: service, limiter: limiter).register(on: router)
     return router
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthHTTP
 
 /// `hearth`: run the service and look after its keys.
 @main
@@ -38,7 +39,13 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("receipt-failures"), help: "Failed receipt look-ups allowed at once per address before 429.")
     var receiptFailures: Int = 10
 
+    @Option(name: .customLong("exit-url"), help: "Everyday website that \"Exit this page\" leads to (https).")
+    var exitURL: String = PageSettings.defaultExitURL
+
     func validate() throws {
+        guard exitURL.hasPrefix("https://") || exitURL.hasPrefix("http://127.0.0.1") || exitURL.hasPrefix("http://localhost"),
+            !exitURL.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "<" || $0 == ">" })
+        else { throw ValidationError("--exit-url must be an https:// address") }
         guard (0...65535).contains(intakePort) else { throw ValidationError("--intake-port must be 0 to 65535") }
         guard (0...65535).contains(caseworkPort) else { throw ValidationError("--casework-port must be 0 to 65535") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }

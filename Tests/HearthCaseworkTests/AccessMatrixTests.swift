@@ -345,7 +345,8 @@ struct SessionGateTests {
     @Test("the list of session routes names every registered route except GET /healthz and POST /api/v1/session")
     func sessionRouteListIsComplete() async throws {
         try await CaseworkHarness.with { h in
-            let router = buildCaseworkRouter(staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter())
+            let router = buildCaseworkRouter(
+                staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter(), pages: try await PageSettings.load())
             let registered = Set(router.routes.map { routeName($0.method, $0.path.description) })
             let listed = Set(CaseworkRoutes.sessionRoutes.map { routeName($0.0, $0.1) })
             #expect(listed.count == CaseworkRoutes.sessionRoutes.count, "no duplicates")
@@ -398,7 +399,8 @@ struct SessionGateTests {
     func onlyPublicRoutesAnswerWithoutASession() async throws {
         try await CaseworkHarness.with { h in
             let (reference, _) = try await h.submit(consents: ["support"])
-            let router = buildCaseworkRouter(staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter())
+            let router = buildCaseworkRouter(
+                staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter(), pages: try await PageSettings.load())
             var answered: Set<String> = []
             for route in router.routes {
                 let template = route.path.description

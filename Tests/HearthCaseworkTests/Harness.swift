@@ -76,9 +76,10 @@ final class CaseworkHarness: Sendable {
             store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .insecureMinimumForTests), logger: logger)
         let tls = try HearthTLS.serverConfiguration(keys: keys)
         let (ports, sink) = AsyncStream.makeStream(of: (Int, Int).self)
-        let intakeRouter = buildIntakeRouter(service: survivors, limiter: try FailureRateLimiter(burst: 1000))
+        let intakeRouter = buildIntakeRouter(service: survivors, limiter: try FailureRateLimiter(burst: 1000), pages: try await PageSettings.load())
         let caseworkRouter = buildCaseworkRouter(
-            staff: staffService, casework: casework, limiter: try FailureRateLimiter(burst: loginFailuresPerAddress))
+            staff: staffService, casework: casework, limiter: try FailureRateLimiter(burst: loginFailuresPerAddress),
+            pages: try await PageSettings.load())
         let intakeApp = try makeTLSApplication(
             responder: intakeRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
             onServerRunning: { sink.yield((0, $0.localAddress?.port ?? 0)) })
