@@ -36,7 +36,7 @@ public struct CaseworkRoutes: Sendable {
             let session = try await signedIn(request, allowPasswordChange: true)
             try await staff.logout(session)
             var response = Response(status: .noContent)
-            response.headers[.setCookie] = "\(Self.cookieName)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[.setCookie] = Self.endedSessionCookie
             return response
         }
         router.post("/api/v1/session/password") { request, _ in
@@ -95,26 +95,51 @@ public struct CaseworkRoutes: Sendable {
     }
 
     func login(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        try refuseIfRateLimited(context)
+        let f = try FieldReader(try await JSONInput.read(request), allowed: ["username", "password", "totp"])
+        let username = try f.requiredText("username", maxLength: 64)
+        let password = try f.requiredText("password", maxLength: 128)
+        let code = try f.requiredText("totp", maxLength: 10)
+        let (token, mustChange) = try await signIn(username: username, password: password, totp: code, context)
+        var response = JSONBody.response(status: .ok, LoginBody(token: token, mustChangePassword: mustChange))
+        response.headers[.setCookie] = Self.sessionCookie(token)
+        return response
+    }
+
+    /// Throws 429 with `Retry-After` while the caller's address has used up its sign-in failures.
+    func refuseIfRateLimited(_ context: HearthRequestContext) throws {
         if let wait = limiter.retryAfter(context.peerAddress) {
             throw ProblemResponse(
                 Problem(.rateLimited, code: "rate-limited", "too many sign-in attempts; please wait \(wait) seconds"),
                 headers: [.retryAfter: "\(wait)"])
         }
-        let f = try FieldReader(try await JSONInput.read(request), allowed: ["username", "password", "totp"])
-        let username = try f.requiredText("username", maxLength: 64)
-        let password = try f.requiredText("password", maxLength: 128)
-        let code = try f.requiredText("totp", maxLength: 10)
+    }
+
+    /// Signs in with all three factors under the per-address rate limiter, for the API and the
+    /// sign-in pages alike: the session token and whether the password must change, or
+    /// ``StaffService/loginFailed`` (counted against the address).
+    func signIn(
+        username: String, password: String, totp: String, _ context: HearthRequestContext
+    ) async throws -> (
+        token: String, mustChangePassword: Bool
+    ) {
+        try refuseIfRateLimited(context)
         do {
-            let (token, mustChange) = try await staff.login(username: username, password: password, totp: code)
-            var response = JSONBody.response(status: .ok, LoginBody(token: token, mustChangePassword: mustChange))
-            response.headers[.setCookie] =
-                "\(Self.cookieName)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(StaffService.absoluteTimeout)"
-            return response
+            return try await staff.login(username: username, password: password, totp: totp)
         } catch let p as Problem where p.code == StaffService.loginFailed.code {
             limiter.recordFailure(context.peerAddress)
             throw p
         }
     }
+
+    /// The `Set-Cookie` value that starts a browser session: `__Host-` prefix, Secure, HttpOnly,
+    /// SameSite=Strict, ending with the absolute session timeout.
+    static func sessionCookie(_ token: String) -> String {
+        "\(cookieName)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(StaffService.absoluteTimeout)"
+    }
+
+    /// The `Set-Cookie` value that removes the session cookie.
+    static let endedSessionCookie = "\(cookieName)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
 
     /// The signed-in member of staff, from `Authorization: Bearer …` or the session cookie.
     func signedIn(_ request: Request, allowPasswordChange: Bool = false) async throws -> AuthenticatedStaff {
@@ -122,11 +147,8 @@ public struct CaseworkRoutes: Sendable {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { token = String(parts[1]) }
-        } else if let cookies = request.headers[.cookie] {
-            for part in cookies.split(separator: ";") {
-                let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0] == Self.cookieName { token = String(kv[1]) }
-            }
+        } else {
+            token = FormGuard.cookie(Self.cookieName, in: request)
         }
         let session = try await staff.authenticate(token: token)
         if session.mustChangePassword && !allowPasswordChange {
@@ -136,10 +158,13 @@ public struct CaseworkRoutes: Sendable {
     }
 }
 
-/// Builds the casework router: routes plus security headers, error mapping and access log.
+/// Builds the casework router: the API, the staff pages, security headers, error mapping and
+/// access log. `keyStatus` feeds the privacy officers' key page; `clock` times the sign-in step
+/// between password and code.
 public func buildCaseworkRouter(
-    staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter, pages: PageSettings
-) -> Router<HearthRequestContext> {
+    staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
+    clock: any HearthCore.Clock = SystemClock()
+) throws -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
@@ -149,7 +174,9 @@ public func buildCaseworkRouter(
             renderer.page("staff-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
         }))
     Assets.register(on: router)
-    CaseworkRoutes(staff: staff, casework: casework, limiter: limiter).register(on: router)
+    let routes = CaseworkRoutes(staff: staff, casework: casework, limiter: limiter)
+    routes.register(on: router)
+    try StaffPages(routes: routes, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
     return router
 }
 

@@ -82,16 +82,6 @@ struct Keys: AsyncParsableCommand {
         @Flag(help: "Print JSON.")
         var json = false
 
-        struct Line: Encodable {
-            let key: String
-            let version: UInt32?
-            let state: String
-            let wraps: Int?
-            let canRetire: Bool
-            let files: [String]
-            let problems: [String]
-        }
-
         func run() async throws {
             let directory = KeyDirectory(path: dir)
             try? directory.recoverInterruptedRotation()
@@ -101,27 +91,11 @@ struct Keys: AsyncParsableCommand {
                 counts = try await SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
                     .wrapCounts()
             }
-            var lines: [Line] = directory.status().map { e in
-                let scope = Scope(rawValue: e.key)
-                let wraps = scope.flatMap { s in e.version.map { counts[s]?[$0] ?? 0 } }
-                return Line(
-                    key: e.key, version: e.version, state: e.state, wraps: wraps,
-                    canRetire: scope != nil && e.state == "decrypt-only" && wraps == 0 && e.problems.isEmpty, files: e.files, problems: e.problems)
-            }
-            for scope in Scope.allCases {
-                for v in directory.retiredVersions(of: .scope(scope)) {
-                    lines.append(
-                        Line(
-                            key: scope.rawValue, version: v, state: "retired", wraps: counts[scope]?[v] ?? 0, canRetire: false,
-                            files: [directory.retiredFile(.scope(scope), version: v)], problems: []))
-                }
-            }
-            let order = ["master"] + KeyKind.all.map(\.name) + ["tls"]
-            lines.sort { (order.firstIndex(of: $0.key) ?? 99, $0.version ?? 0) < (order.firstIndex(of: $1.key) ?? 99, $1.version ?? 0) }
+            let report = KeyStatusReport(directory: directory, wrapCounts: counts)
             if json {
-                try printJSON(["keys": lines])
+                try printJSON(report)
             } else {
-                for l in lines {
+                for l in report.keys {
                     let version = l.version.map { "v\($0)" } ?? "-"
                     let state = l.problems.isEmpty ? l.state : "PROBLEM"
                     let wraps = l.wraps.map { "\($0) wraps" } ?? ""
@@ -132,7 +106,7 @@ struct Keys: AsyncParsableCommand {
                     for p in l.problems { print("    \(p)") }
                 }
             }
-            if lines.contains(where: { !$0.problems.isEmpty }) { throw ExitCode(1) }
+            if report.hasProblems { throw ExitCode(1) }
         }
     }
 

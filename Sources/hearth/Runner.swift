@@ -73,7 +73,7 @@ struct Runner {
                 let service = SurvivorService(
                     store: store, keys: holder, clock: SystemClock(),
                     retention: RetentionPolicy(days: listener.retentionDays), logger: logger)
-                let router = buildIntakeRouter(
+                let router = try buildIntakeRouter(
                     service: service, limiter: try FailureRateLimiter(burst: listener.receiptFailures),
                     pages: try await PageSettings.load(exitURL: listener.exitURL))
                 services.append(
@@ -97,9 +97,9 @@ struct Runner {
                 let casework = CaseworkService(store: store, keys: caseworkKeys, clock: SystemClock(), logger: logger)
                 let staff = StaffService(
                     store: store, keys: caseworkKeys, clock: SystemClock(), hasher: try PasswordHasher(cost: .interactive), logger: logger)
-                let router = buildCaseworkRouter(
-                    staff: staff, casework: casework, limiter: try FailureRateLimiter(burst: listener.receiptFailures),
-                    pages: try await PageSettings.load(exitURL: listener.exitURL))
+                let router = try buildCaseworkRouter(
+                    staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await store.wrapCounts() }),
+                    limiter: try FailureRateLimiter(burst: listener.receiptFailures), pages: try await PageSettings.load(exitURL: listener.exitURL))
                 services.append(
                     try makeTLSApplication(
                         responder: router.buildResponder(), tls: tls, host: host, port: listener.caseworkPort, logger: logger,

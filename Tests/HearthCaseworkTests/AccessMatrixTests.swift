@@ -106,8 +106,21 @@ private func fill(_ template: String, _ reference: String) -> String {
 
 private func routeName(_ method: HTTPRequest.Method, _ path: String) -> String { "\(method.rawValue) \(path)" }
 
-/// The routes that must answer without a session.
+/// The API routes that must answer without a session.
 private let publicRoutes: Set<String> = ["GET /healthz", "POST /api/v1/session"]
+
+/// The page routes that answer without a session: sign-in, the start redirect and the assets
+/// (the pages' own default-deny walk is in StaffPageTests).
+private let publicPageRoutes: Set<String> = Set(StaffPages.publicRoutes.map { routeName($0.0, $0.1) }).union([
+    "GET /assets/hearth.css", "GET /assets/exit.js",
+])
+
+/// A second router over the harness's services, to read its route table.
+private func routeTable(_ h: CaseworkHarness) async throws -> Router<HearthRequestContext> {
+    try buildCaseworkRouter(
+        staff: h.staffService, casework: h.casework, keyStatus: KeyStatusSource(directory: h.keys, wrapCounts: { [:] }),
+        limiter: try FailureRateLimiter(), pages: try await PageSettings.load())
+}
 
 // MARK: - The access matrix
 
@@ -342,15 +355,16 @@ enum MissingSession: String, CaseIterable, Sendable, CustomTestStringConvertible
 
 @Suite("Access matrix: default deny without a session")
 struct SessionGateTests {
-    @Test("the list of session routes names every registered route except GET /healthz and POST /api/v1/session")
+    @Test("the lists of API and page session routes name every registered route except the public ones")
     func sessionRouteListIsComplete() async throws {
         try await CaseworkHarness.with { h in
-            let router = buildCaseworkRouter(
-                staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter(), pages: try await PageSettings.load())
+            let router = try await routeTable(h)
             let registered = Set(router.routes.map { routeName($0.method, $0.path.description) })
-            let listed = Set(CaseworkRoutes.sessionRoutes.map { routeName($0.0, $0.1) })
-            #expect(listed.count == CaseworkRoutes.sessionRoutes.count, "no duplicates")
-            #expect(registered == listed.union(publicRoutes), "unlisted: \(registered.subtracting(listed.union(publicRoutes)))")
+            let listed = Set((CaseworkRoutes.sessionRoutes + StaffPages.sessionRoutes).map { routeName($0.0, $0.1) })
+            #expect(listed.count == CaseworkRoutes.sessionRoutes.count + StaffPages.sessionRoutes.count, "no duplicates")
+            let everything = listed.union(publicRoutes).union(publicPageRoutes)
+            #expect(
+                registered == everything, "unlisted: \(registered.subtracting(everything)), not registered: \(everything.subtracting(registered))")
         }
     }
 
@@ -395,14 +409,14 @@ struct SessionGateTests {
         }
     }
 
-    @Test("without a session, only GET /healthz and POST /api/v1/session answer")
+    @Test("without a session, of the API routes only GET /healthz and POST /api/v1/session answer")
     func onlyPublicRoutesAnswerWithoutASession() async throws {
         try await CaseworkHarness.with { h in
             let (reference, _) = try await h.submit(consents: ["support"])
-            let router = buildCaseworkRouter(
-                staff: h.staffService, casework: h.casework, limiter: try FailureRateLimiter(), pages: try await PageSettings.load())
+            let router = try await routeTable(h)
             var answered: Set<String> = []
-            for route in router.routes {
+            // The page routes redirect to the sign-in page instead; StaffPageTests walks them.
+            for route in router.routes where route.path.description.hasPrefix("/api/") || route.path.description == "/healthz" {
                 let template = route.path.description
                 let reply = try await send(h, route.method, fill(template, reference), json: plausibleBody(route.method, template), headers: [])
                 let gated = reply.status == 401 && reply.json["code"] as? String == "not-signed-in"

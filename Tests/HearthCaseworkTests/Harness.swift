@@ -35,6 +35,8 @@ final class CaseworkHarness: Sendable {
     let casework: CaseworkService
     let intake: TestHTTPSClient
     let staffClient: TestHTTPSClient
+    /// A client for the staff pages that does not follow redirects.
+    let pageClient: TestHTTPSClient
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
@@ -42,7 +44,8 @@ final class CaseworkHarness: Sendable {
 
     private init(
         dir: TemporaryDirectory, keys: KeyDirectory, store: SQLiteStore, logs: LogCapture, clock: TestClock, staffService: StaffService,
-        casework: CaseworkService, intake: TestHTTPSClient, staffClient: TestHTTPSClient, group: ServiceGroup, task: Task<Void, any Error>
+        casework: CaseworkService, intake: TestHTTPSClient, staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, group: ServiceGroup,
+        task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.keys = keys
@@ -53,6 +56,7 @@ final class CaseworkHarness: Sendable {
         self.casework = casework
         self.intake = intake
         self.staffClient = staffClient
+        self.pageClient = pageClient
         self.group = group
         self.task = task
     }
@@ -76,10 +80,11 @@ final class CaseworkHarness: Sendable {
             store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .insecureMinimumForTests), logger: logger)
         let tls = try HearthTLS.serverConfiguration(keys: keys)
         let (ports, sink) = AsyncStream.makeStream(of: (Int, Int).self)
-        let intakeRouter = buildIntakeRouter(service: survivors, limiter: try FailureRateLimiter(burst: 1000), pages: try await PageSettings.load())
-        let caseworkRouter = buildCaseworkRouter(
-            staff: staffService, casework: casework, limiter: try FailureRateLimiter(burst: loginFailuresPerAddress),
-            pages: try await PageSettings.load())
+        let intakeRouter = try buildIntakeRouter(
+            service: survivors, limiter: try FailureRateLimiter(burst: 1000), pages: try await PageSettings.load())
+        let caseworkRouter = try buildCaseworkRouter(
+            staff: staffService, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await store.wrapCounts() }),
+            limiter: try FailureRateLimiter(burst: loginFailuresPerAddress), pages: try await PageSettings.load(clock: clock), clock: clock)
         let intakeApp = try makeTLSApplication(
             responder: intakeRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
             onServerRunning: { sink.yield((0, $0.localAddress?.port ?? 0)) })
@@ -97,12 +102,15 @@ final class CaseworkHarness: Sendable {
         return CaseworkHarness(
             dir: dir, keys: keys, store: store, logs: logs, clock: clock, staffService: staffService, casework: casework,
             intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[0]!)", certificatePath: cert),
-            staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert), group: group, task: task)
+            staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert),
+            pageClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert, followRedirects: false),
+            group: group, task: task)
     }
 
     func stop() async {
         await intake.shutdown()
         await staffClient.shutdown()
+        await pageClient.shutdown()
         await group.triggerGracefulShutdown()
         _ = await task.result
     }
@@ -207,4 +215,90 @@ func base32Decode(_ s: String) -> [UInt8] {
         }
     }
     return out
+}
+
+// MARK: - Pages
+
+/// A browser without JavaScript for the staff pages: keeps cookies (AsyncHTTPClient has no jar),
+/// never follows redirects by itself, and fills in the form token from the last page it saw.
+actor PageBrowser {
+    let client: TestHTTPSClient
+    /// Cookie name to value, as the server last set them.
+    private(set) var cookies: [String: String] = [:]
+    /// The `csrf` value from the last page that had a form.
+    private(set) var csrf: String?
+
+    init(_ client: TestHTTPSClient) {
+        self.client = client
+    }
+
+    /// What a post sends as its form token.
+    enum Token {
+        case fromLastPage
+        case none
+        case value(String)
+    }
+
+    func get(_ path: String) async throws -> TestHTTPSClient.Reply {
+        absorb(try await client.send(.GET, path, headers: cookieHeader))
+    }
+
+    /// Posts `fields` urlencoded, with the form token from the last page unless told otherwise.
+    func post(_ path: String, _ fields: [(String, String)] = [], token: Token = .fromLastPage) async throws -> TestHTTPSClient.Reply {
+        var all = fields
+        switch token {
+        case .fromLastPage: if let csrf { all.append(("csrf", csrf)) }
+        case .none: break
+        case .value(let v): all.append(("csrf", v))
+        }
+        let body = all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        return absorb(
+            try await client.send(
+                .POST, path, body: Array(body.utf8), contentType: "application/x-www-form-urlencoded", headers: cookieHeader))
+    }
+
+    /// Replaces or removes a cookie by hand (e.g. to replay an old session).
+    func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
+
+    var cookieHeader: [(String, String)] {
+        cookies.isEmpty ? [] : [("Cookie", cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))]
+    }
+
+    private func absorb(_ reply: TestHTTPSClient.Reply) -> TestHTTPSClient.Reply {
+        for header in reply.headers["Set-Cookie"] {
+            let first = header.split(separator: ";", maxSplits: 1)[0]
+            let kv = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard kv.count == 2 else { continue }
+            cookies[String(kv[0])] = header.contains("Max-Age=0") ? nil : String(kv[1])
+        }
+        if let token = Self.formToken(reply.text) { csrf = token }
+        return reply
+    }
+
+    static func formToken(_ html: String) -> String? {
+        guard let start = html.range(of: "name=\"csrf\" value=\"") else { return nil }
+        return String(html[start.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func encode(_ s: String) -> String {
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._*")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+}
+
+extension CaseworkHarness {
+    /// A new browser on the casework listener.
+    func browser() -> PageBrowser { PageBrowser(pageClient) }
+
+    /// Signs in through both sign-in pages (moving the clock one TOTP step first); returns the
+    /// answer to the code step.
+    @discardableResult
+    func pageSignIn(_ b: PageBrowser, _ s: TestStaff) async throws -> TestHTTPSClient.Reply {
+        clock.advance(seconds: 30)
+        _ = try await b.get("/login")
+        let first = try await b.post("/login", [("username", s.username), ("password", s.password)])
+        guard first.status == 303 else { throw HarnessError("sign-in step 1: \(first.status) \(first.text)") }
+        _ = try await b.get("/login/code")
+        return try await b.post("/login/code", [("totp", totp(s.totpSecret))])
+    }
 }

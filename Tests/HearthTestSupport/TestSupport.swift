@@ -49,8 +49,9 @@ public final class TestHTTPSClient: Sendable {
     /// `https://host:port`.
     public let baseURL: String
 
-    /// A client for `baseURL` trusting only the PEM certificate at `certificatePath`.
-    public init(baseURL: String, certificatePath: String) throws {
+    /// A client for `baseURL` trusting only the PEM certificate at `certificatePath`. With
+    /// `followRedirects` false, a redirect comes back as it is (for page tests that check `Location`).
+    public init(baseURL: String, certificatePath: String, followRedirects: Bool = true) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificatePath))
         tls.certificateVerification = .fullVerification
@@ -58,6 +59,7 @@ public final class TestHTTPSClient: Sendable {
         // Generous: the suite runs many servers and clients in parallel on two cores.
         config.timeout = .init(connect: .seconds(60), read: .seconds(120))
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        if !followRedirects { config.redirectConfiguration = .disallow }
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         self.baseURL = baseURL
     }
