@@ -136,6 +136,18 @@ public struct SurvivorService: Sendable {
     /// throws the same ``Problem/receiptNotRecognised``. Expired consents seen here are withdrawn now.
     public func authenticate(receipt text: String?) async throws -> AuthenticatedSurvivor {
         guard let text, let receipt = Receipt(parsing: text) else { throw Problem.receiptNotRecognised }
+        return try await authenticate(receipt)
+    }
+
+    /// Checks a survivor who signed in earlier (a page session) again: reads the record afresh,
+    /// withdraws consents that have expired since, and throws ``Problem/receiptNotRecognised`` once
+    /// the record is gone. Page routes call this on every request, so what they show and do is
+    /// never older than the store.
+    public func refresh(_ survivor: AuthenticatedSurvivor) async throws -> AuthenticatedSurvivor {
+        try await authenticate(survivor.receipt)
+    }
+
+    func authenticate(_ receipt: Receipt) async throws -> AuthenticatedSurvivor {
         guard let record = try await store.record(lookup: receipt.lookupID()) else { throw Problem.receiptNotRecognised }
         let today = today
         var live: [StoredWrap] = []

@@ -78,6 +78,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 return response
             }
             if let e = error as? ProblemResponse { return try e.response(from: request, context: context) }
+            // A bare Problem answers exactly as its ProblemResponse would (e.g. `WWW-Authenticate` on a 401).
+            if let p = error as? Problem { return try ProblemResponse(p).response(from: request, context: context) }
             var body = ["error": message, "code": code]
             if status == .internalServerError { body["requestId"] = context.id }
             return JSONBody.response(status: status, body, headers: headers)

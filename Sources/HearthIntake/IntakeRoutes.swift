@@ -105,17 +105,23 @@ public struct IntakeRoutes: Sendable {
 
     // MARK: Input
 
-    /// Checks the receipt; failed look-ups are rate limited per connecting address.
+    /// Checks the receipt in `Authorization: Receipt …`; see ``authenticate(receipt:_:)``.
     func authenticate(_ request: Request, _ context: HearthRequestContext) async throws -> AuthenticatedSurvivor {
-        if let wait = limiter.retryAfter(context.peerAddress) {
-            throw ProblemResponse(
-                Problem(.rateLimited, code: "rate-limited", "too many receipts were not recognised; please wait \(wait) seconds and try again"),
-                headers: [.retryAfter: "\(wait)"])
-        }
         var receipt: String?
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "receipt" { receipt = String(parts[1]) }
+        }
+        return try await authenticate(receipt: receipt, context)
+    }
+
+    /// Checks a receipt however it was sent (API header or the survivor pages' form); failed
+    /// look-ups are rate limited per connecting address, in one limiter for both.
+    func authenticate(receipt: String?, _ context: HearthRequestContext) async throws -> AuthenticatedSurvivor {
+        if let wait = limiter.retryAfter(context.peerAddress) {
+            throw ProblemResponse(
+                Problem(.rateLimited, code: "rate-limited", "too many receipts were not recognised; please wait \(wait) seconds and try again"),
+                headers: [.retryAfter: "\(wait)"])
         }
         do {
             return try await service.authenticate(receipt: receipt)
@@ -129,7 +135,7 @@ public struct IntakeRoutes: Sendable {
 }
 
 /// Builds the intake router: routes plus security headers, error mapping and access log.
-public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) -> Router<HearthRequestContext> {
+public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) throws -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
@@ -139,7 +145,10 @@ public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimi
             renderer.page("survivor-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
         }))
     Assets.register(on: router)
-    IntakeRoutes(service: service, limiter: limiter).register(on: router)
+    let api = IntakeRoutes(service: service, limiter: limiter)
+    api.register(on: router)
+    // Survivor sessions live in this process's memory only.
+    SurvivorPages(api: api, pages: pages, sessions: try SurvivorPages.makeSessions()).register(on: router)
     return router
 }
 

@@ -53,7 +53,7 @@ final class IntakeHarness: Sendable {
         let service = SurvivorService(
             store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: clock,
             retention: RetentionPolicy(days: 30), logger: logger)
-        let router = buildIntakeRouter(
+        let router = try buildIntakeRouter(
             service: service, limiter: try FailureRateLimiter(burst: receiptFailures, refillPerSecond: 0.001), pages: try await PageSettings.load())
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try makeTLSApplication(

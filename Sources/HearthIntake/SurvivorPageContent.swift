@@ -1,0 +1,326 @@
+import HearthCore
+import HearthHTTP
+
+// What the survivor pages say and how their contact form is checked. The routes are in
+// SurvivorPages.swift; the markup is in the `survivor-*` templates of HearthHTTP.
+
+/// One problem with a form answer: the id of the field it belongs to (the error summary links to
+/// it) and what to do, in plain words.
+struct FieldError: Sendable, Equatable {
+    let field: String
+    let message: String
+}
+
+/// The contact form's answers as typed, carried from the form to "Check your answers" (in hidden
+/// fields) and back. Nothing here is trusted: ``validate(today:)`` decides.
+struct RequestAnswers: Sendable, Equatable {
+    var preferredName = ""
+    var contactMethod = ""
+    var contactValue = ""
+    var safeTimes = ""
+    var mayLeaveMessage = ""
+    var region = ""
+    var wants: [String] = []
+    var account = ""
+    var consent: [String] = []
+
+    /// The form's fields in page order; each is also the id the error summary links to.
+    static let fieldOrder = [
+        "preferredName", "contactMethod", "contactValue", "safeTimes", "mayLeaveMessage", "region", "wants", "account", "consent",
+    ]
+    /// The field names the form may send.
+    static let fieldNames = Set(fieldOrder)
+
+    init() {}
+
+    /// Reads the answers from a posted form; surrounding white space is dropped, so a blank answer is "".
+    init(_ fields: FormFields) {
+        preferredName = fields.trimmed("preferredName") ?? ""
+        contactMethod = fields.trimmed("contactMethod") ?? ""
+        contactValue = fields.trimmed("contactValue") ?? ""
+        safeTimes = fields.trimmed("safeTimes") ?? ""
+        mayLeaveMessage = fields.trimmed("mayLeaveMessage") ?? ""
+        region = fields.trimmed("region") ?? ""
+        wants = fields.values("wants")
+        account = fields.trimmed("account") ?? ""
+        consent = fields.values("consent")
+    }
+
+    /// The answers as name–value pairs for hidden fields (blank answers left out).
+    var pairs: [(name: String, value: String)] {
+        var out: [(String, String)] = []
+        for (name, value) in [
+            ("preferredName", preferredName), ("contactMethod", contactMethod), ("contactValue", contactValue), ("safeTimes", safeTimes),
+            ("mayLeaveMessage", mayLeaveMessage), ("region", region),
+        ] where !value.isEmpty {
+            out.append((name, value))
+        }
+        out += wants.map { ("wants", $0) }
+        if !account.isEmpty { out.append(("account", account)) }
+        out += consent.map { ("consent", $0) }
+        return out
+    }
+
+    // MARK: Checking
+
+    /// Every problem with the answers at once, in page order; or, when there is none, the
+    /// submission exactly as the API would accept it.
+    ///
+    /// The page words its own messages, but validity is decided by ``Submission/validate(_:today:)``,
+    /// the API's own check: first each answer on its own (with harmless stand-ins for the other
+    /// required answers), so that every problem shows at once, then all answers together.
+    func validate(today: Day) -> (submission: Submission?, errors: [FieldError]) {
+        var errors: [String: String] = [:]
+        let method = ContactMethodKind(rawValue: contactMethod)
+        if contactMethod.isEmpty {
+            errors["contactMethod"] = "Choose how we can contact you"
+        } else if method == nil {
+            errors["contactMethod"] = "Choose one of the ways to contact you from the list"
+        }
+        if contactValue.isEmpty { errors["contactValue"] = SurvivorText.missingContactValue(method) }
+        if wants.isEmpty { errors["wants"] = "Choose at least one thing you would like from us" }
+        for field in Self.fieldOrder where errors[field] == nil && field != "contactMethod" && !isBlank(field) {
+            if field == "contactValue" && method == nil { continue }
+            do {
+                _ = try Submission.validate(json(only: field), today: today)
+            } catch {
+                errors[field] = SurvivorText.fieldError(field, error, method: method)
+            }
+        }
+        if errors.isEmpty {
+            do {
+                return (try Submission.validate(json(), today: today), [])
+            } catch {
+                // Each answer passed on its own, so this does not happen; say something useful if it does.
+                errors["contactMethod"] = "Please check your answers and try again"
+            }
+        }
+        return (nil, Self.fieldOrder.compactMap { field in errors[field].map { FieldError(field: field, message: $0) } })
+    }
+
+    func isBlank(_ field: String) -> Bool {
+        switch field {
+        case "preferredName": preferredName.isEmpty
+        case "contactMethod": contactMethod.isEmpty
+        case "contactValue": contactValue.isEmpty
+        case "safeTimes": safeTimes.isEmpty
+        case "mayLeaveMessage": mayLeaveMessage.isEmpty
+        case "region": region.isEmpty
+        case "wants": wants.isEmpty
+        case "account": account.isEmpty
+        case "consent": consent.isEmpty
+        default: true
+        }
+    }
+
+    /// The API's JSON body for these answers. With `only`, just that answer is real and the
+    /// required ones are stand-ins that always pass, so a problem found belongs to that answer.
+    func json(only field: String? = nil) -> JSONValue {
+        func real(_ name: String) -> Bool { field == nil || field == name }
+        func text(_ s: String) -> JSONValue? { s.isEmpty ? nil : .string(s) }
+        var contact: [String: JSONValue] = ["method": .string("organisation"), "value": .string("stand-in")]
+        if real("contactValue") {
+            contact["method"] = .string(contactMethod)
+            contact["value"] = text(contactValue)
+        }
+        if real("safeTimes") { contact["safeTimes"] = text(safeTimes) }
+        if real("mayLeaveMessage") {
+            // A radio button sends yes or no; anything else goes through as text, which the check refuses.
+            switch mayLeaveMessage {
+            case "": break
+            case "yes": contact["mayLeaveMessage"] = .bool(true)
+            case "no": contact["mayLeaveMessage"] = .bool(false)
+            default: contact["mayLeaveMessage"] = .string(mayLeaveMessage)
+            }
+        }
+        var top: [String: JSONValue] = [
+            "contact": .array([.object(contact)]),
+            "wants": .array(real("wants") ? wants.map { .string($0) } : [.string(Want.support.rawValue)]),
+            "consents": .array(real("consent") ? consent.map { .object(["scope": .string($0)]) } : []),
+        ]
+        if real("preferredName") { top["preferredName"] = text(preferredName) }
+        if real("region") { top["region"] = text(region) }
+        if real("account") { top["account"] = text(account) }
+        return .object(top)
+    }
+}
+
+/// The plain words of the survivor pages that come from code rather than templates.
+enum SurvivorText {
+    /// Who each consent scope lets read the request, in plain words.
+    static func scope(_ scope: Scope) -> (title: String, short: String, explanation: String) {
+        switch scope {
+        case .support:
+            (
+                "Support caseworkers", "support caseworkers",
+                "The support caseworkers who can reply to you. They read what you wrote so they can offer you support."
+            )
+        case .review:
+            (
+                "The national review team", "the review team",
+                "The national review team who are looking again at how your case was handled. They read what you wrote to help them do that."
+            )
+        case .police:
+            (
+                "Police officers", "police officers",
+                "Police officers working on the reopened investigation. They read what you wrote and may contact you about it."
+            )
+        case .prosecution:
+            (
+                "Prosecutors", "prosecutors",
+                "Prosecutors deciding whether anyone should be charged. They read what you wrote and may contact you about it."
+            )
+        }
+    }
+
+    /// Scopes as template rows: `value`, `title`, `short`, `explanation`.
+    static func scopeRows(checked: Set<String> = []) -> [[String: Any]] {
+        Scope.allCases.map { s in
+            let t = scope(s)
+            return ["value": s.rawValue, "title": t.title, "short": t.short, "explanation": t.explanation, "checked": checked.contains(s.rawValue)]
+        }
+    }
+
+    static func method(_ m: ContactMethodKind) -> (label: String, hint: String?) {
+        switch m {
+        case .phone: ("Phone", nil)
+        case .email: ("Email", nil)
+        case .post: ("Post", nil)
+        case .organisation: ("Through an organisation", "For example a support centre, a counsellor or a solicitor you trust.")
+        }
+    }
+
+    static func want(_ w: Want) -> (label: String, hint: String) {
+        switch w {
+        case .support: ("Support for me", "Someone to talk to, or help to find support near you.")
+        case .reopen: ("To have my case looked at again", "Asking for how your case was handled to be looked at again.")
+        case .information: ("Information", "About what happened with your case, or about the choices you have.")
+        }
+    }
+
+    static func region(_ r: Region) -> String {
+        switch r {
+        case .northEast: "North East England"
+        case .northWest: "North West England"
+        case .yorkshireHumber: "Yorkshire and the Humber"
+        case .eastMidlands: "East Midlands"
+        case .westMidlands: "West Midlands"
+        case .east: "East of England"
+        case .london: "London"
+        case .southEast: "South East England"
+        case .southWest: "South West England"
+        case .wales: "Wales"
+        case .scotland: "Scotland"
+        case .northernIreland: "Northern Ireland"
+        }
+    }
+
+    /// A case status as a short label and a sentence.
+    static func status(_ raw: String) -> (label: String, text: String) {
+        switch CaseStatus(rawValue: raw) {
+        case .new: ("Received", "Your request has arrived. It is waiting for someone to pick it up.")
+        case .inProgress: ("In progress", "Someone is working on your request.")
+        case .waiting: ("Waiting", "We are waiting for something before we can go further, for example a reply.")
+        case .closed: ("Closed", "The people working on your request have closed it. You can still write to them below.")
+        case nil: ("Received", "Your request has arrived.")
+        }
+    }
+
+    static func missingContactValue(_ method: ContactMethodKind?) -> String {
+        switch method {
+        case .phone: "Enter a phone number we can use"
+        case .email: "Enter an email address we can use"
+        case .post: "Enter a postal address we can use"
+        case .organisation: "Enter the organisation and how we can reach you there"
+        case nil: "Enter the phone number, email address, postal address or organisation we can use"
+        }
+    }
+
+    /// The page's message for a problem the shared check found with one answer.
+    static func fieldError(_ field: String, _ p: Problem, method: ContactMethodKind?) -> String {
+        switch (field, p.code) {
+        case ("preferredName", "field-too-long"): "The name must be \(Limits.preferredName) characters or fewer"
+        case ("contactValue", "field-too-long"): "Contact details must be \(Limits.contactValue) characters or fewer"
+        case ("contactValue", "invalid-value") where method == .email: "Enter an email address in the right format, like name@example.org"
+        case ("contactValue", "invalid-value") where method == .phone:
+            "Enter a phone number using only numbers, spaces and + ( ) -, like 07700 900123"
+        case ("safeTimes", "field-too-long"): "Safe times must be \(Limits.safeTimes) characters or fewer"
+        case ("account", "field-too-long"):
+            "What happened must be \(grouped(Limits.account)) characters or fewer. You can shorten it now and tell us more later in a message"
+        case ("preferredName", "invalid-value"), ("contactValue", "invalid-value"), ("safeTimes", "invalid-value"), ("account", "invalid-value"):
+            "Remove line breaks and special characters from this answer"
+        case ("preferredName", _): "Check the name you would like us to use"
+        case ("contactValue", _): "Check the contact details"
+        case ("safeTimes", _): "Check when it is safe to contact you"
+        case ("mayLeaveMessage", _): "Choose yes or no, or leave both empty"
+        case ("region", _): "Choose a region from the list, or ‘Prefer not to say’"
+        case ("wants", _): "Choose what you would like from the list, each once"
+        case ("account", _): "Check what you have written"
+        case ("consent", _): "Choose from the groups listed, each once, or none"
+        default: "Check this answer"
+        }
+    }
+
+    /// `police liaison officer` as `Police liaison officer`.
+    static func capitalised(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
+
+    /// `16000` as `16,000`.
+    static func grouped(_ n: Int) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return out
+    }
+
+    static let months = [
+        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+    ]
+
+    /// `29 November 2026`.
+    static func date(_ day: Day) -> String {
+        let parts = day.description.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3, (1...12).contains(parts[1]) else { return day.description }
+        return "\(parts[2]) \(months[parts[1] - 1]) \(parts[0])"
+    }
+
+    /// `29 November 2026 at 14:05 UTC`.
+    static func time(_ unixSeconds: Int64) -> String {
+        let day = Day(unixSeconds: unixSeconds)
+        let s = Int(unixSeconds - Int64(day.daysSinceEpoch) * 86_400)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(date(day)) at \(two(s / 3600)):\(two(s / 60 % 60)) UTC"
+    }
+
+    /// The summary rows of a request: what the survivor sent, in their words.
+    static func rows(_ r: ContactRequest) -> [[String: Any]] {
+        let notGiven = "Not given"
+        var rows: [[String: Any]] = [["label": "Name to use", "value": r.preferredName ?? notGiven]]
+        for c in r.contact {
+            rows.append(["label": "How to contact you", "value": "\(method(c.method).label): \(c.value)"])
+            rows.append(["label": "When it is safe", "value": c.safeTimes ?? notGiven])
+            let message: String =
+                switch c.mayLeaveMessage {
+                case true?: "Yes"
+                case false?: "No"
+                case nil: "Not given, so we will not leave a message"
+                }
+            rows.append(["label": "Can we leave a message", "value": message])
+        }
+        rows.append(["label": "Where you live", "value": r.region.map(region) ?? "Prefer not to say"])
+        rows.append(["label": "What you would like", "value": r.wants.map { want($0).label }.joined(separator: "\n")])
+        rows.append(["label": "What happened", "value": r.account ?? "Nothing written"])
+        return rows
+    }
+
+    /// A row saying who can read the request.
+    static func sharingRow(_ consents: [ConsentChoice]) -> [String: Any] {
+        [
+            "label": "Who can read it",
+            "value": consents.isEmpty
+                ? "No one yet. You can choose later." : consents.map { scope($0.scope).title }.joined(separator: "\n"),
+        ]
+    }
+}

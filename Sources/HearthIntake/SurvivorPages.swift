@@ -1,0 +1,421 @@
+import Foundation
+import HTTPTypes
+public import HearthCore
+public import HearthHTTP
+public import Hummingbird
+import NIOCore
+
+/// The survivor's pages on the intake listener: server-rendered, no script needed.
+///
+/// Public pages: `GET /`, `GET /safety`, `GET /exit`, `GET|POST /request`, `POST /request/edit`,
+/// `POST /request/send`, `GET|POST /return`. Everything under `/your-request` and `POST /leave` needs the
+/// session that `POST /return` starts; without one it sends the browser to `/return`.
+///
+/// Every POST reads its form strictly and checks the form token before anything else; every
+/// change goes through ``SurvivorService``, which sees the survivor afresh on each request
+/// (``SurvivorService/refresh(_:)``), so a session never outlives an erasure or an expired consent.
+/// The receipt is never put in a URL, a cookie or a log line: it is shown once, on the page that
+/// answers `POST /request/send`, and typed in on `/return`.
+public struct SurvivorPages: Sendable {
+    /// The survivor session cookie (a random token; the session itself lives in memory only).
+    public static let sessionCookie = "__Host-hearth-survivor"
+    /// A survivor session ends after this many seconds without use.
+    public static let idleSeconds: Int64 = 15 * 60
+    /// A survivor session ends this many seconds after sign-in, used or not.
+    public static let absoluteSeconds: Int64 = 2 * 3600
+
+    let api: IntakeRoutes
+    let pages: PageSettings
+    let sessions: EphemeralSessions<AuthenticatedSurvivor>
+
+    var service: SurvivorService { api.service }
+
+    /// Pages over the API routes (for the service and the shared receipt rate limiter), the page
+    /// settings, and a session table (see ``makeSessions()``).
+    public init(api: IntakeRoutes, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
+        self.api = api
+        self.pages = pages
+        self.sessions = sessions
+    }
+
+    /// An empty session table with the survivor timeouts (15 minutes idle, 2 hours in all).
+    public static func makeSessions() throws -> EphemeralSessions<AuthenticatedSurvivor> {
+        try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds)
+    }
+
+    /// Adds the pages to `router`.
+    public func register(on router: Router<HearthRequestContext>) {
+        router.get("/") { _, _ in startPage() }
+        router.get("/safety") { _, _ in pages.renderer.page("survivor-safety", [:]) }
+        router.get("/exit") { request, _ in exit(request) }
+        router.get("/request") { request, _ in try requestForm(request, RequestAnswers(), errors: [], status: .ok) }
+        router.post("/request") { request, _ in try await checkAnswers(request) }
+        router.post("/request/edit") { request, _ in try await editAnswers(request) }
+        router.post("/request/send") { request, _ in try await send(request) }
+        router.get("/return") { request, _ in try returnForm(request, typed: "", status: .ok) }
+        router.post("/return") { request, context in try await signIn(request, context) }
+        router.get("/your-request") { request, _ in
+            try await withSurvivor(request) { survivor in try await yourRequest(request, survivor) }
+        }
+        router.post("/your-request/messages") { request, _ in try await reply(request) }
+        router.post("/your-request/consents/give") { request, _ in try await give(request) }
+        router.post("/your-request/consents/withdraw") { request, _ in try await withdraw(request) }
+        router.get("/your-request/erase") { request, _ in
+            try await withSurvivor(request) { survivor in try page(request, "survivor-erase", ["reference": survivor.reference]) }
+        }
+        router.post("/your-request/erase") { request, _ in try await erase(request) }
+        router.post("/leave") { request, _ in try await leave(request) }
+    }
+
+    // MARK: Start, safety, exit
+
+    func startPage() -> Response {
+        pages.renderer.page(
+            "survivor-start", ["scopes": SurvivorText.scopeRows(), "retention": service.retention.summary, "retentionDays": service.retention.days])
+    }
+
+    /// Ends any session, clears the cookies and leaves for the everyday site.
+    func exit(_ request: Request) -> Response {
+        sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .setCookie, value: Self.endedCookie(Self.sessionCookie)))
+        headers.append(HTTPField(name: .setCookie, value: Self.endedCookie(FormGuard.cookieName)))
+        return seeOther(pages.exitURL, headers: headers)
+    }
+
+    // MARK: The contact request
+
+    /// The contact form, filled with `answers`, with `errors` beside their fields and in the summary.
+    func requestForm(_ request: Request, _ answers: RequestAnswers, errors: [FieldError], status: HTTPResponse.Status) throws -> Response {
+        var context = Self.errorContext(errors)
+        context["answers"] = [
+            "preferredName": answers.preferredName, "contactValue": answers.contactValue, "safeTimes": answers.safeTimes,
+            "account": answers.account,
+        ]
+        context["methods"] = ContactMethodKind.allCases.map { m -> [String: Any] in
+            let text = SurvivorText.method(m)
+            var row: [String: Any] = ["value": m.rawValue, "label": text.label, "checked": answers.contactMethod == m.rawValue]
+            if let hint = text.hint { row["hint"] = hint }
+            return row
+        }
+        context["mayLeave"] = [("yes", "Yes"), ("no", "No")].map { ["value": $0.0, "label": $0.1, "checked": answers.mayLeaveMessage == $0.0] }
+        context["regions"] = Region.allCases.map {
+            ["value": $0.rawValue, "label": SurvivorText.region($0), "selected": answers.region == $0.rawValue]
+        }
+        context["wants"] = Want.allCases.map { w -> [String: Any] in
+            let text = SurvivorText.want(w)
+            return ["value": w.rawValue, "label": text.label, "hint": text.hint, "checked": answers.wants.contains(w.rawValue)]
+        }
+        context["scopes"] = SurvivorText.scopeRows(checked: Set(answers.consent))
+        context["retention"] = service.retention.summary
+        return try page(request, "survivor-request", status: status, context)
+    }
+
+    /// `POST /request`: the form again with every problem, or "Check your answers".
+    func checkAnswers(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: RequestAnswers.fieldNames)
+        let answers = RequestAnswers(fields)
+        let (submission, errors) = answers.validate(today: service.today)
+        guard let submission else { return try requestForm(request, answers, errors: errors, status: .badRequest) }
+        let rows = SurvivorText.rows(submission.request) + [SurvivorText.sharingRow(submission.consents)]
+        return try page(
+            request, "survivor-check",
+            [
+                "rows": rows, "hidden": answers.pairs.map { ["name": $0.name, "value": $0.value] }, "submission": try pages.forms.issueOnce(),
+                "retention": service.retention.summary,
+            ])
+    }
+
+    /// `POST /request/edit`: back to the form, filled in.
+    func editAnswers(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: RequestAnswers.fieldNames)
+        return try requestForm(request, RequestAnswers(fields), errors: [], status: .ok)
+    }
+
+    /// `POST /request/send`: checks the answers again, spends the one-time token, then creates the
+    /// record and shows the receipt, once.
+    func send(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: RequestAnswers.fieldNames.union(["submission"]))
+        let answers = RequestAnswers(fields)
+        let (submission, errors) = answers.validate(today: service.today)
+        guard let submission else { return try requestForm(request, answers, errors: errors, status: .badRequest) }
+        guard let token = fields.value("submission"), pages.forms.redeemOnce(token) else {
+            return pages.renderer.page(
+                "survivor-error", status: .conflict,
+                [
+                    "heading": "This was already sent",
+                    "message":
+                        "This form was already sent, or it was left open for more than two hours, so we did not send it again. "
+                        + "If you have your receipt, you can use it to come back to your request. If you did not see a receipt, please start again.",
+                    "links": [["href": "/return", "label": "Come back to your request"], ["href": "/request", "label": "Start a new request"]],
+                ])
+        }
+        let result = try await service.submit(submission)
+        let shared = result.consents.map { SurvivorText.scope($0.scope).short }
+        return pages.renderer.page(
+            "survivor-sent", status: .created,
+            [
+                "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty, "sharedWith": shared.joined(separator: ", "),
+                "retention": service.retention.summary,
+            ])
+    }
+
+    // MARK: Coming back
+
+    /// The receipt form; after a wrong receipt it keeps what was typed (never a working receipt).
+    func returnForm(_ request: Request, typed: String, status: HTTPResponse.Status, errors: [FieldError] = []) throws -> Response {
+        var context = Self.errorContext(errors)
+        context["typed"] = typed
+        return try page(request, "survivor-return", status: status, context)
+    }
+
+    /// `POST /return`: the receipt through the API's own check and rate limiter, then a session.
+    func signIn(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["receipt"])
+        let typed = fields.trimmed("receipt") ?? ""
+        guard !typed.isEmpty else {
+            return try returnForm(request, typed: "", status: .badRequest, errors: [FieldError(field: "receipt", message: "Enter your receipt")])
+        }
+        let survivor: AuthenticatedSurvivor
+        do {
+            survivor = try await api.authenticate(receipt: typed, context)
+        } catch let p as Problem where p == .receiptNotRecognised {
+            return try returnForm(
+                request, typed: typed, status: .unauthorized,
+                errors: [
+                    FieldError(
+                        field: "receipt",
+                        message: "We could not find a request with that receipt. Check it and try again: it has 28 letters and numbers")
+                ])
+        }
+        // A new session each time; one the browser still held ends now.
+        sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
+        let token = try sessions.create(survivor)
+        return seeOther(
+            "/your-request", headers: [.setCookie: "\(Self.sessionCookie)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict"])
+    }
+
+    // MARK: Your request
+
+    /// What to show again after a post on "Your request" that needs changing.
+    struct Problems {
+        /// The message for the reply box, and what was typed in it.
+        var reply: String?
+        var replyText = ""
+        /// The message for one group's end date, and what was typed.
+        var expires: (scope: Scope, message: String, typed: String)?
+    }
+
+    /// "Your request": status, thread and reply box, consent per group, access log, what was
+    /// sent, erase and leave; after a post that needs changing, with its error.
+    func yourRequest(
+        _ request: Request, _ survivor: AuthenticatedSurvivor, status: HTTPResponse.Status = .ok, problems: Problems = Problems()
+    ) async throws -> Response {
+        let view = try await service.view(survivor)
+        let thread = try await service.messages(survivor)
+        let access = try await service.accessLog(survivor)
+        let today = service.today
+        var errors: [FieldError] = []
+        if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
+        if let problem = problems.expires {
+            // A group already shared with has the "change the end date" box instead.
+            let live = view.consents.contains { $0.scope == problem.scope }
+            errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
+        }
+        var context = Self.errorContext(errors)
+        let progress = SurvivorText.status(view.status)
+        context["reference"] = view.reference
+        context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
+        context["statusLabel"] = progress.label
+        context["statusText"] = progress.text
+        context["rows"] = SurvivorText.rows(view.request)
+        context["messages"] = thread.map { m -> [String: Any] in
+            let mine = m.author == "survivor"
+            let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
+            return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
+        }
+        context["replyText"] = problems.replyText
+        context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
+            let text = SurvivorText.scope(scope)
+            let live = view.consents.first { $0.scope == scope }
+            let problem = problems.expires.flatMap { $0.scope == scope ? $0 : nil }
+            var row: [String: Any] = [
+                "scope": scope.rawValue, "title": text.title, "short": text.short, "explanation": text.explanation, "live": live != nil,
+                "typedExpires": problem?.typed ?? live?.expires?.description ?? "",
+            ]
+            if let day = live?.expires { row["until"] = SurvivorText.date(day) }
+            if let problem { row["expiresError"] = problem.message }
+            return row
+        }
+        context["today"] = today.description
+        context["horizon"] = today.adding(days: Limits.consentHorizonDays).description
+        context["history"] = view.history.map { e -> String in
+            let who = SurvivorText.scope(e.scope).short
+            let when = SurvivorText.date(Day(unixSeconds: e.at))
+            switch e.action {
+            case .granted:
+                return "\(when): you agreed to share with \(who)" + (e.expires.map { " until the end of \(SurvivorText.date($0))" } ?? "")
+            case .withdrawn: return "\(when): you stopped sharing with \(who)"
+            case .expired: return "\(when): sharing with \(who) ended on the end date you chose"
+            }
+        }
+        context["hasHistory"] = !view.history.isEmpty
+        context["hasAccess"] = !access.isEmpty
+        context["access"] = access.map {
+            ["role": SurvivorText.capitalised($0.role.plainName), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
+        }
+        context["retention"] = service.retention.summary
+        return try page(request, "survivor-your-request", status: status, context)
+    }
+
+    /// `POST /your-request/messages`.
+    func reply(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["text"])
+        return try await withSurvivor(request) { survivor in
+            let typed = fields.value("text") ?? ""
+            let text: String
+            do throws(Problem) {
+                // The API's own check of a message.
+                text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
+                    "text", maxLength: Limits.message, multiline: true)
+            } catch {
+                let message =
+                    switch error.code {
+                    case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
+                    case "empty-field", "missing-field": "Write your message before sending it"
+                    default: "Remove special characters from your message"
+                    }
+                return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
+            }
+            try await service.writeMessage(text, for: survivor)
+            return seeOther("/your-request")
+        }
+    }
+
+    /// `POST /your-request/consents/give`: share with one group, with an optional end date; also
+    /// changes or removes the end date of a group already shared with.
+    func give(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["scope", "expires"])
+        return try await withSurvivor(request) { survivor in
+            let scope = try Self.scope(fields)
+            let typed = fields.trimmed("expires") ?? ""
+            var json: [String: JSONValue] = ["scope": .string(scope.rawValue)]
+            if !typed.isEmpty { json["expires"] = .string(typed) }
+            let choice: ConsentChoice
+            do throws(Problem) {
+                // The API's own check of a consent.
+                choice = try ConsentChoice.validate(.object(json), today: service.today)
+            } catch {
+                let message =
+                    Day(iso: typed) == nil
+                    ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
+                    : "The end date must be today or later, and no more than ten years away"
+                return try await yourRequest(
+                    request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
+            }
+            _ = try await service.grant(choice, for: survivor)
+            return seeOther("/your-request")
+        }
+    }
+
+    /// `POST /your-request/consents/withdraw`. Stopping what has already stopped (a second click)
+    /// is not an error: the survivor gets what they asked for.
+    func withdraw(_ request: Request) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["scope"])
+        return try await withSurvivor(request) { survivor in
+            let scope = try Self.scope(fields)
+            do {
+                _ = try await service.withdraw(scope, for: survivor)
+            } catch let p as Problem where p.code == "consent-not-live" {}
+            return seeOther("/your-request")
+        }
+    }
+
+    /// `POST /your-request/erase`: erases the record and ends every session on it.
+    func erase(_ request: Request) async throws -> Response {
+        _ = try await readForm(request, allowed: [])
+        return try await withSurvivor(request) { survivor in
+            try await service.erase(survivor)
+            let reference = survivor.reference
+            sessions.removeAll { $0.reference == reference }
+            return pages.renderer.page("survivor-erased", [:], headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
+        }
+    }
+
+    /// `POST /leave`: ends the session.
+    func leave(_ request: Request) async throws -> Response {
+        _ = try await readForm(request, allowed: [])
+        sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
+        return seeOther("/", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` for the signed-in survivor, checked afresh by the service; without a live
+    /// session (or once the record is gone) sends the browser to `/return` and changes nothing.
+    func withSurvivor(
+        _ request: Request, _ body: (AuthenticatedSurvivor) async throws -> Response
+    ) async throws -> Response {
+        let token = FormGuard.cookie(Self.sessionCookie, in: request)
+        guard let token, let held = sessions.lookup(token) else {
+            return seeOther("/return", headers: token == nil ? [:] : [.setCookie: Self.endedCookie(Self.sessionCookie)])
+        }
+        let survivor: AuthenticatedSurvivor
+        do {
+            survivor = try await service.refresh(held)
+        } catch let p as Problem where p == .receiptNotRecognised {
+            sessions.remove(token)
+            return seeOther("/return", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
+        }
+        return try await body(survivor)
+    }
+
+    /// Reads a posted form strictly and checks its form token, before anything else happens.
+    func readForm(_ request: Request, allowed: Set<String>) async throws -> FormFields {
+        let fields: FormFields
+        do {
+            fields = try await FormFields.read(request, allowed: allowed)
+        } catch let p as Problem where p.kind == .tooLarge {
+            throw Self.tooLong
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLong
+        }
+        try pages.forms.verify(request, fields)
+        return fields
+    }
+
+    /// The answer to a form too large to take, in the survivor's terms rather than bytes.
+    static let tooLong = Problem(
+        .tooLarge, code: "body-too-large",
+        "what you wrote is too long for us to receive in one go, so nothing was sent; "
+            + "please go back, shorten it, and try again (you can tell us more later in a message)")
+
+    static func scope(_ fields: FormFields) throws -> Scope {
+        guard let scope = fields.value("scope").flatMap(Scope.init(rawValue:)) else {
+            throw Problem(.badRequest, code: "invalid-value", "that group was not recognised, so nothing was changed; please go back and try again")
+        }
+        return scope
+    }
+
+    /// A page with forms: adds the form token (and the form cookie when the browser has none).
+    func page(_ request: Request, _ template: String, status: HTTPResponse.Status = .ok, _ context: [String: Any]) throws -> Response {
+        let (token, setCookie) = try pages.forms.prepare(request)
+        var context = context
+        context["csrf"] = token
+        var headers = HTTPFields()
+        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
+        return pages.renderer.page(template, status: status, context, headers: headers)
+    }
+
+    /// The template values for an error summary and the messages beside fields.
+    static func errorContext(_ errors: [FieldError]) -> [String: Any] {
+        [
+            "hasErrors": !errors.isEmpty,
+            "errorSummary": errors.map { ["field": $0.field, "message": $0.message] },
+            "error": Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
+        ]
+    }
+
+    /// A `Set-Cookie` value that removes cookie `name`.
+    static func endedCookie(_ name: String) -> String { "\(name)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0" }
+}
