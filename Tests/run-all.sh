@@ -7,3 +7,6 @@ bash deploy/dev-prerequisites.sh
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 swift build --build-tests
 swift test --skip-build
+# Real-browser tests of the survivor and staff pages (headless Chromium; see Tests/browser/run.sh).
+bash Tests/browser/setup.sh
+bash Tests/browser/run.sh
