@@ -257,6 +257,15 @@ public struct StaffPages: Sendable {
         if role == .supervisor { context["assign"] = ["value": form.staff] }
         if let scope = role.readScope {
             context["open"] = ["value": form.reason, "scope": Self.scopeName(scope).lowercased(), "maxLength": Limits.reason]
+            // Changing the status needs no decryption, so it is offered without opening the case
+            // again (which would add an entry to the survivor's access log).
+            if let summary {
+                context["statusForm"] = [
+                    "statuses": CaseStatus.allCases.map {
+                        ["value": $0.rawValue, "name": Self.statusName($0.rawValue), "selected": $0.rawValue == summary.status]
+                    }
+                ]
+            }
         }
         if let error = form.errors.first(where: { $0.field == "assign-staff" }) { context["staffError"] = error.text }
         if let error = form.errors.first(where: { $0.field == "reason" }) { context["reasonError"] = error.text }

@@ -435,6 +435,11 @@ struct StaffPageCaseworkTests {
             #expect(status.status == 303 && location(status) == "/cases/\(reference)?done=status")
             #expect(try await h.count("SELECT count(*) FROM records WHERE status = 'in-progress'") == 1)
             #expect(try await al.post("/cases/\(reference)/status", [("status", "sideways")]).status == 400)
+            // The case page (metadata only) offers the status too, so changing it needs no new opening.
+            let metadataPage = try await al.get("/cases/\(reference)")
+            expectPage(metadataPage, "case page after a status change")
+            #expect(metadataPage.text.contains("id=\"set-status\"") && metadataPage.text.contains("<option value=\"in-progress\" selected>"))
+            #expect(try await h.count("SELECT count(*) FROM access_log") == 1, "showing the case page is not an opening")
 
             let reopened = try await al.post("/cases/\(reference)/open", [("reason", "reading my reply back")])
             expectPage(reopened, "reopened case")
