@@ -57,8 +57,6 @@ private func wrongCode(_ h: CaseworkHarness, _ s: TestStaff) -> String {
     return String(n)
 }
 
-private func location(_ reply: TestHTTPSClient.Reply) -> String? { reply.headers["Location"].first }
-
 /// Signs a member of staff in through the pages and checks it worked.
 private func signedInBrowser(
     _ h: CaseworkHarness, _ s: TestStaff, sourceLocation: SourceLocation = #_sourceLocation

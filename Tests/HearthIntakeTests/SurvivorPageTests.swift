@@ -156,7 +156,7 @@ struct SurvivorPageTests {
                 _ = try await b.get("/request")
                 let check = try await b.post("/request", journeyAnswers(consent: []))
                 let send = hiddenFields(check.text, action: "/request/send").filter { $0.0 != "csrf" }
-                for (label, token) in [("no token", SurvivorBrowser.Token.none), ("a wrong token", .value("A" + String(repeating: "b", count: 42)))] {
+                for (label, token) in [("no token", PageBrowser.Token.none), ("a wrong token", .value("A" + String(repeating: "b", count: 42)))] {
                     let refused = try await b.post("/request/send", send, token: token)
                     expectSafePage(refused, status: 403, "send with \(label)")
                     #expect(refused.text.contains("nothing was changed"))
@@ -193,7 +193,8 @@ struct SurvivorPageTests {
                 _ = try await b.get("/request")
                 let page = try await b.post("/request", [("preferredName", "Jo"), ("region", "")])
                 expectSafePage(page, status: 400, "form with errors")
-                let summary = try #require(page.text.range(of: #"<div class="error-summary" role="alert" id="error-summary">"#))
+                let opening = #"<div class="error-summary" role="alert" id="error-summary" tabindex="-1" autofocus>"#
+                let summary = try #require(page.text.range(of: opening))
                 let links = String(page.text[summary.upperBound...]).components(separatedBy: "</div>")[0]
                 for field in ["contactMethod", "contactValue", "wants"] {
                     #expect(links.contains("href=\"#\(field)\""), "the summary links to #\(field)")
@@ -398,116 +399,21 @@ private func expectSafePage(_ page: TestHTTPSClient.Reply, status: Int, _ name: 
     }
 }
 
-private func matches(_ text: String, _ pattern: String) -> [String] {
-    guard let regex = try? NSRegularExpression(pattern: pattern) else { return [] }
-    let ns = text as NSString
-    return regex.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { ns.substring(with: $0.range) }
-}
-
-/// The text of the element with `id` (no nested markup), unescaped.
-private func element(_ html: String, id: String) -> String? {
-    guard let start = html.range(of: " id=\"\(id)\"") else { return nil }
-    let rest = html[start.upperBound...].drop { $0 != ">" }.dropFirst()
-    return unescape(String(rest.prefix { $0 != "<" }))
-}
-
-/// The hidden fields of the form that posts to `action`.
-private func hiddenFields(_ html: String, action: String) -> [(String, String)] {
-    guard let start = html.range(of: "action=\"\(action)\"") else { return [] }
-    let form = html[start.upperBound...].components(separatedBy: "</form>")[0]
-    return matches(form, #"<input type="hidden" name="[^"]*" value="[^"]*">"#).map { tag in
-        let parts = tag.components(separatedBy: "\"")
-        return (unescape(parts[3]), unescape(parts[5]))
-    }
-}
-
-private func unescape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">").replacingOccurrences(of: "&quot;", with: "\"")
-        .replacingOccurrences(of: "&#39;", with: "'").replacingOccurrences(of: "&amp;", with: "&")
-}
-
-/// A browser without JavaScript for the survivor pages: keeps cookies (AsyncHTTPClient has no
-/// jar), never follows redirects, and fills in the form token from the last page it saw.
-actor SurvivorBrowser {
-    let client: TestHTTPSClient
-    /// Cookie name to value, as the server last set them.
-    private(set) var cookies: [String: String] = [:]
-    /// The `csrf` value from the last page that had a form.
-    private(set) var csrf: String?
-
-    init(_ client: TestHTTPSClient) {
-        self.client = client
-    }
-
-    /// What a post sends as its form token.
-    enum Token {
-        case fromLastPage
-        case none
-        case value(String)
-    }
-
-    var hasFormCookie: Bool { cookies[FormGuard.cookieName] != nil }
-
-    func get(_ path: String) async throws -> TestHTTPSClient.Reply {
-        absorb(try await client.send(.GET, path, headers: cookieHeader))
-    }
-
-    /// Posts `fields` urlencoded, with the form token from the last page unless told otherwise.
-    func post(_ path: String, _ fields: [(String, String)] = [], token: Token = .fromLastPage) async throws -> TestHTTPSClient.Reply {
-        var all = fields
-        switch token {
-        case .fromLastPage: if let csrf { all.append(("csrf", csrf)) }
-        case .none: break
-        case .value(let v): all.append(("csrf", v))
-        }
-        let body = all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        return try await send(.POST, path, body: body, contentType: "application/x-www-form-urlencoded")
-    }
-
-    /// Sends any body with this browser's cookies.
-    func send(_ method: HTTPMethodName, _ path: String, body: String, contentType: String) async throws -> TestHTTPSClient.Reply {
-        absorb(try await client.send(method.nio, path, body: Array(body.utf8), contentType: contentType, headers: cookieHeader))
-    }
-
-    /// Signs in with a receipt through `/return`.
+extension PageBrowser {
+    /// Signs in with a receipt through the survivor pages' `/return`.
     func signIn(_ receipt: String) async throws {
         _ = try await get("/return")
         let reply = try await post("/return", [("receipt", receipt)])
         guard reply.status == 303, cookies[SurvivorPages.sessionCookie] != nil else { throw HarnessError("sign-in: \(reply.status)") }
     }
-
-    /// Replaces or removes a cookie by hand (e.g. to replay an ended session).
-    func setCookie(_ name: String, _ value: String?) { cookies[name] = value }
-
-    var cookieHeader: [(String, String)] {
-        cookies.isEmpty ? [] : [("Cookie", cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))]
-    }
-
-    private func absorb(_ reply: TestHTTPSClient.Reply) -> TestHTTPSClient.Reply {
-        for header in reply.headers["Set-Cookie"] {
-            let first = header.split(separator: ";", maxSplits: 1)[0]
-            let kv = first.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard kv.count == 2 else { continue }
-            cookies[String(kv[0])] = header.contains("Max-Age=0") ? nil : String(kv[1])
-        }
-        if let start = reply.text.range(of: "name=\"csrf\" value=\"") {
-            csrf = String(reply.text[start.upperBound...].prefix { $0 != "\"" })
-        }
-        return reply
-    }
-
-    static func encode(_ s: String) -> String {
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._*")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
 }
 
 extension IntakeHarness {
     /// Runs `body` with a fresh browser (its own client, which does not follow redirects).
-    func withBrowser<T>(_ body: (SurvivorBrowser) async throws -> T) async throws -> T {
+    func withBrowser<T>(_ body: (PageBrowser) async throws -> T) async throws -> T {
         let client = try TestHTTPSClient(baseURL: self.client.baseURL, certificatePath: keys.tlsCertificateFile, followRedirects: false)
         do {
-            let result = try await body(SurvivorBrowser(client))
+            let result = try await body(PageBrowser(client))
             await client.shutdown()
             return result
         } catch {
