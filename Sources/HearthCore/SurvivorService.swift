@@ -64,8 +64,8 @@ public struct RetentionPolicy: Sendable {
 
     /// The plain-words explanation shown at intake.
     public var summary: String {
-        "If there is no purpose you have agreed to for \(days) days, everything you wrote is erased automatically. "
-            + "You can erase it yourself at any time with your receipt."
+        "If no one has your agreement to read your request for \(days) days in a row, everything you wrote is erased "
+            + "automatically. You can erase it yourself at any time with your receipt."
     }
 }
 

@@ -147,6 +147,12 @@ struct RequestAnswers: Sendable, Equatable {
 
 /// The plain words of the survivor pages that come from code rather than templates.
 enum SurvivorText {
+    /// "a", "a and b", "a, b and c".
+    static func list(_ items: [String]) -> String {
+        guard items.count > 1, let last = items.last else { return items.first ?? "" }
+        return items.dropLast().joined(separator: ", ") + " and " + last
+    }
+
     /// Who each consent scope lets read the request, in plain words.
     static func scope(_ scope: Scope) -> (title: String, short: String, explanation: String) {
         switch scope {

@@ -155,7 +155,7 @@ public struct SurvivorPages: Sendable {
         return pages.renderer.page(
             "survivor-sent", status: .created,
             [
-                "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty, "sharedWith": shared.joined(separator: ", "),
+                "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty, "sharedWith": SurvivorText.list(shared),
                 "retention": service.retention.summary,
             ])
     }
