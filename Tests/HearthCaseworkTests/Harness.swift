@@ -235,3 +235,12 @@ extension CaseworkHarness {
         return try await b.post("/login/code", [("totp", totp(s.totpSecret))])
     }
 }
+
+/// A six-digit code that matches none of the steps the server would accept now.
+func wrongCode(_ h: CaseworkHarness, _ s: TestStaff) -> String {
+    let step = TOTP.step(at: h.clock.unixSeconds())
+    let accepted = Set((step - 1...step + 1).map { h.totp(s.totpSecret, step: $0) })
+    var n = 123_456
+    while accepted.contains(String(n)) { n += 1 }
+    return String(n)
+}

@@ -16,15 +16,6 @@ private func postLogin(_ h: CaseworkHarness, _ username: String, _ password: Str
     try await h.staffClient.send(.POST, "/api/v1/session", json: ["username": username, "password": password, "totp": totp])
 }
 
-/// A six-digit code that matches none of the steps the server would accept now.
-private func wrongCode(_ h: CaseworkHarness, _ s: TestStaff) -> String {
-    let step = TOTP.step(at: h.clock.unixSeconds())
-    let accepted = Set((step - 1...step + 1).map { h.totp(s.totpSecret, step: $0) })
-    var n = 123_456
-    while accepted.contains(String(n)) { n += 1 }
-    return String(n)
-}
-
 private func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer \(token)")] }
 
 private func cases(_ h: CaseworkHarness, _ headers: [(String, String)]) async throws -> TestHTTPSClient.Reply {

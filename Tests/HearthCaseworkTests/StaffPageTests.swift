@@ -48,15 +48,6 @@ private func fieldIDs(_ html: String) -> [String] {
     }
 }
 
-/// A six-digit code that matches none of the steps the server would accept now.
-private func wrongCode(_ h: CaseworkHarness, _ s: TestStaff) -> String {
-    let step = TOTP.step(at: h.clock.unixSeconds())
-    let accepted = Set((step - 1...step + 1).map { h.totp(s.totpSecret, step: $0) })
-    var n = 123_456
-    while accepted.contains(String(n)) { n += 1 }
-    return String(n)
-}
-
 /// Signs a member of staff in through the pages and checks it worked.
 private func signedInBrowser(
     _ h: CaseworkHarness, _ s: TestStaff, sourceLocation: SourceLocation = #_sourceLocation
