@@ -84,12 +84,15 @@ public struct PageSettings: Sendable {
     public let forms: FormGuard
     /// The everyday site "Exit this page" leads to (an absolute `https://` URL).
     public let exitURL: String
+    /// The clock that times page sessions and one-time tokens.
+    public let clock: any HearthCore.Clock
 
     /// Settings over loaded templates.
-    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String) {
+    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String, clock: any HearthCore.Clock = SystemClock()) {
         self.renderer = renderer
         self.forms = forms
         self.exitURL = exitURL
+        self.clock = clock
     }
 
     /// The default neutral site "Exit this page" leads to.
@@ -97,7 +100,7 @@ public struct PageSettings: Sendable {
 
     /// Loads the templates and makes a fresh form guard.
     public static func load(exitURL: String = defaultExitURL, clock: any HearthCore.Clock = SystemClock()) async throws -> PageSettings {
-        PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL)
+        PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL, clock: clock)
     }
 }
 

@@ -148,7 +148,7 @@ public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimi
     let api = IntakeRoutes(service: service, limiter: limiter)
     api.register(on: router)
     // Survivor sessions live in this process's memory only.
-    SurvivorPages(api: api, pages: pages, sessions: try SurvivorPages.makeSessions()).register(on: router)
+    SurvivorPages(api: api, pages: pages, sessions: try SurvivorPages.makeSessions(clock: pages.clock)).register(on: router)
     return router
 }
 

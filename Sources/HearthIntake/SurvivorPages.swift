@@ -39,8 +39,8 @@ public struct SurvivorPages: Sendable {
     }
 
     /// An empty session table with the survivor timeouts (15 minutes idle, 2 hours in all).
-    public static func makeSessions() throws -> EphemeralSessions<AuthenticatedSurvivor> {
-        try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds)
+    public static func makeSessions(clock: any HearthCore.Clock = SystemClock()) throws -> EphemeralSessions<AuthenticatedSurvivor> {
+        try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds, clock: clock)
     }
 
     /// Adds the pages to `router`.

@@ -54,7 +54,8 @@ final class IntakeHarness: Sendable {
             store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: clock,
             retention: RetentionPolicy(days: 30), logger: logger)
         let router = try buildIntakeRouter(
-            service: service, limiter: try FailureRateLimiter(burst: receiptFailures, refillPerSecond: 0.001), pages: try await PageSettings.load())
+            service: service, limiter: try FailureRateLimiter(burst: receiptFailures, refillPerSecond: 0.001),
+            pages: try await PageSettings.load(clock: clock))
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let app = try makeTLSApplication(
             responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: "127.0.0.1", port: 0,

@@ -131,6 +131,32 @@ struct SurvivorPageTests {
         }
     }
 
+    @Test("a come-back session ends after 15 idle minutes, and after 2 hours however much it is used")
+    func sessionsEnd() async throws {
+        try await IntakeHarness.with { h in
+            let (_, receipt) = try await h.submit(sampleRequest())
+            try await h.withBrowser { b in
+                try await b.signIn(receipt)
+                h.clock.advance(seconds: SurvivorPages.idleSeconds - 60)
+                #expect(try await b.get("/your-request").status == 200, "still in use within the idle time")
+                h.clock.advance(seconds: SurvivorPages.idleSeconds)
+                let idle = try await b.get("/your-request")
+                #expect(idle.status == 303 && location(idle) == "/return", "idle: \(idle.status)")
+
+                try await b.signIn(receipt)
+                var elapsed: Int64 = 0
+                while elapsed + 600 < SurvivorPages.absoluteSeconds {
+                    h.clock.advance(seconds: 600)
+                    elapsed += 600
+                    #expect(try await b.get("/your-request").status == 200, "used every 10 minutes, \(elapsed) s in")
+                }
+                h.clock.advance(seconds: SurvivorPages.absoluteSeconds - elapsed)
+                let late = try await b.get("/your-request")
+                #expect(late.status == 303 && location(late) == "/return", "absolute: \(late.status)")
+            }
+        }
+    }
+
     @Test("staff who open the request show in the access log, with their reason and reply escaped")
     func accessLogAndStaffReply() async throws {
         try await IntakeHarness.with { h in
