@@ -29,12 +29,17 @@ public struct ProblemResponse: HTTPResponseError {
         }
     }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var headers = headers
+    /// ``headers`` plus, on a 401, the `WWW-Authenticate` scheme the caller should use.
+    public var responseHeaders: HTTPFields {
+        var h = headers
         if problem.kind == .unauthorised {
-            headers[.wwwAuthenticate] = problem.code == Problem.receiptNotRecognised.code ? "Receipt" : "Bearer"
+            h[.wwwAuthenticate] = problem.code == Problem.receiptNotRecognised.code ? "Receipt" : "Bearer"
         }
-        return JSONBody.response(status: status, ["error": problem.message, "code": problem.code], headers: headers)
+        return h
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONBody.response(status: status, ["error": problem.message, "code": problem.code], headers: responseHeaders)
     }
 }
 
@@ -77,9 +82,6 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 for field in headers { response.headers.append(field) }
                 return response
             }
-            if let e = error as? ProblemResponse { return try e.response(from: request, context: context) }
-            // A bare Problem answers exactly as its ProblemResponse would (e.g. `WWW-Authenticate` on a 401).
-            if let p = error as? Problem { return try ProblemResponse(p).response(from: request, context: context) }
             var body = ["error": message, "code": code]
             if status == .internalServerError { body["requestId"] = context.id }
             return JSONBody.response(status: status, body, headers: headers)
@@ -89,10 +91,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func describe(_ error: any Error, context: Context) -> (HTTPResponse.Status, String, String, HTTPFields) {
         switch error {
         case let e as ProblemResponse:
-            return (e.status, e.problem.code, e.problem.message, e.headers)
+            return (e.status, e.problem.code, e.problem.message, e.responseHeaders)
         case let p as Problem:
             let e = ProblemResponse(p)
-            return (e.status, p.code, p.message, [:])
+            return (e.status, p.code, p.message, e.responseHeaders)
         case let d as AccessDenial:
             return (.forbidden, d.code, d.message, [:])
         case is NIOTooManyBytesError:
