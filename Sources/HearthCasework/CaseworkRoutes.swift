@@ -163,7 +163,7 @@ public struct CaseworkRoutes: Sendable {
 /// between password and code.
 public func buildCaseworkRouter(
     staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
-    clock: any HearthCore.Clock = SystemClock()
+    clock: any WallClock = SystemClock()
 ) throws -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())

@@ -36,7 +36,7 @@ public struct StaffPages: Sendable {
         "The username, password or code was not right. Check them and try again. If it keeps happening, ask an administrator."
 
     /// Pages over the same services, rate limiter and sessions as the API routes.
-    public init(routes: CaseworkRoutes, keyStatus: KeyStatusSource, pages: PageSettings, clock: any HearthCore.Clock = SystemClock()) throws {
+    public init(routes: CaseworkRoutes, keyStatus: KeyStatusSource, pages: PageSettings, clock: any WallClock = SystemClock()) throws {
         api = routes
         self.keyStatus = keyStatus
         self.pages = pages

@@ -24,7 +24,7 @@ public final class ScopePrivateKey: Sendable {
 /// What the casework process holds: every scope private key version and the audit-signing key.
 public final class CaseworkKeys: Sendable {
     private let scopeKeys: Mutex<[Scope: [UInt32: ScopePrivateKey]]>
-    let totpKey: SymmetricKey
+    let totpKey: SecretKey
     /// Keys the stored session-token hashes, so that whoever can write the database (a
     /// compromised intake host) still cannot forge a staff session.
     let sessionKey: SecretBytes
@@ -35,7 +35,7 @@ public final class CaseworkKeys: Sendable {
     public let auditPublicKeys: [UInt32: Ed25519PublicKey]
 
     /// Loads everything from the key directory with the master key (which is not kept).
-    public init(directory: KeyDirectory, master: borrowing SymmetricKey) throws {
+    public init(directory: KeyDirectory, master: borrowing SecretKey) throws {
         scopeKeys = Mutex(try Self.loadScopeKeys(directory, master: master))
         let caseworkSecret = try directory.loadCaseworkSecret(master: master)
         totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: caseworkSecret)
@@ -51,7 +51,7 @@ public final class CaseworkKeys: Sendable {
         auditPublicKeys = publics
     }
 
-    static func loadScopeKeys(_ directory: KeyDirectory, master: borrowing SymmetricKey) throws -> [Scope: [UInt32: ScopePrivateKey]] {
+    static func loadScopeKeys(_ directory: KeyDirectory, master: borrowing SecretKey) throws -> [Scope: [UInt32: ScopePrivateKey]] {
         var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
         for scope in Scope.allCases {
             for v in directory.versions(of: .scope(scope)) {
@@ -64,7 +64,7 @@ public final class CaseworkKeys: Sendable {
 
     /// Reloads the scope private keys after a rotation or retirement, without a restart. On any
     /// error the keys in use stay as they were.
-    public func reloadScopeKeys(from directory: KeyDirectory, master: borrowing SymmetricKey) throws {
+    public func reloadScopeKeys(from directory: KeyDirectory, master: borrowing SecretKey) throws {
         let fresh = try Self.loadScopeKeys(directory, master: master)
         scopeKeys.withLock { $0 = fresh }
     }
@@ -151,10 +151,10 @@ public struct AccessLogEntry: Sendable, Equatable {
 public struct CaseworkService: Sendable {
     let store: any CaseworkStore
     let keys: CaseworkKeys
-    let clock: any Clock
+    let clock: any WallClock
     let logger: Logger
 
-    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any Clock, logger: Logger) {
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock
@@ -290,7 +290,7 @@ public struct CaseworkService: Sendable {
 
 extension KeyDirectory {
     /// Opens the Ed25519 audit-signing key of one version.
-    public func loadAuditPrivateKey(version: UInt32, master: borrowing SymmetricKey) throws -> Ed25519PrivateKey {
+    public func loadAuditPrivateKey(version: UInt32, master: borrowing SecretKey) throws -> Ed25519PrivateKey {
         let file = sealedFile(.audit, version: version)
         let bytes = try SecureFile.readKeyFile(file)
         do {

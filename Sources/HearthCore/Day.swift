@@ -89,13 +89,13 @@ public func rfc3339(unixSeconds t: Int64) -> String {
 }
 
 /// Where time comes from; injected so tests can move it.
-public protocol Clock: Sendable {
+public protocol WallClock: Sendable {
     /// Seconds since the Unix epoch.
     func unixSeconds() -> Int64
 }
 
 /// The system clock.
-public struct SystemClock: Clock {
+public struct SystemClock: WallClock {
     public init() {}
     public func unixSeconds() -> Int64 {
         var ts = timespec()

@@ -20,16 +20,16 @@ public enum Label {
 
 /// A record's data key (L2): 32 random bytes, new for every record, never stored bare.
 public struct DataKey: ~Copyable, Sendable {
-    let key: SymmetricKey
+    let key: SecretKey
 
     /// A fresh random data key.
-    public static func generate() throws -> DataKey { DataKey(key: try SymmetricKey.random()) }
+    public static func generate() throws -> DataKey { DataKey(key: try SecretKey.random()) }
 
-    init(key: consuming SymmetricKey) { self.key = key }
+    init(key: consuming SecretKey) { self.key = key }
 
     /// Accepts unwrapped bytes only if they match the record's key commitment (checked in constant time).
     init(unwrapped secret: consuming SecretBytes, recordID: RecordID, commitment: [UInt8]) throws {
-        let key = try SymmetricKey(secret)
+        let key = try SecretKey(secret)
         let expected = try Envelope.commitment(to: key, recordID: recordID)
         guard Sodium.constantTimeEqual(expected, commitment) else {
             throw CryptoError(.commitmentMismatch, "failed to open: the data key does not match the record's commitment")
@@ -45,12 +45,12 @@ public enum Envelope {
     /// The one format version this code writes and reads.
     public static let formatVersion: UInt8 = 1
     /// Length of a consent wrap.
-    public static let consentWrapByteCount = 1 + SealedToPublicKey.overhead + SymmetricKey.byteCount
+    public static let consentWrapByteCount = 1 + SealedToPublicKey.overhead + SecretKey.byteCount
     /// Length of a survivor wrap.
-    public static let survivorWrapByteCount = 1 + XChaCha20Poly1305.overhead + SymmetricKey.byteCount
+    public static let survivorWrapByteCount = 1 + XChaCha20Poly1305.overhead + SecretKey.byteCount
 
     /// `BLAKE2b-256(key: DEK, "hearth/v1/commitment" || record id)`.
-    static func commitment(to key: borrowing SymmetricKey, recordID: RecordID) throws -> [UInt8] {
+    static func commitment(to key: borrowing SecretKey, recordID: RecordID) throws -> [UInt8] {
         try Blake2b.hash(Label.commitment + recordID.bytes, key: key.secret)
     }
 

@@ -98,13 +98,13 @@ public enum KeyFileFormat {
         sealedMagic + [kind.byte] + version.bigEndianBytes
     }
 
-    static func fileKey(master: borrowing SymmetricKey) throws -> SymmetricKey {
+    static func fileKey(master: borrowing SecretKey) throws -> SecretKey {
         try Blake2b.deriveKey(Label.keyFile, key: master.secret)
     }
 
     /// Seals a 32-byte private key (X25519 scalar or Ed25519 seed) under the master key.
     public static func encodeSealed(
-        kind: KeyKind, version: UInt32, secret: borrowing SecretBytes, master: borrowing SymmetricKey
+        kind: KeyKind, version: UInt32, secret: borrowing SecretBytes, master: borrowing SecretKey
     ) throws -> [UInt8] {
         let header = sealedHeader(kind: kind, version: version)
         let box = try secret.withUnsafeBytes { s in
@@ -115,7 +115,7 @@ public enum KeyFileFormat {
 
     /// Opens a sealed key file; throws if it is malformed, renamed, or sealed under another master key.
     public static func decodeSealed(
-        _ bytes: [UInt8], kind: KeyKind, version: UInt32, master: borrowing SymmetricKey
+        _ bytes: [UInt8], kind: KeyKind, version: UInt32, master: borrowing SecretKey
     ) throws -> SecretBytes {
         let header = sealedHeader(kind: kind, version: version)
         guard bytes.count == sealedFileByteCount, Array(bytes[0..<13]) == header else {
@@ -125,14 +125,14 @@ public enum KeyFileFormat {
     }
 
     /// `master.kdf`: Argon2id parameters, salt, and a check value for the derived master key.
-    public static func encodeKDF(cost: Argon2id.Cost, salt: [UInt8], master: borrowing SymmetricKey) throws -> [UInt8] {
+    public static func encodeKDF(cost: Argon2id.Cost, salt: [UInt8], master: borrowing SecretKey) throws -> [UInt8] {
         func u64(_ v: UInt64) -> [UInt8] { (0..<8).reversed().map { UInt8((v >> (UInt64($0) * 8)) & 0xFF) } }
         return kdfMagic + u64(cost.opsLimit) + u64(cost.memLimit) + salt
             + (try Blake2b.hash(Label.masterCheck, key: master.secret))
     }
 
     /// Re-derives the master key from `master.kdf` and a passphrase; nil for a wrong passphrase.
-    public static func decodeKDF(_ bytes: [UInt8], passphrase: borrowing SecretBytes) throws -> SymmetricKey? {
+    public static func decodeKDF(_ bytes: [UInt8], passphrase: borrowing SecretBytes) throws -> SecretKey? {
         guard bytes.count == kdfFileByteCount, Array(bytes[0..<8]) == kdfMagic else {
             throw CryptoError(.malformedInput, "not a master.kdf file")
         }
@@ -317,13 +317,13 @@ public struct KeyDirectory: Sendable {
         // A directory that holds no keys yet (e.g. `keys/` as cloned, 0755) is closed before use.
         if isEmpty { _ = chmod(path, 0o700) }
         try SecureFile.checkDirectory(path)
-        let master: SymmetricKey
+        let master: SecretKey
         if let passphrase {
             let salt = try SystemRandom.bytes(Argon2id.saltByteCount)
             master = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, cost: cost)
             try SecureFile.createExclusive(masterKDFFile, contents: KeyFileFormat.encodeKDF(cost: cost, salt: salt, master: master))
         } else {
-            master = try SymmetricKey.random()
+            master = try SecretKey.random()
             try SecureFile.createExclusive(masterKeyFile, contents: master.secret.unsafeExportedBytes())
         }
         for kind in KeyKind.all {
@@ -332,7 +332,7 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Creates `<kind>.v<version>.pub` and `.sealed` under `master`.
-    public func createKeyPair(_ kind: KeyKind, version: UInt32, master: borrowing SymmetricKey) throws {
+    public func createKeyPair(_ kind: KeyKind, version: UInt32, master: borrowing SecretKey) throws {
         let publicBytes: [UInt8]
         let sealed: [UInt8]
         switch kind {
@@ -378,10 +378,10 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Loads the master key from `master.key`, or from `master.kdf` with a passphrase.
-    public func loadMasterKey(passphrase: consuming SecretBytes?) throws -> SymmetricKey {
+    public func loadMasterKey(passphrase: consuming SecretBytes?) throws -> SecretKey {
         if let passphrase {
             let bytes = try SecureFile.readKeyFile(masterKDFFile)
-            let master: SymmetricKey?
+            let master: SecretKey?
             do {
                 master = try KeyFileFormat.decodeKDF(bytes, passphrase: passphrase)
             } catch {
@@ -393,16 +393,16 @@ public struct KeyDirectory: Sendable {
             return master
         }
         let bytes = try SecureFile.readKeyFile(masterKeyFile)
-        guard bytes.count == SymmetricKey.byteCount else {
+        guard bytes.count == SecretKey.byteCount else {
             throw KeyFileError(
                 path: masterKeyFile, reason: "it is \(bytes.count) bytes, not 32",
                 hint: "restore it from your key backup; if you use a passphrase, pass --passphrase-env")
         }
-        return try SymmetricKey(SecretBytes(copying: bytes))
+        return try SecretKey(SecretBytes(copying: bytes))
     }
 
     /// Opens the casework secret (the highest version) with the master key.
-    public func loadCaseworkSecret(master: borrowing SymmetricKey) throws -> SecretBytes {
+    public func loadCaseworkSecret(master: borrowing SecretKey) throws -> SecretBytes {
         guard let version = versions(of: .casework).last else {
             throw KeyFileError(
                 path: publicFile(.casework, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
@@ -417,7 +417,7 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Opens a scope's private key of one version with the master key.
-    public func loadScopePrivateKey(_ scope: Scope, version: UInt32, master: borrowing SymmetricKey) throws -> X25519PrivateKey {
+    public func loadScopePrivateKey(_ scope: Scope, version: UInt32, master: borrowing SecretKey) throws -> X25519PrivateKey {
         let file = sealedFile(.scope(scope), version: version)
         let bytes = try SecureFile.readKeyFile(file)
         do {
@@ -432,7 +432,7 @@ public struct KeyDirectory: Sendable {
 
     /// Opens every private key file with the master key, so a corrupt, renamed or foreign key file
     /// stops start-up instead of failing later. Nothing opened is kept.
-    public func verifyPrivateKeys(master: borrowing SymmetricKey) throws {
+    public func verifyPrivateKeys(master: borrowing SecretKey) throws {
         for kind in KeyKind.all {
             let versions = versions(of: kind)
             guard !versions.isEmpty else {

@@ -24,7 +24,7 @@ extension KeyDirectory {
 
     /// Creates version N+1 of a scope key pair, which becomes primary at once.
     @discardableResult
-    public func rotate(_ scope: Scope, master: borrowing SymmetricKey) throws -> UInt32 {
+    public func rotate(_ scope: Scope, master: borrowing SecretKey) throws -> UInt32 {
         let kind = KeyKind.scope(scope)
         return try withDirectoryLock {
             let next = ((versions(of: kind) + retiredVersions(of: kind)).max() ?? 0) + 1
@@ -141,7 +141,7 @@ extension KeyDirectory {
     /// is written, then they are renamed into place; a crash at any point leaves a directory that
     /// opens with exactly one of the two master keys. `afterStep` is a test hook.
     public func rotateMaster(
-        from old: borrowing SymmetricKey, newPassphrase: consuming SecretBytes?, cost: Argon2id.Cost = .moderate,
+        from old: borrowing SecretKey, newPassphrase: consuming SecretBytes?, cost: Argon2id.Cost = .moderate,
         afterStep: (String) -> Void = { _ in }
     ) throws {
         guard let lock = tryRotationLock() else {
@@ -153,7 +153,7 @@ extension KeyDirectory {
         }
         defer { close(lock) }
         try recoverLocked()
-        let new: SymmetricKey
+        let new: SecretKey
         var moves: [String] = []
         var removals: [String] = []
         if let newPassphrase {
@@ -163,7 +163,7 @@ extension KeyDirectory {
             moves.append("master.kdf")
             if !usesPassphrase { removals.append("master.key") }
         } else {
-            new = try SymmetricKey.random()
+            new = try SecretKey.random()
             try SecureFile.createExclusive(masterKeyFile + ".next", contents: new.secret.unsafeExportedBytes())
             moves.append("master.key")
             if usesPassphrase { removals.append("master.kdf") }

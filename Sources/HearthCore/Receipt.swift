@@ -77,7 +77,7 @@ public struct Receipt: Sendable {
     }
 
     /// The key that opens the survivor wrap.
-    func survivorWrapKey() throws -> SymmetricKey {
+    func survivorWrapKey() throws -> SecretKey {
         try Blake2b.deriveKey(Label.survivorWrapKey, key: secret())
     }
 }

@@ -52,10 +52,10 @@ public struct RewrapJob: Sendable {
 
     let store: any RewrapStore
     let directory: KeyDirectory
-    let clock: any Clock
+    let clock: any WallClock
     let logger: Logger
 
-    public init(store: any RewrapStore, directory: KeyDirectory, clock: any Clock, logger: Logger) {
+    public init(store: any RewrapStore, directory: KeyDirectory, clock: any WallClock, logger: Logger) {
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -65,7 +65,7 @@ public struct RewrapJob: Sendable {
     /// Re-wraps every wrap of `scope` not at its primary version. Every old version that has
     /// wraps must open with `master` before anything is written; otherwise this throws naming the file.
     public func run(
-        scope: Scope, master: borrowing SymmetricKey, batch: Int = 500, actor: String = "cli", progress: (Progress) -> Void = { _ in }
+        scope: Scope, master: borrowing SecretKey, batch: Int = 500, actor: String = "cli", progress: (Progress) -> Void = { _ in }
     ) async throws -> Progress {
         let ring = try directory.loadPublicKeyRing()
         guard let primary = ring.primary[scope] else {

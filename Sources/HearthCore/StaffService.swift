@@ -70,7 +70,7 @@ public struct NewCredentials: Sendable, Codable, Equatable {
 public struct StaffService: Sendable {
     let store: any CaseworkStore
     let keys: CaseworkKeys
-    let clock: any Clock
+    let clock: any WallClock
     let hasher: PasswordHasher
     let logger: Logger
     /// Failure counts for usernames with no account, so they slow down exactly like real ones
@@ -85,7 +85,7 @@ public struct StaffService: Sendable {
     public static let lockAfter = 10
     public static let lockSeconds: Int64 = 15 * 60
 
-    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any Clock, hasher: PasswordHasher, logger: Logger) {
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, hasher: PasswordHasher, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock

@@ -75,13 +75,13 @@ public struct RetentionPolicy: Sendable {
 public struct SurvivorService: Sendable {
     let store: any CaseworkStore
     let keys: PublicKeyRingHolder
-    let clock: any Clock
+    let clock: any WallClock
     /// The retention policy shown to survivors.
     public let retention: RetentionPolicy
     let logger: Logger
 
     /// Creates the service.
-    public init(store: any CaseworkStore, keys: PublicKeyRingHolder, clock: any Clock, retention: RetentionPolicy, logger: Logger) {
+    public init(store: any CaseworkStore, keys: PublicKeyRingHolder, clock: any WallClock, retention: RetentionPolicy, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock

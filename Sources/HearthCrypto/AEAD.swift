@@ -13,9 +13,9 @@ public enum XChaCha20Poly1305 {
 
     /// Encrypts `plaintext` under `key`, authenticating `associatedData`; returns `nonce || ciphertext || tag`.
     public static func seal(
-        _ plaintext: some ContiguousBytes,
-        using key: borrowing SymmetricKey,
-        authenticating associatedData: some ContiguousBytes
+        _ plaintext: some ReadableBytes,
+        using key: borrowing SecretKey,
+        authenticating associatedData: some ReadableBytes
     ) throws -> [UInt8] {
         try Sodium.ensureInitialised()
         let messageCount = plaintext.withUnsafeBytes { $0.count }
@@ -44,9 +44,9 @@ public enum XChaCha20Poly1305 {
     ///
     /// Throws `authenticationFailed` for a wrong key, wrong associated data or any altered byte.
     public static func open(
-        _ box: some ContiguousBytes,
-        using key: borrowing SymmetricKey,
-        authenticating associatedData: some ContiguousBytes
+        _ box: some ReadableBytes,
+        using key: borrowing SecretKey,
+        authenticating associatedData: some ReadableBytes
     ) throws -> SecretBytes {
         try Sodium.ensureInitialised()
         let boxCount = box.withUnsafeBytes { $0.count }

@@ -32,7 +32,7 @@ public enum Argon2id {
     public static let saltByteCount = Int(crypto_pwhash_saltbytes())
 
     /// Derives a 32-byte key from a passphrase and a 16-byte salt.
-    public static func deriveKey(passphrase: borrowing SecretBytes, salt: [UInt8], cost: Cost) throws -> SymmetricKey {
+    public static func deriveKey(passphrase: borrowing SecretBytes, salt: [UInt8], cost: Cost) throws -> SecretKey {
         try Sodium.ensureInitialised()
         guard salt.count == saltByteCount else {
             throw CryptoError(.malformedInput, "an Argon2id salt must be \(saltByteCount) bytes, got \(salt.count)")
@@ -47,7 +47,7 @@ public enum Argon2id {
             }
         }
         guard rc == 0 else { throw CryptoError(.passwordHashingFailed, "failed to derive a key from the passphrase") }
-        return try SymmetricKey(out)
+        return try SecretKey(out)
     }
 
     /// An encoded Argon2id hash (`$argon2id$…`) of `password`, salted at random.

@@ -4,7 +4,7 @@ import CSodium
 public enum Blake2b {
     /// Computes a 32-byte keyed BLAKE2b of `message` under a secret key of 16…64 bytes.
     public static func hash(
-        _ message: some ContiguousBytes,
+        _ message: some ReadableBytes,
         key: borrowing SecretBytes,
         outputByteCount: Int = 32
     ) throws -> [UInt8] {
@@ -16,12 +16,12 @@ public enum Blake2b {
     }
 
     /// Derives a 32-byte symmetric key: keyed BLAKE2b of `message` under `key`.
-    public static func deriveKey(_ message: some ContiguousBytes, key: borrowing SecretBytes) throws -> SymmetricKey {
+    public static func deriveKey(_ message: some ReadableBytes, key: borrowing SecretBytes) throws -> SecretKey {
         try Sodium.ensureInitialised()
         guard key.count >= 16, key.count <= 64 else {
             throw CryptoError(.malformedInput, "a BLAKE2b key must be 16 to 64 bytes, got \(key.count)")
         }
-        let out = SecretBytes(zeroedCount: SymmetricKey.byteCount)
+        let out = SecretBytes(zeroedCount: SecretKey.byteCount)
         try key.withUnsafeBytes { k in
             try out.withUnsafeMutableBytes { o in
                 try message.withUnsafeBytes { m in
@@ -33,17 +33,17 @@ public enum Blake2b {
                 }
             }
         }
-        return try SymmetricKey(out)
+        return try SecretKey(out)
     }
 
     /// Unkeyed BLAKE2b (for hash chains and fingerprints of public data).
-    public static func hash(_ message: some ContiguousBytes, outputByteCount: Int = 32) throws -> [UInt8] {
+    public static func hash(_ message: some ReadableBytes, outputByteCount: Int = 32) throws -> [UInt8] {
         try Sodium.ensureInitialised()
         return try raw(message, key: UnsafeRawBufferPointer(start: nil, count: 0), outputByteCount: outputByteCount)
     }
 
     private static func raw(
-        _ message: some ContiguousBytes, key: UnsafeRawBufferPointer, outputByteCount: Int
+        _ message: some ReadableBytes, key: UnsafeRawBufferPointer, outputByteCount: Int
     ) throws -> [UInt8] {
         guard outputByteCount >= 16, outputByteCount <= 64 else {
             throw CryptoError(.malformedInput, "a BLAKE2b output must be 16 to 64 bytes")

@@ -14,7 +14,7 @@ public struct Ed25519PublicKey: Hashable, Sendable {
     }
 
     /// Checks a detached 64-byte signature over `message`.
-    public func isValidSignature(_ signature: [UInt8], for message: some ContiguousBytes) -> Bool {
+    public func isValidSignature(_ signature: [UInt8], for message: some ReadableBytes) -> Bool {
         guard signature.count == 64, (try? Sodium.ensureInitialised()) != nil else { return false }
         return message.withUnsafeBytes { m in
             crypto_sign_verify_detached(
@@ -55,7 +55,7 @@ public struct Ed25519PrivateKey: ~Copyable, Sendable {
     }
 
     /// A detached 64-byte signature over `message`.
-    public borrowing func signature(for message: some ContiguousBytes) -> [UInt8] {
+    public borrowing func signature(for message: some ReadableBytes) -> [UInt8] {
         let expanded = SecretBytes(zeroedCount: 64)
         var pub = [UInt8](repeating: 0, count: 32)
         var sig = [UInt8](repeating: 0, count: 64)

@@ -26,7 +26,7 @@ public struct SecretBytes: ~Copyable, @unchecked Sendable {
     }
 
     /// Copies `bytes` into a new secret and, when `bytes` is an inout array, the caller should wipe it.
-    public init(copying bytes: some ContiguousBytes) {
+    public init(copying bytes: some ReadableBytes) {
         let n = bytes.withUnsafeBytes { $0.count }
         self.init(zeroedCount: n)
         bytes.withUnsafeBytes { src in
@@ -72,15 +72,15 @@ public struct SecretBytes: ~Copyable, @unchecked Sendable {
     }
 }
 
-/// Adapts a raw buffer to ``ContiguousBytes`` without copying.
-struct UnsafeRawBufferPointerBytes: ContiguousBytes {
+/// Adapts a raw buffer to ``ReadableBytes`` without copying.
+struct UnsafeRawBufferPointerBytes: ReadableBytes {
     let buffer: UnsafeRawBufferPointer
     init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(buffer) }
 }
 
 /// A 32-byte symmetric key (XChaCha20-Poly1305, keyed BLAKE2b); zeroed on release.
-public struct SymmetricKey: ~Copyable, Sendable {
+public struct SecretKey: ~Copyable, Sendable {
     /// The key length in bytes.
     public static let byteCount = 32
     /// The key bytes.
@@ -95,12 +95,12 @@ public struct SymmetricKey: ~Copyable, Sendable {
     }
 
     /// A fresh random key.
-    public static func random() throws -> SymmetricKey {
-        try SymmetricKey(SecretBytes.random(count: byteCount))
+    public static func random() throws -> SecretKey {
+        try SecretKey(SecretBytes.random(count: byteCount))
     }
 
     /// Compares in constant time.
-    public borrowing func constantTimeEquals(_ other: borrowing SymmetricKey) -> Bool {
+    public borrowing func constantTimeEquals(_ other: borrowing SecretKey) -> Bool {
         secret.constantTimeEquals(other.secret)
     }
 }

@@ -61,7 +61,7 @@ public enum Sodium {
     }
 
     /// Compares two byte sequences in constant time (for equal lengths).
-    public static func constantTimeEqual(_ a: some ContiguousBytes, _ b: some ContiguousBytes) -> Bool {
+    public static func constantTimeEqual(_ a: some ReadableBytes, _ b: some ReadableBytes) -> Bool {
         a.withUnsafeBytes { pa in
             b.withUnsafeBytes { pb in
                 guard pa.count == pb.count else { return false }
@@ -73,10 +73,10 @@ public enum Sodium {
 }
 
 /// Types whose bytes can be read through a pointer without copying.
-public protocol ContiguousBytes {
+public protocol ReadableBytes {
     /// Calls `body` with the bytes.
     func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R
 }
 
-extension Array: ContiguousBytes where Element == UInt8 {}
-extension ArraySlice: ContiguousBytes where Element == UInt8 {}
+extension Array: ReadableBytes where Element == UInt8 {}
+extension ArraySlice: ReadableBytes where Element == UInt8 {}

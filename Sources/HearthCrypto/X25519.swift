@@ -70,7 +70,7 @@ public enum SealedToPublicKey {
         _ message: borrowing SecretBytes,
         to recipient: X25519PublicKey,
         kdfLabel: [UInt8],
-        authenticating associatedData: some ContiguousBytes
+        authenticating associatedData: some ReadableBytes
     ) throws -> [UInt8] {
         let ephemeral = try X25519PrivateKey.generate()
         let key = try derive(
@@ -87,7 +87,7 @@ public enum SealedToPublicKey {
         _ sealed: [UInt8],
         with recipient: borrowing X25519PrivateKey,
         kdfLabel: [UInt8],
-        authenticating associatedData: some ContiguousBytes
+        authenticating associatedData: some ReadableBytes
     ) throws -> SecretBytes {
         guard sealed.count >= overhead else {
             throw CryptoError(.malformedInput, "failed to open: sealed value is \(sealed.count) bytes, shorter than \(overhead)")
@@ -101,7 +101,7 @@ public enum SealedToPublicKey {
 
     private static func derive(
         shared: consuming SecretBytes, label: [UInt8], ephemeral: X25519PublicKey, recipient: X25519PublicKey
-    ) throws -> SymmetricKey {
+    ) throws -> SecretKey {
         try Blake2b.deriveKey(label + ephemeral.bytes + recipient.bytes, key: shared)
     }
 }

@@ -103,11 +103,11 @@ public final class FormGuard: Sendable {
     public static let onceLifetime: Int64 = 2 * 3600
 
     private let key: SecretBytes
-    private let clock: any HearthCore.Clock
+    private let clock: any WallClock
     private let redeemed = Mutex<[[UInt8]: Int64]>([:])
 
     /// A fresh random key; tokens from before a restart are refused (the form is simply reloaded).
-    public init(clock: any HearthCore.Clock = SystemClock()) throws {
+    public init(clock: any WallClock = SystemClock()) throws {
         key = try SecretBytes.random(count: 32)
         self.clock = clock
     }
@@ -215,14 +215,14 @@ public final class EphemeralSessions<Value: Sendable>: Sendable {
     }
 
     private let key: SecretBytes
-    private let clock: any HearthCore.Clock
+    private let clock: any WallClock
     private let idle: Int64
     private let absolute: Int64
     private let capacity: Int
     private let entries = Mutex<[[UInt8]: Entry]>([:])
 
     /// A table whose tokens end after `idle` seconds unused or `absolute` seconds in all.
-    public init(idle: Int64, absolute: Int64, capacity: Int = 10_000, clock: any HearthCore.Clock = SystemClock()) throws {
+    public init(idle: Int64, absolute: Int64, capacity: Int = 10_000, clock: any WallClock = SystemClock()) throws {
         key = try SecretBytes.random(count: 32)
         self.clock = clock
         self.idle = idle

@@ -85,10 +85,10 @@ public struct PageSettings: Sendable {
     /// The everyday site "Exit this page" leads to (an absolute `https://` URL).
     public let exitURL: String
     /// The clock that times page sessions and one-time tokens.
-    public let clock: any HearthCore.Clock
+    public let clock: any WallClock
 
     /// Settings over loaded templates.
-    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String, clock: any HearthCore.Clock = SystemClock()) {
+    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String, clock: any WallClock = SystemClock()) {
         self.renderer = renderer
         self.forms = forms
         self.exitURL = exitURL
@@ -99,7 +99,7 @@ public struct PageSettings: Sendable {
     public static let defaultExitURL = "https://www.bbc.co.uk/weather"
 
     /// Loads the templates and makes a fresh form guard.
-    public static func load(exitURL: String = defaultExitURL, clock: any HearthCore.Clock = SystemClock()) async throws -> PageSettings {
+    public static func load(exitURL: String = defaultExitURL, clock: any WallClock = SystemClock()) async throws -> PageSettings {
         PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL, clock: clock)
     }
 }

@@ -75,7 +75,7 @@ struct MasterRotationTests {
     /// Runs `rotateMaster` on `keys`, copying the whole directory after every step.
     static func rotateTakingSnapshots(
         _ keys: KeyDirectory,
-        old: borrowing SymmetricKey,
+        old: borrowing SecretKey,
         newPassphrase: String?,
         scratch: String
     ) throws -> [Snapshot] {
@@ -147,7 +147,7 @@ struct MasterRotationTests {
             Issue.record("\(what): the directory does not open with the \(expected): \(error)", sourceLocation: sourceLocation)
         }
         do {
-            let wrong = try SymmetricKey(SecretBytes(copying: other.bytes))
+            let wrong = try SecretKey(SecretBytes(copying: other.bytes))
             try keys.verifyPrivateKeys(master: wrong)
             Issue.record("\(what): the directory also opens with the \(other)", sourceLocation: sourceLocation)
         } catch {}

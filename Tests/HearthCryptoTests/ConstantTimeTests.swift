@@ -46,9 +46,9 @@ struct ConstantTimeTests {
     }
 
     @Test func symmetricKeysCompareByValue() throws {
-        let a = try SymmetricKey(SecretBytes(copying: [UInt8](repeating: 3, count: 32)))
-        let b = try SymmetricKey(SecretBytes(copying: [UInt8](repeating: 3, count: 32)))
-        let c = try SymmetricKey.random()
+        let a = try SecretKey(SecretBytes(copying: [UInt8](repeating: 3, count: 32)))
+        let b = try SecretKey(SecretBytes(copying: [UInt8](repeating: 3, count: 32)))
+        let c = try SecretKey.random()
         let sameBytes = a.constantTimeEquals(b)
         let otherBytes = a.constantTimeEquals(c)
         #expect(sameBytes)

@@ -183,7 +183,7 @@ public func fileBytes(_ path: String) -> [UInt8] {
 }
 
 /// A clock tests can move (TOTP steps, session timeouts, consent expiry, retention).
-public final class TestClock: HearthCore.Clock, Sendable {
+public final class TestClock: WallClock, Sendable {
     private let now: Mutex<Int64>
 
     /// Starts at `start` (default: now).
