@@ -92,10 +92,22 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The composition root: the one place services, TLS contexts, listeners and the service
+        // group are built. The CLI and every test harness go through it.
+        .target(
+            name: "HearthApp",
+            dependencies: [
+                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
+                "HearthApp", "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -148,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "HearthIntakeTests",
             dependencies: [
-                "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                "HearthApp", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -162,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "HearthCaseworkTests",
             dependencies: [
-                "HearthCasework", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                "HearthApp", "HearthCasework", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthApp
 import HearthHTTP
 
 /// `hearth`: run the service and look after its keys.
@@ -18,6 +19,22 @@ struct Locations: ParsableArguments {
 
     @Option(help: "Data directory (the SQLite database lives here).")
     var data: String = ".hearth"
+
+    /// The composition root's settings for these locations (every other value at its default).
+    func settings(passphrase: PassphraseSource = .none) -> HearthSettings {
+        var s = HearthSettings(keys: keys, data: data)
+        s.passphrase = passphrase
+        return s
+    }
+}
+
+/// `--passphrase-env`: declared once, used by every command that opens the master key.
+struct PassphraseOption: ParsableArguments {
+    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+    var passphraseEnv: String?
+
+    /// Where the composition root reads the passphrase from.
+    var source: PassphraseSource { passphraseEnv.map(PassphraseSource.environment) ?? .none }
 }
 
 struct ListenerOptions: ParsableArguments {
@@ -51,6 +68,20 @@ struct ListenerOptions: ParsableArguments {
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
         guard receiptFailures >= 1 else { throw ValidationError("--receipt-failures must be at least 1") }
     }
+
+    /// The composition root's settings for these options.
+    func settings(_ locations: Locations, passphrase: PassphraseSource = .none, development: Bool = false) -> HearthSettings {
+        var s = locations.settings(passphrase: passphrase)
+        s.host = host
+        s.intakePort = intakePort
+        s.caseworkPort = caseworkPort
+        s.retentionDays = retentionDays
+        s.receiptFailures = receiptFailures
+        s.loginFailures = receiptFailures
+        s.exitURL = exitURL
+        s.createDevelopmentKeys = development
+        return s
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -63,12 +94,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
 
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
-    var passphraseEnv: String?
+    @OptionGroup var passphrase: PassphraseOption
 
     func run() async throws {
         try await Runner(
-            locations: locations, listener: listener, listeners: [.intake, .casework], createDevelopmentKeys: dev, passphraseEnv: passphraseEnv
+            settings: listener.settings(locations, passphrase: passphrase.source, development: dev), listeners: [.intake, .casework],
+            logLevel: listener.logLevel
         ).run()
     }
 }
@@ -81,7 +112,7 @@ struct Intake: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     func run() async throws {
-        try await Runner(locations: locations, listener: listener, listeners: [.intake], createDevelopmentKeys: false, passphraseEnv: nil).run()
+        try await Runner(settings: listener.settings(locations), listeners: [.intake], logLevel: listener.logLevel).run()
     }
 }
 
@@ -92,12 +123,11 @@ struct Casework: AsyncParsableCommand {
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
 
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
-    var passphraseEnv: String?
+    @OptionGroup var passphrase: PassphraseOption
 
     func run() async throws {
         try await Runner(
-            locations: locations, listener: listener, listeners: [.casework], createDevelopmentKeys: false, passphraseEnv: passphraseEnv
+            settings: listener.settings(locations, passphrase: passphrase.source), listeners: [.casework], logLevel: listener.logLevel
         ).run()
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HearthApp
 import HearthCore
 import HearthCrypto
 import HearthHTTP
@@ -58,8 +59,7 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Data directory (the SQLite database lives here).")
         var data: String = ".hearth"
 
-        @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
-        var passphraseEnv: String?
+        @OptionGroup var passphrase: PassphraseOption
 
         var locations: Locations {
             var l = Locations()
@@ -67,6 +67,8 @@ struct Keys: AsyncParsableCommand {
             l.data = data
             return l
         }
+
+        var settings: HearthSettings { locations.settings(passphrase: passphrase.source) }
     }
 
     struct Status: AsyncParsableCommand {
@@ -86,10 +88,8 @@ struct Keys: AsyncParsableCommand {
             let directory = KeyDirectory(path: dir)
             try? directory.recoverInterruptedRotation()
             var counts: [Scope: [UInt32: Int]] = [:]
-            let database = "\(data)/hearth.sqlite"
-            if FileManager.default.fileExists(atPath: database) {
-                counts = try await SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
-                    .wrapCounts()
+            if let store = try HearthMaintenance.openStore(HearthSettings(keys: dir, data: data), create: false) {
+                counts = try await store.wrapCounts()
             }
             let report = KeyStatusReport(directory: directory, wrapCounts: counts)
             if json {
@@ -122,8 +122,8 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
-            let master = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let master = try m.masterKey(place.settings)
             let version = try m.keys.rotate(Scope(rawValue: scope)!, master: master)
             try await m.store.appendAudit(
                 AuditEvent(actor: "cli", action: "keys.rotate", subject: "\(scope).v\(version)", scope: scope),
@@ -147,8 +147,8 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
-            let master = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let master = try m.masterKey(place.settings)
             let job = RewrapJob(store: m.store, directory: m.keys, clock: SystemClock(), logger: Logger(label: "hearth"))
             let terminal = isatty(STDOUT_FILENO) == 1
             for s in scope.map({ [Scope(rawValue: $0)!] }) ?? Scope.allCases {
@@ -184,9 +184,7 @@ struct Keys: AsyncParsableCommand {
             do {
                 umask(0o077)
                 try keys.checkPermissions()
-                try DataDirectory.prepare(place.data)
-                store = try SQLiteStore(
-                    path: "\(place.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+                store = try HearthMaintenance.openStore(place.settings, create: true)!
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)
@@ -229,8 +227,8 @@ struct Keys: AsyncParsableCommand {
         var newPassphraseEnv: String?
 
         func run() async throws {
-            let m = try Maintenance.open(place.locations, passphraseEnv: place.passphraseEnv)
-            let old = try m.keys.loadMasterKey(passphrase: try passphrase(m.keys, env: place.passphraseEnv))
+            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let old = try m.masterKey(place.settings)
             var new: SecretBytes?
             if let newPassphraseEnv {
                 guard let value = ProcessInfo.processInfo.environment[newPassphraseEnv], value.utf8.count >= 12 else {

@@ -1,37 +1,20 @@
 import ArgumentParser
 import Foundation
+import HearthApp
 import HearthCore
 import HearthCrypto
 import HearthStore
 import Logging
 
-/// What the CLI's maintenance commands share: keys, data, the master key, the store.
-struct Maintenance {
-    let keys: KeyDirectory
-    let store: SQLiteStore
-    let caseworkKeys: CaseworkKeys
-
-    static func open(_ locations: Locations, passphraseEnv: String?) throws -> Maintenance {
-        umask(0o077)
-        let keys = KeyDirectory(path: locations.keys)
+extension HearthMaintenance {
+    /// Opens keys and store for a maintenance command; a key problem exits 78 naming the file.
+    static func open(_ locations: Locations, passphrase: PassphraseOption) throws -> HearthMaintenance {
         do {
-            try keys.recoverInterruptedRotation()
-            try keys.checkPermissions()
-            try DataDirectory.prepare(locations.data)
-            let master = try keys.loadMasterKey(passphrase: try passphrase(keys, env: passphraseEnv))
-            let store = try SQLiteStore(
-                path: "\(locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
-            return Maintenance(keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master))
+            return try HearthMaintenance.open(locations.settings(passphrase: passphrase.source))
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
             throw ExitCode(78)
         }
-    }
-
-    func staffService() throws -> StaffService {
-        StaffService(
-            store: store, keys: caseworkKeys, clock: SystemClock(), hasher: try PasswordHasher(cost: .interactive, width: 1),
-            logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 }
 
@@ -57,8 +40,7 @@ struct Staff: AsyncParsableCommand {
 
     struct Common: ParsableArguments {
         @OptionGroup var locations: Locations
-        @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
-        var passphraseEnv: String?
+        @OptionGroup var passphrase: PassphraseOption
     }
 
     static func show(_ c: NewCredentials, json: Bool) throws {
@@ -90,7 +72,7 @@ struct Staff: AsyncParsableCommand {
 
         func run() async throws {
             let role = Role(rawValue: role)!
-            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try Staff.show(try await m.staffService().add(username: username, role: role, actor: "cli"), json: json)
             }
@@ -112,7 +94,7 @@ struct Staff: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             let now = Int64(Date().timeIntervalSince1970)
             let lines = try await m.store.allStaff().map {
                 Line(
@@ -137,7 +119,7 @@ struct Staff: AsyncParsableCommand {
         @Argument var username: String
 
         func run() async throws {
-            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try await m.staffService().disable(username: username, actor: "cli")
                 print("disabled \(username); their sessions have ended")
@@ -152,7 +134,7 @@ struct Staff: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
+            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try Staff.show(try await m.staffService().reset(username: username, actor: "cli"), json: json)
             }
@@ -179,8 +161,7 @@ struct Audit: AsyncParsableCommand {
             }
             var publicKeys: [UInt32: Ed25519PublicKey] = [:]
             for v in keys.versions(of: .audit) { publicKeys[v] = try keys.loadAuditPublicKey(version: v) }
-            let store = try SQLiteStore(
-                path: "\(common.locations.data)/hearth.sqlite", logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            guard let store = try HearthMaintenance.openStore(common.locations.settings(), create: false) else { throw ExitCode(1) }
             let entries = try await store.auditEntries()
             let checkpoints = try await store.auditCheckpoints()
             if let problem = try AuditChain.verify(entries: entries, checkpoints: checkpoints, publicKeys: publicKeys) {
@@ -206,10 +187,8 @@ struct Audit: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try Maintenance.open(common.locations, passphraseEnv: common.passphraseEnv)
-            let casework = CaseworkService(
-                store: m.store, keys: m.caseworkKeys, clock: SystemClock(),
-                logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let casework = m.caseworkService()
             try await casework.checkpointAudit(minimumNewEntries: 1)
             guard let c = try await m.store.auditCheckpoints().last else {
                 print("the audit trail is empty")
@@ -249,7 +228,7 @@ struct Retention: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("hearth: there is no database at '\(database)'\n".utf8))
                 throw ExitCode(1)
             }
-            let store = try SQLiteStore(path: database, logger: Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() }))
+            guard let store = try HearthMaintenance.openStore(locations.settings(), create: false) else { throw ExitCode(1) }
             let now = Int64(Date().timeIntervalSince1970)
             let expired = try await store.expireConsents(before: Day(unixSeconds: now), at: floorToHour(now))
             let shredded = try await store.shredRecords(withoutConsentSince: now - Int64(retentionDays) * 86_400)

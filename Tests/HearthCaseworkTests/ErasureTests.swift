@@ -101,13 +101,7 @@ struct ErasureTests {
     )
     func withdrawnWrapLeavesNoBytes(how: String) async throws {
         try await CaseworkHarness.with { h in
-            let service = SurvivorService(
-                store: h.store,
-                keys: PublicKeyRingHolder(try h.keys.loadPublicKeyRing()),
-                clock: h.clock,
-                retention: RetentionPolicy(days: 30),
-                logger: h.logs.logger()
-            )
+            let service = h.survivors
             let tomorrow = Day(unixSeconds: h.clock.unixSeconds()).adding(days: 1).description
             let sent = try await h.intake.send(
                 .POST,
@@ -175,13 +169,7 @@ struct ErasureTests {
     @Test("retention crypto-shreds a record unconsented for longer than the period: no wrap, survivor wrap or body window remains on disk")
     func retentionShredLeavesNoBytes() async throws {
         try await CaseworkHarness.with { h in
-            let service = SurvivorService(
-                store: h.store,
-                keys: PublicKeyRingHolder(try h.keys.loadPublicKeyRing()),
-                clock: h.clock,
-                retention: RetentionPolicy(days: 30),
-                logger: h.logs.logger()
-            )
+            let service = h.survivors
             let keep = try await Self.capture(h, try await h.submit(consents: ["support"], canary: "keep"))
             let never = try await Self.capture(h, try await h.submit(consents: [], canary: "never"))
             let withdrawn = try await h.submit(consents: ["review"], canary: "withdrawn")

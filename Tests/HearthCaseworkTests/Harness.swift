@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HearthApp
 import HearthCasework
 import HearthCore
 import HearthCrypto
@@ -27,91 +28,77 @@ struct TestStaff: Sendable {
 /// clock and captured logs. Clients verify the server certificate.
 final class CaseworkHarness: Sendable {
     let dir: TemporaryDirectory
-    let keys: KeyDirectory
-    let store: SQLiteStore
+    let assembly: HearthAssembly
     let logs: LogCapture
     let clock: TestClock
-    let staffService: StaffService
-    let casework: CaseworkService
     let intake: TestHTTPSClient
     let staffClient: TestHTTPSClient
     /// A client for the staff pages that does not follow redirects.
     let pageClient: TestHTTPSClient
-    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    var databasePath: String { dir.file("data.sqlite") }
+    var keys: KeyDirectory { assembly.keys }
+    var store: SQLiteStore { assembly.store }
+    var staffService: StaffService { assembly.staff! }
+    var casework: CaseworkService { assembly.casework! }
+    var survivors: SurvivorService { assembly.survivors! }
+    var databasePath: String { assembly.settings.databasePath }
 
     private init(
-        dir: TemporaryDirectory, keys: KeyDirectory, store: SQLiteStore, logs: LogCapture, clock: TestClock, staffService: StaffService,
-        casework: CaseworkService, intake: TestHTTPSClient, staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, group: ServiceGroup,
-        task: Task<Void, any Error>
+        dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, clock: TestClock, intake: TestHTTPSClient,
+        staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, task: Task<Void, any Error>
     ) {
         self.dir = dir
-        self.keys = keys
-        self.store = store
+        self.assembly = assembly
         self.logs = logs
         self.clock = clock
-        self.staffService = staffService
-        self.casework = casework
         self.intake = intake
         self.staffClient = staffClient
         self.pageClient = pageClient
-        self.group = group
         self.task = task
     }
 
+    /// Both listeners wired by the composition root as `hearth serve --dev` is, on free ports,
+    /// with a test clock, no background jobs and the smallest Argon2id cost (insecure but fast).
     static func start(loginFailuresPerAddress: Int = 1000) async throws -> CaseworkHarness {
         let dir = try TemporaryDirectory()
-        let keys = KeyDirectory(path: dir.file("keys"))
-        try keys.initialise(passphrase: nil)
-        try HearthTLS.createDevelopmentCertificate(keys: keys)
-        let logs = LogCapture()
-        let logger = logs.logger()
-        let store = try SQLiteStore(path: dir.file("data.sqlite"), logger: logger)
+        var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
+        settings.intakePort = 0
+        settings.caseworkPort = 0
+        settings.retentionDays = 30
+        settings.receiptFailures = 1000
+        settings.loginFailures = loginFailuresPerAddress
+        settings.createDevelopmentKeys = true
+        settings.backgroundJobs = false
+        settings.handlesSignals = false
+        settings.passwordCost = .insecureMinimumForTests
         let clock = TestClock()
-        let master = try keys.loadMasterKey(passphrase: nil)
-        let caseworkKeys = try CaseworkKeys(directory: keys, master: master)
-        let survivors = SurvivorService(
-            store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: clock, retention: RetentionPolicy(days: 30), logger: logger)
-        let casework = CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: logger)
-        // Insecure but fast: the smallest Argon2id cost, for tests only.
-        let staffService = StaffService(
-            store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .insecureMinimumForTests), logger: logger)
-        let tls = try HearthTLS.serverConfiguration(keys: keys)
-        let (ports, sink) = AsyncStream.makeStream(of: (Int, Int).self)
-        let intakeRouter = try buildIntakeRouter(
-            service: survivors, limiter: try FailureRateLimiter(burst: 1000), pages: try await PageSettings.load())
-        let caseworkRouter = try buildCaseworkRouter(
-            staff: staffService, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await store.wrapCounts() }),
-            limiter: try FailureRateLimiter(burst: loginFailuresPerAddress), pages: try await PageSettings.load(clock: clock), clock: clock)
-        let intakeApp = try makeTLSApplication(
-            responder: intakeRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
-            onServerRunning: { sink.yield((0, $0.localAddress?.port ?? 0)) })
-        let caseworkApp = try makeTLSApplication(
-            responder: caseworkRouter.buildResponder(), tls: tls, host: "127.0.0.1", port: 0, logger: logger,
-            onServerRunning: { sink.yield((1, $0.localAddress?.port ?? 0)) })
-        let group = ServiceGroup(configuration: .init(services: [intakeApp, caseworkApp], logger: logger))
-        let task = Task { try await group.run() }
-        var found: [Int: Int] = [:]
-        for await (slot, port) in ports {
-            found[slot] = port
+        settings.clock = clock
+        let logs = LogCapture()
+        let (ports, sink) = AsyncStream.makeStream(of: (ListenerKind, Int).self)
+        let assembly = try await HearthAssembly.assemble(settings, listeners: [.intake, .casework], logger: logs.logger()) { kind, port in
+            sink.yield((kind, port))
+        }
+        let task = Task { try await assembly.run() }
+        var found: [ListenerKind: Int] = [:]
+        for await (kind, port) in ports {
+            found[kind] = port
             if found.count == 2 { break }
         }
-        let cert = keys.tlsCertificateFile
+        let cert = assembly.keys.tlsCertificateFile
         return CaseworkHarness(
-            dir: dir, keys: keys, store: store, logs: logs, clock: clock, staffService: staffService, casework: casework,
-            intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[0]!)", certificatePath: cert),
-            staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert),
-            pageClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[1]!)", certificatePath: cert, followRedirects: false),
-            group: group, task: task)
+            dir: dir, assembly: assembly, logs: logs, clock: clock,
+            intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.intake]!)", certificatePath: cert),
+            staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert),
+            pageClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert, followRedirects: false),
+            task: task)
     }
 
     func stop() async {
         await intake.shutdown()
         await staffClient.shutdown()
         await pageClient.shutdown()
-        await group.triggerGracefulShutdown()
+        await assembly.shutdown()
         _ = await task.result
     }
 

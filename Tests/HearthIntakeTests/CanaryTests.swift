@@ -49,8 +49,8 @@ struct CanaryTests {
             let utf16 = canary.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
             #expect(!bytes(disk, contain: utf16))
             // Only the database, its WAL and shared-memory file exist: no temporary files.
-            let files = try FileManager.default.contentsOfDirectory(atPath: h.dir.path).filter { $0.hasPrefix("data") }.sorted()
-            #expect(files.allSatisfy { ["data.sqlite", "data.sqlite-wal", "data.sqlite-shm"].contains($0) }, "\(files)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: h.assembly.settings.data).sorted()
+            #expect(files.allSatisfy { ["hearth.sqlite", "hearth.sqlite-wal", "hearth.sqlite-shm"].contains($0) }, "\(files)")
         }
     }
 }

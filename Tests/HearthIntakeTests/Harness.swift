@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HearthApp
 import HearthCore
 import HearthCrypto
 import HearthHTTP
@@ -15,66 +16,58 @@ import Synchronization
 /// captured logs; the client verifies the server certificate against the generated one.
 final class IntakeHarness: Sendable {
     let dir: TemporaryDirectory
-    let keys: KeyDirectory
-    let store: SQLiteStore
-    let service: SurvivorService
+    let assembly: HearthAssembly
     let logs: LogCapture
     let client: TestHTTPSClient
     let clock: TestClock
-    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    var databasePath: String { dir.file("data.sqlite") }
+    var keys: KeyDirectory { assembly.keys }
+    var store: SQLiteStore { assembly.store }
+    var service: SurvivorService { assembly.survivors! }
+    var databasePath: String { assembly.settings.databasePath }
 
     private init(
-        dir: TemporaryDirectory, keys: KeyDirectory, store: SQLiteStore, service: SurvivorService, logs: LogCapture,
-        client: TestHTTPSClient, clock: TestClock, group: ServiceGroup, task: Task<Void, any Error>
+        dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, client: TestHTTPSClient, clock: TestClock, task: Task<Void, any Error>
     ) {
         self.dir = dir
-        self.keys = keys
-        self.store = store
-        self.service = service
+        self.assembly = assembly
         self.logs = logs
         self.client = client
         self.clock = clock
-        self.group = group
         self.task = task
     }
 
+    /// The intake listener alone, wired by the composition root as `hearth intake` is, on a free
+    /// port, with development keys made on first run, a test clock and no background jobs.
     static func start(receiptFailures: Int = 10) async throws -> IntakeHarness {
         let dir = try TemporaryDirectory()
-        let keys = KeyDirectory(path: dir.file("keys"))
-        try keys.initialise(passphrase: nil)
-        try HearthTLS.createDevelopmentCertificate(keys: keys)
-        let logs = LogCapture()
-        let logger = logs.logger()
-        let store = try SQLiteStore(path: dir.file("data.sqlite"), logger: logger)
+        var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
+        settings.intakePort = 0
+        settings.receiptFailures = receiptFailures
+        settings.failureRefillPerSecond = 0.001
+        settings.retentionDays = 30
+        settings.createDevelopmentKeys = true
+        settings.backgroundJobs = false
+        settings.handlesSignals = false
         let clock = TestClock()
-        let service = SurvivorService(
-            store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: clock,
-            retention: RetentionPolicy(days: 30), logger: logger)
-        let router = try buildIntakeRouter(
-            service: service, limiter: try FailureRateLimiter(burst: receiptFailures, refillPerSecond: 0.001),
-            pages: try await PageSettings.load(clock: clock))
+        settings.clock = clock
+        let logs = LogCapture()
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = try makeTLSApplication(
-            responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: "127.0.0.1", port: 0,
-            logger: logger, onServerRunning: { channel in portSink.yield(channel.localAddress?.port ?? 0) })
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
-        let task = Task { try await group.run() }
+        let assembly = try await HearthAssembly.assemble(settings, listeners: .intake, logger: logs.logger()) { _, port in portSink.yield(port) }
+        let task = Task { try await assembly.run() }
         var port = 0
         for await p in ports {
             port = p
             break
         }
-        let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(port)", certificatePath: keys.tlsCertificateFile)
-        return IntakeHarness(
-            dir: dir, keys: keys, store: store, service: service, logs: logs, client: client, clock: clock, group: group, task: task)
+        let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(port)", certificatePath: assembly.keys.tlsCertificateFile)
+        return IntakeHarness(dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, task: task)
     }
 
     func stop() async {
         await client.shutdown()
-        await group.triggerGracefulShutdown()
+        await assembly.shutdown()
         _ = await task.result
     }
 

@@ -1,0 +1,159 @@
+import Foundation
+import HearthCasework
+public import HearthCore
+import HearthCrypto
+import HearthHTTP
+import HearthIntake
+public import HearthStore
+import Hummingbird
+public import Logging
+public import ServiceLifecycle
+
+/// Which listener came up, for ``HearthAssembly/assemble(_:listeners:logger:onListening:)``'s announcements.
+public enum ListenerKind: Int, Sendable, Comparable {
+    case intake, casework
+
+    public static func < (a: ListenerKind, b: ListenerKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// The one place a Hearth process is wired: keys are checked, the store opened, the services,
+/// TLS contexts, listeners and background jobs built, all under one service group. The CLI and
+/// every test harness go through here, so tests exercise the wiring production uses.
+///
+/// It fails closed: a missing or malformed key, a key file open to others, missing TLS files or a
+/// data directory open to others throws ``KeyFileError`` before anything listens. The intake side
+/// reads public keys only; only the casework side opens the master key.
+public final class HearthAssembly: Sendable {
+    /// The settings it was built from.
+    public let settings: HearthSettings
+    /// The key directory.
+    public let keys: KeyDirectory
+    /// The store both sides share (single host).
+    public let store: SQLiteStore
+    /// The survivor service, when the intake listener runs.
+    public let survivors: SurvivorService?
+    /// The casework service, when the casework listener runs.
+    public let casework: CaseworkService?
+    /// The staff service, when the casework listener runs.
+    public let staff: StaffService?
+    /// The certificate files clients should trust, as lines for `hearth serve` to print.
+    public let certificateLines: [String]
+    private let group: ServiceGroup
+
+    private init(
+        settings: HearthSettings, keys: KeyDirectory, store: SQLiteStore, survivors: SurvivorService?, casework: CaseworkService?,
+        staff: StaffService?, certificateLines: [String], group: ServiceGroup
+    ) {
+        self.settings = settings
+        self.keys = keys
+        self.store = store
+        self.survivors = survivors
+        self.casework = casework
+        self.staff = staff
+        self.certificateLines = certificateLines
+        self.group = group
+    }
+
+    /// Checks the keys, opens the store and builds the listeners in `listeners`; nothing runs
+    /// until ``run()``. `onListening` is called with each listener's bound port once it is up.
+    public static func assemble(
+        _ settings: HearthSettings, listeners: Listeners, logger: Logger,
+        onListening: @escaping @Sendable (ListenerKind, Int) -> Void = { _, _ in }
+    ) async throws -> HearthAssembly {
+        let keys = KeyDirectory(path: settings.keys)
+        if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
+        try keys.recoverInterruptedRotation()
+        try keys.checkPermissions()
+        try DataDirectory.prepare(settings.data)
+        let store = try SQLiteStore(path: settings.databasePath, logger: logger)
+        var services: [any Service] = []
+        var certificates: [String] = []
+        var rings: [PublicKeyRingHolder] = []
+        var survivors: SurvivorService?
+        var casework: CaseworkService?
+        var staff: StaffService?
+        var caseworkKeys: CaseworkKeys?
+
+        if listeners.contains(.intake) {
+            let ring = PublicKeyRingHolder(try keys.loadPublicKeyRing())
+            rings.append(ring)
+            let service = SurvivorService(
+                store: store, keys: ring, clock: settings.clock, retention: RetentionPolicy(days: settings.retentionDays), logger: logger)
+            services.append(
+                try await buildIntakeApplication(service: service, keys: keys, settings: settings, logger: logger, onListening: onListening))
+            if settings.backgroundJobs { services.append(ExpirySweeper(service: service, logger: logger)) }
+            survivors = service
+            certificates.append("certificate: \(absolute(keys.tlsCertificateFile))")
+        }
+        if listeners.contains(.casework) {
+            // The casework side holds the private keys: refuse now if any would not open.
+            let master = try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+            try keys.verifyPrivateKeys(master: master)
+            _ = try keys.loadPublicKeyRing()
+            let held = try CaseworkKeys(directory: keys, master: master)
+            let service = CaseworkService(store: store, keys: held, clock: settings.clock, logger: logger)
+            let staffService = StaffService(
+                store: store, keys: held, clock: settings.clock, hasher: try PasswordHasher(cost: settings.passwordCost), logger: logger)
+            let (application, certificate) = try await buildCaseworkApplication(
+                staff: staffService, casework: service, store: store, keys: keys, settings: settings, logger: logger, onListening: onListening)
+            services.append(application)
+            if settings.backgroundJobs { services.append(AuditCheckpointer(casework: service, logger: logger)) }
+            if !listeners.contains(.intake) || certificate != keys.tlsCertificateFile {
+                certificates.append("\(listeners.contains(.intake) ? "casework-certificate" : "certificate"): \(absolute(certificate))")
+            }
+            casework = service
+            staff = staffService
+            caseworkKeys = held
+        }
+        if settings.backgroundJobs {
+            services.append(KeyReloader(keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings, caseworkKeys: caseworkKeys))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
+        return HearthAssembly(
+            settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff,
+            certificateLines: certificates, group: group)
+    }
+
+    /// Runs every listener and background job until graceful shutdown.
+    public func run() async throws { try await group.run() }
+
+    /// Starts a graceful shutdown: listeners stop accepting, jobs finish their round.
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+}
+
+/// The intake listener: survivor routes and pages over TLS with `tls.crt`/`tls.key`.
+public func buildIntakeApplication(
+    service: SurvivorService, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
+    onListening: @escaping @Sendable (ListenerKind, Int) -> Void
+) async throws -> some Service {
+    let router = try buildIntakeRouter(
+        service: service,
+        limiter: try FailureRateLimiter(burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond),
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock))
+    return try makeTLSApplication(
+        responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: settings.host,
+        port: settings.intakePort, logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
+}
+
+/// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when
+/// present, else `tls.crt`/`tls.key`. Returns the application and the certificate it serves.
+public func buildCaseworkApplication(
+    staff: StaffService, casework: CaseworkService, store: SQLiteStore, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
+    onListening: @escaping @Sendable (ListenerKind, Int) -> Void
+) async throws -> (application: some Service, certificate: String) {
+    let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
+    let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
+    let tls = try HearthTLS.serverConfiguration(certificateFile: certificate, keyFile: ownCertificate ? keys.caseworkKeyFile : keys.tlsKeyFile)
+    let router = try buildCaseworkRouter(
+        staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await store.wrapCounts() }),
+        limiter: try FailureRateLimiter(burst: settings.loginFailures, refillPerSecond: settings.failureRefillPerSecond),
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock)
+    let application = try makeTLSApplication(
+        responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, logger: logger,
+        onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
+    return (application, certificate)
+}

@@ -1,0 +1,63 @@
+import Foundation
+public import HearthCore
+public import HearthCrypto
+public import HearthStore
+import Logging
+
+/// What the CLI's maintenance commands work with: the key directory, the store and, for those
+/// that need it, the casework keys and the services over them. Built here so the CLI constructs
+/// nothing itself.
+public struct HearthMaintenance: Sendable {
+    /// The key directory.
+    public let keys: KeyDirectory
+    /// The store.
+    public let store: SQLiteStore
+    /// The casework keys, opened with the master key.
+    public let caseworkKeys: CaseworkKeys
+    /// The wall clock.
+    public let clock: any WallClock
+
+    /// Opens keys (with the master key from `settings.passphrase`) and the store, finishing an
+    /// interrupted master-key rotation first. Throws ``KeyFileError`` naming the file on any problem.
+    public static func open(_ settings: HearthSettings) throws -> HearthMaintenance {
+        umask(0o077)
+        let keys = KeyDirectory(path: settings.keys)
+        try keys.recoverInterruptedRotation()
+        try keys.checkPermissions()
+        try DataDirectory.prepare(settings.data)
+        let master = try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+        let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
+        return HearthMaintenance(keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock)
+    }
+
+    /// Opens the store alone (no key is opened), creating the data directory if `create` is set;
+    /// nil when there is no database and `create` is not set.
+    public static func openStore(_ settings: HearthSettings, create: Bool) throws -> SQLiteStore? {
+        if create {
+            umask(0o077)
+            try DataDirectory.prepare(settings.data)
+        } else if !FileManager.default.fileExists(atPath: settings.databasePath) {
+            return nil
+        }
+        return try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
+    }
+
+    /// The master key, for commands that re-seal or re-wrap.
+    public func masterKey(_ settings: HearthSettings) throws -> SecretKey {
+        try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+    }
+
+    /// Staff accounts, hashing at the interactive cost on one thread (a CLI runs one at a time).
+    public func staffService() throws -> StaffService {
+        StaffService(
+            store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .interactive, width: 1), logger: Self.silentLogger)
+    }
+
+    /// The casework service (for audit checkpoints).
+    public func caseworkService() -> CaseworkService {
+        CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: Self.silentLogger)
+    }
+
+    /// Maintenance commands print what they did; their libraries stay quiet.
+    static let silentLogger = Logger(label: "hearth", factory: { _ in SwiftLogNoOpLogHandler() })
+}
