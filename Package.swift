@@ -47,6 +47,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Key files on disk: formats, the key directory and its lock, rotation and retirement.
+        .target(name: "HearthKeys", dependencies: ["HearthCore", "HearthCrypto"], swiftSettings: strict),
         .target(
             name: "HearthStore",
             dependencies: [
@@ -59,7 +61,7 @@ let package = Package(
         .target(
             name: "HearthHTTP",
             dependencies: [
-                "HearthCore", "HearthCrypto",
+                "HearthCore", "HearthCrypto", "HearthKeys",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "HearthIntake",
             dependencies: [
-                "HearthCore", "HearthStore", "HearthHTTP",
+                "HearthCore", "HearthHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             resources: [.copy("openapi.json")],
@@ -86,7 +88,7 @@ let package = Package(
         .target(
             name: "HearthCasework",
             dependencies: [
-                "HearthCore", "HearthHTTP",
+                "HearthCore", "HearthKeys", "HearthHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
@@ -97,7 +99,7 @@ let package = Package(
         .target(
             name: "HearthApp",
             dependencies: [
-                "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
+                "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthApp", "HearthCrypto", "HearthCore", "HearthStore", "HearthHTTP",
+                "HearthApp", "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -133,14 +135,14 @@ let package = Package(
         .testTarget(name: "HearthCryptoTests", dependencies: ["HearthCrypto", "HearthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HearthCoreTests",
-            dependencies: ["HearthCore", "HearthCrypto", "HearthTestSupport"],
+            dependencies: ["HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport"],
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "HearthStoreTests",
             dependencies: [
-                "HearthStore", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                "HearthStore", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -149,7 +151,7 @@ let package = Package(
         .testTarget(
             name: "HearthHTTPTests",
             dependencies: [
-                "HearthHTTP", "HearthCore", "HearthTestSupport",
+                "HearthHTTP", "HearthCore", "HearthKeys", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -160,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "HearthIntakeTests",
             dependencies: [
-                "HearthApp", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                "HearthApp", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -174,7 +176,8 @@ let package = Package(
         .testTarget(
             name: "HearthCaseworkTests",
             dependencies: [
-                "HearthApp", "HearthCasework", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthCrypto", "HearthTestSupport",
+                "HearthApp", "HearthCasework", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthKeys", "HearthCrypto",
+                "HearthTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -186,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "hearthTests",
             dependencies: [
-                "hearth", "HearthCore", "HearthStore", "HearthTestSupport", "CSpawn",
+                "hearth", "HearthApp", "HearthCore", "HearthKeys", "HearthStore", "HearthTestSupport", "CSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -4,6 +4,7 @@ public import HearthCore
 import HearthCrypto
 import HearthHTTP
 import HearthIntake
+import HearthKeys
 public import HearthStore
 import Hummingbird
 public import Logging
@@ -36,13 +37,15 @@ public final class HearthAssembly: Sendable {
     public let casework: CaseworkService?
     /// The staff service, when the casework listener runs.
     public let staff: StaffService?
+    /// Expiry and retention (run every minute by the casework side).
+    public let retention: RetentionService
     /// The certificate files clients should trust, as lines for `hearth serve` to print.
     public let certificateLines: [String]
     private let group: ServiceGroup
 
     private init(
         settings: HearthSettings, keys: KeyDirectory, store: SQLiteStore, survivors: SurvivorService?, casework: CaseworkService?,
-        staff: StaffService?, certificateLines: [String], group: ServiceGroup
+        staff: StaffService?, retention: RetentionService, certificateLines: [String], group: ServiceGroup
     ) {
         self.settings = settings
         self.keys = keys
@@ -50,6 +53,7 @@ public final class HearthAssembly: Sendable {
         self.survivors = survivors
         self.casework = casework
         self.staff = staff
+        self.retention = retention
         self.certificateLines = certificateLines
         self.group = group
     }
@@ -73,15 +77,15 @@ public final class HearthAssembly: Sendable {
         var casework: CaseworkService?
         var staff: StaffService?
         var caseworkKeys: CaseworkKeys?
+        let retention = RetentionService(
+            store: store, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: logger)
 
         if listeners.contains(.intake) {
             let ring = PublicKeyRingHolder(try keys.loadPublicKeyRing())
             rings.append(ring)
-            let service = SurvivorService(
-                store: store, keys: ring, clock: settings.clock, retention: RetentionPolicy(days: settings.retentionDays), logger: logger)
+            let service = SurvivorService(store: store, keys: ring, clock: settings.clock, retention: retention.policy, logger: logger)
             services.append(
                 try await buildIntakeApplication(service: service, keys: keys, settings: settings, logger: logger, onListening: onListening))
-            if settings.backgroundJobs { services.append(ExpirySweeper(service: service, logger: logger)) }
             survivors = service
             certificates.append("certificate: \(absolute(keys.tlsCertificateFile))")
         }
@@ -97,7 +101,10 @@ public final class HearthAssembly: Sendable {
             let (application, certificate) = try await buildCaseworkApplication(
                 staff: staffService, casework: service, store: store, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)
-            if settings.backgroundJobs { services.append(AuditCheckpointer(casework: service, logger: logger)) }
+            if settings.backgroundJobs {
+                services.append(AuditCheckpointer(casework: service, logger: logger))
+                services.append(ExpirySweeper(retention: retention, logger: logger))
+            }
             if !listeners.contains(.intake) || certificate != keys.tlsCertificateFile {
                 certificates.append("\(listeners.contains(.intake) ? "casework-certificate" : "certificate"): \(absolute(certificate))")
             }
@@ -112,7 +119,7 @@ public final class HearthAssembly: Sendable {
             configuration: .init(
                 services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         return HearthAssembly(
-            settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff,
+            settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff, retention: retention,
             certificateLines: certificates, group: group)
     }
 

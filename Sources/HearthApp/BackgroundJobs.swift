@@ -5,13 +5,13 @@ import ServiceLifecycle
 /// Every minute: withdraws expired consents (so a wrap never outlives its consent for long), then
 /// crypto-shreds records with no live consent for the retention period.
 struct ExpirySweeper: Service {
-    let service: SurvivorService
+    let retention: RetentionService
     let logger: Logger
 
     func run() async throws {
         await repeatUntilShutdown(every: .seconds(60), logger: logger, failure: "expiry and retention sweep failed") {
-            _ = try await service.sweepExpiredConsents()
-            _ = try await service.applyRetention()
+            _ = try await retention.sweepExpiredConsents()
+            _ = try await retention.applyRetention()
         }
     }
 }

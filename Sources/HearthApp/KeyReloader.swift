@@ -1,4 +1,5 @@
 import HearthCore
+import HearthKeys
 import Logging
 import ServiceLifecycle
 

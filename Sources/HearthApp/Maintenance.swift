@@ -1,8 +1,10 @@
 import Foundation
 public import HearthCore
 public import HearthCrypto
+public import HearthKeys
+import HearthKeys
 public import HearthStore
-import Logging
+public import Logging
 
 /// What the CLI's maintenance commands work with: the key directory, the store and, for those
 /// that need it, the casework keys and the services over them. Built here so the CLI constructs
@@ -56,6 +58,30 @@ public struct HearthMaintenance: Sendable {
     /// The casework service (for audit checkpoints).
     public func caseworkService() -> CaseworkService {
         CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: Self.silentLogger)
+    }
+
+    /// Rotation, retirement and their audit, over this key directory and store.
+    public func keyLifecycle() -> KeyLifecycleService { KeyLifecycleService(store: store, files: keys, clock: clock) }
+
+    /// The re-wrap job over this key directory and store.
+    public func rewrapJob(logger: Logger) -> RewrapJob { RewrapJob(store: store, files: keys, clock: clock, logger: logger) }
+
+    /// Key lifecycle for retirement, which opens no private key and so needs neither the master
+    /// key nor every key file to open: it must also finish a retirement interrupted after the
+    /// private key was destroyed.
+    public static func keyLifecycleWithoutMaster(_ settings: HearthSettings) throws -> KeyLifecycleService {
+        let keys = KeyDirectory(path: settings.keys)
+        umask(0o077)
+        try keys.checkPermissions()
+        guard let store = try openStore(settings, create: true) else { throw KeyFileError(path: settings.data, reason: "no database", hint: "") }
+        return KeyLifecycleService(store: store, files: keys, clock: settings.clock)
+    }
+
+    /// Expiry and retention over the store (nil when there is no database).
+    public static func retention(_ settings: HearthSettings) throws -> RetentionService? {
+        try openStore(settings, create: false).map {
+            RetentionService(store: $0, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: silentLogger)
+        }
     }
 
     /// Maintenance commands print what they did; their libraries stay quiet.

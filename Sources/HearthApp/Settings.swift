@@ -1,6 +1,7 @@
 public import HearthCore
 public import HearthCrypto
 import HearthHTTP
+import HearthKeys
 
 /// Everything that decides how a Hearth process is put together: where keys and data live, how
 /// the listeners are reached, and the few knobs tests turn (each named for what it weakens).

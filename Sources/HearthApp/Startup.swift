@@ -1,7 +1,8 @@
 import Foundation
-public import HearthCore
+import HearthCore
 public import HearthCrypto
 import HearthHTTP
+public import HearthKeys
 
 extension PassphraseSource {
     /// The passphrase for `keys`, or nil when the keys do not use one. Fails closed, naming the

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 public import HearthCore
 public import HearthHTTP
+public import HearthKeys
 public import Hummingbird
 import NIOCore
 
@@ -197,7 +198,7 @@ struct CaseSummaryBody: Encodable {
         reference = c.reference
         created = rfc3339(unixSeconds: c.createdHour)
         region = c.region?.rawValue
-        status = c.status
+        status = c.status.rawValue
         liveScopes = c.liveScopes.map(\.rawValue)
         assignee = c.assignee
     }
@@ -227,7 +228,7 @@ struct OpenedCaseBody: Encodable {
 
     init(_ o: OpenedCase) {
         reference = o.reference
-        status = o.status
+        status = o.status.rawValue
         created = rfc3339(unixSeconds: o.createdHour)
         region = o.region?.rawValue
         request = o.request

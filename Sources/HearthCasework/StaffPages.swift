@@ -2,6 +2,7 @@ import Foundation
 public import HTTPTypes
 public import HearthCore
 public import HearthHTTP
+public import HearthKeys
 public import Hummingbird
 
 /// The staff pages on the casework listener: sign-in in two steps (password, then code), the
@@ -262,7 +263,7 @@ public struct StaffPages: Sendable {
             if let summary {
                 context["statusForm"] = [
                     "statuses": CaseStatus.allCases.map {
-                        ["value": $0.rawValue, "name": Self.statusName($0.rawValue), "selected": $0.rawValue == summary.status]
+                        ["value": $0.rawValue, "name": Self.statusName($0.rawValue), "selected": $0 == summary.status]
                     }
                 ]
             }
@@ -492,7 +493,7 @@ public struct StaffPages: Sendable {
 
     static func summaryContext(_ c: CaseSummary) -> [String: Any] {
         [
-            "reference": c.reference, "created": displayTime(c.createdHour), "region": regionName(c.region), "status": statusName(c.status),
+            "reference": c.reference, "created": displayTime(c.createdHour), "region": regionName(c.region), "status": statusName(c.status.rawValue),
             "scopes": c.liveScopes.map { ["name": scopeName($0)] }, "assignee": c.assignee ?? "Not assigned",
         ]
     }
@@ -511,7 +512,7 @@ public struct StaffPages: Sendable {
         if let name = r.preferredName { request["preferredName"] = name }
         if let account = r.account { request["account"] = account }
         return [
-            "reference": o.reference, "status": statusName(o.status), "created": displayTime(o.createdHour), "region": regionName(o.region),
+            "reference": o.reference, "status": statusName(o.status.rawValue), "created": displayTime(o.createdHour), "region": regionName(o.region),
             "request": request,
             "consents": o.consents.map { c -> [String: Any] in
                 var d: [String: Any] = ["name": scopeName(c.scope)]
@@ -523,7 +524,7 @@ public struct StaffPages: Sendable {
                 let who = fromStaff ? "\(m.pseudonym ?? "Staff")\(m.role.map { " (\($0.plainName))" } ?? "")" : "The survivor"
                 return ["mine": fromStaff, "from": who, "at": displayTime(m.at), "text": m.text]
             },
-            "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0.rawValue), "selected": $0.rawValue == o.status] },
+            "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0.rawValue), "selected": $0 == o.status] },
             "maxMessage": Limits.message,
         ]
     }

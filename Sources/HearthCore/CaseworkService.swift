@@ -8,99 +8,10 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A scope private key held by the casework process (a reference type so the ring can hold it).
-public final class ScopePrivateKey: Sendable {
-    public let scope: Scope
-    public let version: UInt32
-    public let key: X25519PrivateKey
-
-    public init(scope: Scope, version: UInt32, key: consuming X25519PrivateKey) {
-        self.scope = scope
-        self.version = version
-        self.key = key
-    }
-}
-
-/// What the casework process holds: every scope private key version and the audit-signing key.
-public final class CaseworkKeys: Sendable {
-    private let scopeKeys: Mutex<[Scope: [UInt32: ScopePrivateKey]]>
-    let totpKey: SecretKey
-    /// Keys the stored session-token hashes, so that whoever can write the database (a
-    /// compromised intake host) still cannot forge a staff session.
-    let sessionKey: SecretBytes
-    let auditKey: Ed25519PrivateKey
-    /// The audit key version.
-    public let auditKeyVersion: UInt32
-    /// Public audit keys by version, for verification.
-    public let auditPublicKeys: [UInt32: Ed25519PublicKey]
-
-    /// Loads everything from the key directory with the master key (which is not kept).
-    public init(directory: KeyDirectory, master: borrowing SecretKey) throws {
-        scopeKeys = Mutex(try Self.loadScopeKeys(directory, master: master))
-        let caseworkSecret = try directory.loadCaseworkSecret(master: master)
-        totpKey = try Blake2b.deriveKey(Label.totpSecretKey, key: caseworkSecret)
-        sessionKey = SecretBytes(copying: try Blake2b.hash(Label.sessionKey, key: caseworkSecret))
-        let auditVersions = directory.versions(of: .audit)
-        guard let version = auditVersions.last else {
-            throw KeyFileError(path: directory.publicFile(.audit, version: 1), reason: "it is missing", hint: "create keys with `hearth keys init`")
-        }
-        auditKeyVersion = version
-        auditKey = try directory.loadAuditPrivateKey(version: version, master: master)
-        var publics: [UInt32: Ed25519PublicKey] = [:]
-        for v in auditVersions { publics[v] = try directory.loadAuditPublicKey(version: v) }
-        auditPublicKeys = publics
-    }
-
-    static func loadScopeKeys(_ directory: KeyDirectory, master: borrowing SecretKey) throws -> [Scope: [UInt32: ScopePrivateKey]] {
-        var keys: [Scope: [UInt32: ScopePrivateKey]] = [:]
-        for scope in Scope.allCases {
-            for v in directory.versions(of: .scope(scope)) {
-                keys[scope, default: [:]][v] = ScopePrivateKey(
-                    scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
-            }
-        }
-        return keys
-    }
-
-    /// Reloads the scope private keys after a rotation or retirement, without a restart. On any
-    /// error the keys in use stay as they were.
-    public func reloadScopeKeys(from directory: KeyDirectory, master: borrowing SecretKey) throws {
-        let fresh = try Self.loadScopeKeys(directory, master: master)
-        scopeKeys.withLock { $0 = fresh }
-    }
-
-    /// The versions loaded per scope (for logs and tests).
-    public var loadedVersions: [Scope: [UInt32]] { scopeKeys.withLock { $0.mapValues { $0.keys.sorted() } } }
-
-    func privateKey(_ scope: Scope, version: UInt32) -> ScopePrivateKey? { scopeKeys.withLock { $0[scope]?[version] } }
-
-    /// Seals a TOTP secret for storage, bound to the username.
-    public func sealTOTPSecret(_ secret: borrowing SecretBytes, username: String) throws -> [UInt8] {
-        try XChaCha20Poly1305.seal(secret.unsafeExportedBytes(), using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
-    }
-
-    /// Opens a stored TOTP secret.
-    public func openTOTPSecret(_ sealed: [UInt8], username: String) throws -> SecretBytes {
-        try XChaCha20Poly1305.open(sealed, using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
-    }
-
-    /// The stored form of a session token: keyed BLAKE2b-256 under a key derived from the master key.
-    public func sessionTokenHash(_ token: [UInt8]) throws -> [UInt8] {
-        try Blake2b.hash(token, key: sessionKey)
-    }
-
-    /// Signs a checkpoint of the audit chain's head.
-    public func signCheckpoint(seq: Int64, hash: [UInt8], at: Int64) -> AuditCheckpoint {
-        AuditCheckpoint(
-            seq: seq, hash: hash, at: at, keyVersion: auditKeyVersion,
-            signature: auditKey.signature(for: AuditChain.checkpointMessage(seq: seq, hash: hash)))
-    }
-}
-
 /// What an opened case shows a member of staff who is allowed to read it.
 public struct OpenedCase: Sendable {
     public let reference: String
-    public let status: String
+    public let status: CaseStatus
     public let createdHour: Int64
     public let region: Region?
     public let request: ContactRequest
@@ -259,7 +170,7 @@ public struct CaseworkService: Sendable {
             commitment: record.commitment)
         guard
             try await store.addMessage(
-                recordID: record.id, noteID: noteID, fromSurvivor: false, staffID: staff.id, sealed: sealed,
+                recordID: record.id, noteID: noteID, author: .staff(id: staff.id), sealed: sealed,
                 audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now)
         else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
     }
@@ -278,34 +189,11 @@ public struct CaseworkService: Sendable {
     /// Signs a checkpoint of the current head if entries were added since the last one.
     @discardableResult
     public func checkpointAudit(minimumNewEntries: Int64 = 1) async throws -> AuditCheckpoint? {
-        let entries = try await store.auditEntries()
-        guard let head = entries.last else { return nil }
+        guard let head = try await store.auditHead() else { return nil }
         let last = try await store.auditCheckpoints().last?.seq ?? 0
         guard head.seq - last >= minimumNewEntries else { return nil }
         let c = keys.signCheckpoint(seq: head.seq, hash: head.hash, at: now)
         try await store.addCheckpoint(c)
         return c
-    }
-}
-
-extension KeyDirectory {
-    /// Opens the Ed25519 audit-signing key of one version.
-    public func loadAuditPrivateKey(version: UInt32, master: borrowing SecretKey) throws -> Ed25519PrivateKey {
-        let file = sealedFile(.audit, version: version)
-        let bytes = try SecureFile.readKeyFile(file)
-        do {
-            return try Ed25519PrivateKey(seed: KeyFileFormat.decodeSealed(bytes, kind: .audit, version: version, master: master))
-        } catch {
-            throw KeyFileError(path: file, reason: "it cannot be opened with this master key", hint: "restore it from your key backup")
-        }
-    }
-
-    /// Reads the Ed25519 audit public key of one version.
-    public func loadAuditPublicKey(version: UInt32) throws -> Ed25519PublicKey {
-        let file = publicFile(.audit, version: version)
-        guard let key = KeyFileFormat.decodePublic(try SecureFile.readKeyFile(file), kind: .audit, version: version) else {
-            throw KeyFileError(path: file, reason: "it is not a valid audit public key file", hint: "restore it from your key backup")
-        }
-        return try Ed25519PublicKey(bytes: key)
     }
 }

@@ -9,8 +9,10 @@ public enum Label {
     static let survivorWrap = Array("hearth/v1/survivor-wrap".utf8)
     static let survivorWrapKey = Array("hearth/v1/survivor-wrap-key".utf8)
     static let receiptLookup = Array("hearth/v1/receipt-lookup".utf8)
-    static let keyFile = Array("hearth/v1/key-file".utf8)
-    static let masterCheck = Array("hearth/v1/master-check".utf8)
+    /// Key-file sealing (SECURITY.md §3.10).
+    public static let keyFile = Array("hearth/v1/key-file".utf8)
+    /// The master-key check in `master.kdf`.
+    public static let masterCheck = Array("hearth/v1/master-check".utf8)
     static let message = Array("hearth/v1/message".utf8)
     static let accessReason = Array("hearth/v1/access-reason".utf8)
     static let totpSecretKey = Array("hearth/v1/totp-secret-key".utf8)
@@ -203,5 +205,6 @@ public enum Envelope {
 
 extension UInt32 {
     /// Big-endian bytes.
-    var bigEndianBytes: [UInt8] { [UInt8(self >> 24), UInt8((self >> 16) & 0xFF), UInt8((self >> 8) & 0xFF), UInt8(self & 0xFF)] }
+    /// The four bytes, most significant first (SECURITY.md §3.1).
+    public var bigEndianBytes: [UInt8] { [UInt8(self >> 24), UInt8((self >> 16) & 0xFF), UInt8((self >> 8) & 0xFF), UInt8(self & 0xFF)] }
 }

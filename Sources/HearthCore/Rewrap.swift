@@ -3,15 +3,16 @@ import Logging
 
 /// A consent wrap due to be moved to the primary key version.
 public struct WrapToRewrap: Sendable {
-    public let rid: Int64
+    /// Where this wrap stands in the store's order (resume after it).
+    public let cursor: RewrapCursor
     public let recordID: RecordID
     public let commitment: [UInt8]
     public let scope: Scope
     public let keyVersion: UInt32
     public let wrap: [UInt8]
 
-    public init(rid: Int64, recordID: RecordID, commitment: [UInt8], scope: Scope, keyVersion: UInt32, wrap: [UInt8]) {
-        self.rid = rid
+    public init(cursor: RewrapCursor, recordID: RecordID, commitment: [UInt8], scope: Scope, keyVersion: UInt32, wrap: [UInt8]) {
+        self.cursor = cursor
         self.recordID = recordID
         self.commitment = commitment
         self.scope = scope
@@ -27,19 +28,6 @@ public struct RewrappedWrap: Sendable {
     public let newWrap: [UInt8]
 }
 
-/// Storage the re-wrap job needs.
-public protocol RewrapStore: Sendable {
-    /// Wraps of `scope` at `version`, with record row ids above `afterRID`, in row-id order.
-    func wrapsToRewrap(scope: Scope, version: UInt32, afterRID: Int64, limit: Int) async throws -> [WrapToRewrap]
-    /// Replaces each wrap only if the row still holds exactly the old version and bytes
-    /// (compare-and-set: a wrap withdrawn or replaced meanwhile is left alone); returns how many.
-    func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int
-    /// Wraps per scope and key version.
-    func wrapCounts() async throws -> [Scope: [UInt32: Int]]
-    /// Appends an audit entry.
-    func appendAudit(_ event: AuditEvent, at: Int64) async throws
-}
-
 /// Moves consent wraps from older key versions to the primary one, in short batches, while the
 /// service runs. Idempotent and resumable: it only ever looks for wraps not yet at the primary.
 public struct RewrapJob: Sendable {
@@ -51,13 +39,14 @@ public struct RewrapJob: Sendable {
     }
 
     let store: any RewrapStore
-    let directory: KeyDirectory
+    let files: any ScopeKeyFiles
     let clock: any WallClock
     let logger: Logger
 
-    public init(store: any RewrapStore, directory: KeyDirectory, clock: any WallClock, logger: Logger) {
+    /// A job over `store`, opening old versions and sealing to the primary through `files`.
+    public init(store: any RewrapStore, files: any ScopeKeyFiles, clock: any WallClock, logger: Logger) {
         self.store = store
-        self.directory = directory
+        self.files = files
         self.clock = clock
         self.logger = logger
     }
@@ -67,16 +56,16 @@ public struct RewrapJob: Sendable {
     public func run(
         scope: Scope, master: borrowing SecretKey, batch: Int = 500, actor: String = "cli", progress: (Progress) -> Void = { _ in }
     ) async throws -> Progress {
-        let ring = try directory.loadPublicKeyRing()
+        let ring = try files.publicKeyRing()
         guard let primary = ring.primary[scope] else {
-            throw KeyFileError(path: directory.publicFile(.scope(scope), version: 1), reason: "it is missing", hint: "restore it")
+            throw KeyFileError(path: "\(scope.rawValue).v1.pub", reason: "it is missing", hint: "restore it")
         }
         let counts = try await store.wrapCounts()[scope] ?? [:]
         let old = counts.filter { $0.key != primary.version && $0.value > 0 }.keys.sorted()
         // Load every old private key first: a corrupt or missing version stops the job before any write.
         var keys: [UInt32: ScopePrivateKey] = [:]
         for v in old {
-            keys[v] = ScopePrivateKey(scope: scope, version: v, key: try directory.loadScopePrivateKey(scope, version: v, master: master))
+            keys[v] = ScopePrivateKey(scope: scope, version: v, key: try files.scopePrivateKey(scope, version: v, master: master))
         }
         var p = Progress(done: 0, skipped: 0, total: old.reduce(0) { $0 + (counts[$1] ?? 0) })
         try await store.appendAudit(
@@ -86,11 +75,11 @@ public struct RewrapJob: Sendable {
         progress(p)
         for v in old {
             guard let key = keys[v] else { continue }
-            var after: Int64 = 0
+            var after: RewrapCursor?
             while true {
-                let rows = try await store.wrapsToRewrap(scope: scope, version: v, afterRID: after, limit: batch)
+                let rows = try await store.wrapsToRewrap(scope: scope, version: v, after: after, limit: batch)
                 guard let last = rows.last else { break }
-                after = last.rid
+                after = last.cursor
                 let resealed = try await Self.reseal(rows, key: key, primary: primary)
                 let replaced = try await store.replaceWraps(resealed.done)
                 p.done += replaced

@@ -1,4 +1,3 @@
-import Dispatch
 import HearthCrypto
 import Logging
 import Synchronization
@@ -9,44 +8,16 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// Runs Argon2id off the event loop and the cooperative pool, at most `width` at a time
-/// (each hash takes ~70 ms and 64 MiB at the interactive setting).
-public final class PasswordHasher: Sendable {
-    let cost: Argon2id.Cost
-    private let queue = DispatchQueue(label: "hearth.argon2id", attributes: .concurrent)
-    private let slots: DispatchSemaphore
-    /// A hash of a random password, verified against when the username is unknown, so that
-    /// unknown users take as long as known ones.
-    private let decoy: String
-
-    public init(cost: Argon2id.Cost, width: Int = 2) throws {
-        self.cost = cost
-        slots = DispatchSemaphore(value: width)
-        decoy = try Argon2id.hashPassword(SecretBytes.random(count: 16), cost: cost)
-    }
-
-    func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in
-            queue.async {
-                self.slots.wait()
-                defer { self.slots.signal() }
-                c.resume(with: Result { try work() })
-            }
-        }
-    }
-
+/// Password hashing for staff accounts, run off the event loop (HearthCrypto's
+/// `PasswordHasher` runs Argon2id on its own bounded thread pool).
+public protocol PasswordHashing: Sendable {
     /// Hashes a new password.
-    public func hash(_ password: String) async throws -> String {
-        let cost = cost
-        return try await run { try Argon2id.hashPassword(SecretBytes(copying: Array(password.utf8)), cost: cost) }
-    }
-
-    /// Verifies a password against `encoded`, or against the decoy when there is no account.
-    public func verify(_ password: String, against encoded: String?) async throws -> Bool {
-        let target = encoded ?? decoy
-        let ok = try await run { Argon2id.verifyPassword(SecretBytes(copying: Array(password.utf8)), against: target) }
-        return ok && encoded != nil
-    }
+    func hash(_ password: String) async throws -> String
+    /// Verifies a password against `encoded`, or against a decoy when there is no account (so
+    /// unknown usernames take as long as known ones); false without an account.
+    func verify(_ password: String, against encoded: String?) async throws -> Bool
+    /// Whether `encoded` was made at another cost and should be re-hashed at sign-in.
+    func needsRehash(_ encoded: String) -> Bool
 }
 
 /// A signed-in member of staff. Only ``StaffService/authenticate(token:)`` makes one.
@@ -71,7 +42,7 @@ public struct StaffService: Sendable {
     let store: any CaseworkStore
     let keys: CaseworkKeys
     let clock: any WallClock
-    let hasher: PasswordHasher
+    let hasher: any PasswordHashing
     let logger: Logger
     /// Failure counts for usernames with no account, so they slow down exactly like real ones
     /// and timing does not tell which usernames exist.
@@ -85,7 +56,7 @@ public struct StaffService: Sendable {
     public static let lockAfter = 10
     public static let lockSeconds: Int64 = 15 * 60
 
-    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, hasher: PasswordHasher, logger: Logger) {
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, hasher: any PasswordHashing, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock
@@ -132,7 +103,8 @@ public struct StaffService: Sendable {
             let pseudonym = "\(role.rawValue)-\(Crockford.encode(try SystemRandom.bytes(3)).prefix(4))"
             if let _ = try await store.addStaff(
                 username: username, role: role, pseudonym: pseudonym, passwordHash: hash,
-                sealedTOTPSecret: sealedSecret, audit: AuditEvent(actor: actor, action: "staff.add"),
+                sealedTOTPSecret: sealedSecret,
+                audit: { id in AuditEvent(actor: actor, action: "staff.add", subject: "staff:\(id)", scope: role.rawValue) },
                 at: clock.unixSeconds())
             {
                 return creds
@@ -186,7 +158,7 @@ public struct StaffService: Sendable {
                 staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try keys.sessionTokenHash(token),
                 audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)
             if accepted {
-                if Argon2id.needsRehash(staff.passwordHash, cost: hasher.cost) {
+                if hasher.needsRehash(staff.passwordHash) {
                     // The cost has risen since this hash was made: redo it while the password is at hand.
                     try await store.setPassword(
                         staffID: staff.identity.id, passwordHash: try await hasher.hash(password), mustChange: staff.mustChangePassword,
@@ -286,3 +258,6 @@ final class FailureCounter: Sendable {
         }
     }
 }
+
+/// HearthCrypto's Argon2id pool is the password hashing staff accounts use.
+extension PasswordHasher: PasswordHashing {}

@@ -8,20 +8,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// The current public key ring; swapped atomically when keys are reloaded.
-public final class PublicKeyRingHolder: Sendable {
-    private let ring: Mutex<PublicKeyRing>
-
-    /// Holds `ring`.
-    public init(_ ring: PublicKeyRing) { self.ring = Mutex(ring) }
-
-    /// The ring now.
-    public var current: PublicKeyRing { ring.withLock { $0 } }
-
-    /// Replaces the ring (after a key rotation).
-    public func replace(with new: PublicKeyRing) { ring.withLock { $0 = new } }
-}
-
 /// What the survivor is told when they submit: the only time the receipt is ever shown.
 public struct SubmissionResult: Sendable {
     /// The case reference.
@@ -45,7 +31,7 @@ public struct AuthenticatedSurvivor: Sendable {
 /// Everything a survivor may see about their own record.
 public struct SurvivorView: Sendable {
     public let reference: String
-    public let status: String
+    public let status: CaseStatus
     /// Unix seconds, floored to the hour.
     public let createdHour: Int64
     public let region: Region?
@@ -73,7 +59,7 @@ public struct RetentionPolicy: Sendable {
 ///
 /// Flow: validated input → sealing (per-record key, wraps) → storage. Holds public keys only.
 public struct SurvivorService: Sendable {
-    let store: any CaseworkStore
+    let store: any IntakeStore
     let keys: PublicKeyRingHolder
     let clock: any WallClock
     /// The retention policy shown to survivors.
@@ -81,7 +67,7 @@ public struct SurvivorService: Sendable {
     let logger: Logger
 
     /// Creates the service.
-    public init(store: any CaseworkStore, keys: PublicKeyRingHolder, clock: any WallClock, retention: RetentionPolicy, logger: Logger) {
+    public init(store: any IntakeStore, keys: PublicKeyRingHolder, clock: any WallClock, retention: RetentionPolicy, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock
@@ -110,7 +96,7 @@ public struct SurvivorService: Sendable {
             id: id, lookup: try receipt.lookupID(), createdHour: hour, region: submission.request.region,
             commitment: commitment, body: body,
             survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps)
-        try await store.insert(record, at: hour)
+        try await store.insert(record, audit: [.recordCreated(id)] + wraps.map { .consentGranted(id, scope: $0.scope) }, at: hour)
         // The access log line and the audit trail already record the submission; this detail is for debugging.
         logger.debug(
             "contact request stored",
@@ -155,7 +141,9 @@ public struct SurvivorService: Sendable {
             if w.isLive(on: today) {
                 live.append(w)
             } else {
-                _ = try await store.removeConsent(w.scope, recordID: record.id, action: .expired, at: floorToHour(clock.unixSeconds()))
+                _ = try await store.removeConsent(
+                    w.scope, recordID: record.id, action: .expired, audit: .consentExpired(record.id, scope: w.scope),
+                    at: floorToHour(clock.unixSeconds()))
                 logger.info("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
             }
         }
@@ -180,7 +168,10 @@ public struct SurvivorService: Sendable {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
         let stored = try wrap(dek, id: r.id, choice: choice, ring: keys.current)
-        guard try await store.putConsent(stored, recordID: r.id, at: floorToHour(clock.unixSeconds())) else {
+        guard
+            try await store.putConsent(
+                stored, recordID: r.id, audit: .consentGranted(r.id, scope: choice.scope), at: floorToHour(clock.unixSeconds()))
+        else {
             throw Problem.receiptNotRecognised
         }
         logger.info("consent granted", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(choice.scope.rawValue)"])
@@ -192,7 +183,10 @@ public struct SurvivorService: Sendable {
     /// Withdraws consent for one scope: the wrap is deleted in the same transaction that records it.
     public func withdraw(_ scope: Scope, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
         let r = survivor.record
-        guard try await store.removeConsent(scope, recordID: r.id, action: .withdrawn, at: floorToHour(clock.unixSeconds())) else {
+        guard
+            try await store.removeConsent(
+                scope, recordID: r.id, action: .withdrawn, audit: .consentWithdrawn(r.id, scope: scope), at: floorToHour(clock.unixSeconds()))
+        else {
             throw Problem(.notFound, code: "consent-not-live", "there is no live consent for '\(scope.rawValue)' to withdraw")
         }
         logger.info("consent withdrawn", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
@@ -201,16 +195,8 @@ public struct SurvivorService: Sendable {
 
     /// Erases everything: every wrap and the ciphertext, then the WAL is truncated.
     public func erase(_ survivor: AuthenticatedSurvivor) async throws {
-        _ = try await store.erase(recordID: survivor.record.id)
+        _ = try await store.erase(recordID: survivor.record.id, audit: .recordErased(survivor.record.id), at: floorToHour(clock.unixSeconds()))
         logger.info("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
-    }
-
-    /// Crypto-shreds records that have had no live consent for the retention period; returns how many.
-    public func applyRetention() async throws -> Int {
-        let cutoff = clock.unixSeconds() - Int64(retention.days) * 86_400
-        let n = try await store.shredRecords(withoutConsentSince: cutoff)
-        if n > 0 { logger.info("records shredded by retention", metadata: ["record.count": "\(n)", "retention.days": "\(retention.days)"]) }
-        return n
     }
 
     /// The message thread, decrypted with the receipt.
@@ -231,8 +217,7 @@ public struct SurvivorService: Sendable {
         let now = clock.unixSeconds()
         guard
             try await store.addMessage(
-                recordID: r.id, noteID: noteID, fromSurvivor: true, staffID: nil, sealed: sealed,
-                audit: AuditEvent(actor: "survivor", action: "message.write", subject: r.id.reference), at: now - now % 60)
+                recordID: r.id, noteID: noteID, author: .survivor, sealed: sealed, audit: .survivorMessage(r.id), at: now - now % 60)
         else { throw Problem.receiptNotRecognised }
         logger.info("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
     }
@@ -251,12 +236,5 @@ public struct SurvivorService: Sendable {
                     reason: reason.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
         }
         return out
-    }
-
-    /// Withdraws every consent whose expiry day has passed; returns how many.
-    public func sweepExpiredConsents() async throws -> Int {
-        let n = try await store.expireConsents(before: today, at: floorToHour(clock.unixSeconds()))
-        if n > 0 { logger.info("expired consents withdrawn", metadata: ["consent.count": "\(n)"]) }
-        return n
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
-public import HearthCore
+import HearthCore
+public import HearthKeys
 public import NIOSSL
 import SwiftASN1
 import X509

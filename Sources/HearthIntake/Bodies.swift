@@ -50,7 +50,7 @@ struct MeBody: Encodable {
 
     init(_ v: SurvivorView, retention: RetentionPolicy) {
         reference = v.reference
-        status = v.status
+        status = v.status.rawValue
         created = rfc3339(unixSeconds: v.createdHour)
         region = v.region?.rawValue
         request = v.request

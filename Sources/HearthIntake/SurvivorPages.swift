@@ -223,7 +223,7 @@ public struct SurvivorPages: Sendable {
             errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
         }
         var context = Self.errorContext(errors)
-        let progress = SurvivorText.status(view.status)
+        let progress = SurvivorText.status(view.status.rawValue)
         context["reference"] = view.reference
         context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
         context["statusLabel"] = progress.label

@@ -14,7 +14,8 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func addStaff(
-        username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64
+        username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8],
+        audit: @Sendable (Int64) -> AuditEvent, at: Int64
     ) async throws -> Int64? {
         try await pool.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM staff WHERE username = ?", arguments: [username]) == nil else { return nil }
@@ -22,10 +23,7 @@ extension SQLiteStore: CaseworkStore {
                 sql: "INSERT INTO staff (username, role, pseudonym, password_hash, totp_secret, created) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [username, role.rawValue, pseudonym, passwordHash, Data(sealedTOTPSecret), at])
             let id = db.lastInsertedRowID
-            try Self.appendAudit(
-                AuditEvent(
-                    actor: audit.actor, role: audit.role, action: audit.action, subject: "staff:\(id)", scope: role.rawValue, outcome: audit.outcome),
-                at: at, db)
+            try Self.appendAudit(audit(id), at: at, db)
             return id
         }
     }
@@ -141,7 +139,8 @@ extension SQLiteStore: CaseworkStore {
                 return CaseSummary(
                     reference: RecordID(bytes: Array(id))!.reference, createdHour: row["created_hour"],
                     region: region.flatMap(Region.init(rawValue:)),
-                    status: row["status"], liveScopes: (scopes ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }.sorted(),
+                    status: CaseStatus(rawValue: row["status"]) ?? .new,
+                    liveScopes: (scopes ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }.sorted(),
                     assignee: row["username"], assigneeID: row["assignee"])
             }
         }
@@ -173,13 +172,14 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func addMessage(
-        recordID: RecordID, noteID: [UInt8], fromSurvivor: Bool, staffID: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
     ) async throws -> Bool {
-        try await pool.write { db in
+        let staffID: Int64? = if case .staff(let id) = author { id } else { nil }
+        return try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return false }
             try db.execute(
                 sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [rid, Data(noteID), fromSurvivor ? 1 : 0, staffID, at, Data(sealed)])
+                arguments: [rid, Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)])
             try Self.appendAudit(audit, at: at, db)
             return true
         }
@@ -242,6 +242,15 @@ extension SQLiteStore: CaseworkStore {
         try await pool.write { db in try Self.appendAudit(event, at: at, db) }
     }
 
+    public func auditHead() async throws -> (seq: Int64, hash: [UInt8])? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").map { row in
+                let hash: Data = row["hash"]
+                return (row["seq"], Array(hash))
+            }
+        }
+    }
+
     public func auditEntries() async throws -> [AuditEntry] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq").map { row in
@@ -278,20 +287,22 @@ extension SQLiteStore: CaseworkStore {
 }
 
 extension SQLiteStore: RewrapStore {
-    public func wrapsToRewrap(scope: Scope, version: UInt32, afterRID: Int64, limit: Int) async throws -> [WrapToRewrap] {
+    // The cursor is the record's row id: the (scope, key_version, record_rid) index serves the scan.
+    public func wrapsToRewrap(scope: Scope, version: UInt32, after cursor: RewrapCursor?, limit: Int) async throws -> [WrapToRewrap] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
                     SELECT w.record_rid, r.id, r.commitment, w.wrap FROM consent_wraps w JOIN records r ON r.rid = w.record_rid
                     WHERE w.scope = ? AND w.key_version = ? AND w.record_rid > ? ORDER BY w.record_rid LIMIT ?
-                    """, arguments: [scope.rawValue, Int64(version), afterRID, limit]
+                    """, arguments: [scope.rawValue, Int64(version), cursor?.position ?? 0, limit]
             ).map { row in
                 let id: Data = row["id"]
                 let commitment: Data = row["commitment"]
                 let wrap: Data = row["wrap"]
                 return WrapToRewrap(
-                    rid: row["record_rid"], recordID: RecordID(bytes: Array(id))!, commitment: Array(commitment), scope: scope, keyVersion: version,
+                    cursor: RewrapCursor(position: row["record_rid"]), recordID: RecordID(bytes: Array(id))!, commitment: Array(commitment),
+                    scope: scope, keyVersion: version,
                     wrap: Array(wrap))
             }
         }
@@ -304,7 +315,7 @@ extension SQLiteStore: RewrapStore {
                 sql: "UPDATE consent_wraps SET wrap = ?, key_version = ? WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?")
             for u in updates {
                 try statement.execute(arguments: [
-                    Data(u.newWrap), Int64(u.newVersion), u.old.rid, u.old.scope.rawValue, Int64(u.old.keyVersion), Data(u.old.wrap),
+                    Data(u.newWrap), Int64(u.newVersion), u.old.cursor.position, u.old.scope.rawValue, Int64(u.old.keyVersion), Data(u.old.wrap),
                 ])
                 n += db.changesCount
             }

@@ -6,9 +6,10 @@ import Synchronization
 
 /// Hearth's SQLite storage (GRDB): WAL, `synchronous=FULL`, `secure_delete` and foreign keys on
 /// every connection. Stores only ciphertext, wraps, consent history and routing metadata.
-public final class SQLiteStore: RecordStore, Sendable {
-    /// The connection pool (exposed for maintenance commands and tests).
-    public let pool: DatabasePool
+public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
+    /// The connection pool. Private: everything else reaches the database through the store
+    /// contracts (tests through the `Inspection` SPI).
+    let pool: DatabasePool
     private let committer: GroupCommitter
     private let logger: Logger
 
@@ -167,11 +168,11 @@ public final class SQLiteStore: RecordStore, Sendable {
 
     // MARK: RecordStore
 
-    public func insert(_ record: NewRecord, at hour: Int64) async throws {
-        try await committer.commit(record, hour: hour)
+    public func insert(_ record: NewRecord, audit: [AuditEvent], at hour: Int64) async throws {
+        try await committer.commit(record, audit: audit, hour: hour)
     }
 
-    static func insertNow(_ r: NewRecord, hour: Int64, _ db: Database) throws {
+    static func insertNow(_ r: NewRecord, audit: [AuditEvent], hour: Int64, _ db: Database) throws {
         try db.cachedStatement(
             sql: """
                 INSERT INTO records (id, lookup, format, created_hour, region, commitment, body, survivor_wrap, no_consent_since)
@@ -182,12 +183,11 @@ public final class SQLiteStore: RecordStore, Sendable {
             Data(r.survivorWrap), r.wraps.isEmpty ? hour : nil,
         ])
         let rid = db.lastInsertedRowID
-        try appendAudit(AuditEvent(actor: "survivor", action: "record.create", subject: r.id.reference), at: hour, db)
         for w in r.wraps {
             try putWrap(w, rid: rid, db)
             try appendEvent(rid: rid, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
-            try appendAudit(AuditEvent(actor: "survivor", action: "consent.grant", subject: r.id.reference, scope: w.scope.rawValue), at: hour, db)
         }
+        for event in audit { try appendAudit(event, at: hour, db) }
     }
 
     /// The internal row id of a record (children reference it, so their keys grow in order
@@ -249,26 +249,28 @@ public final class SQLiteStore: RecordStore, Sendable {
         let body: Data = row["body"]
         let survivorWrap: Data = row["survivor_wrap"]
         return StoredRecord(
-            id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)), status: row["status"],
+            id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)),
+            status: CaseStatus(rawValue: row["status"]) ?? .new,
             commitment: Array(commitment), body: Array(body), survivorWrap: Array(survivorWrap), wraps: wraps)
     }
 
-    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool {
+    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, audit: AuditEvent, at hour: Int64) async throws -> Bool {
         try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return false }
             try Self.putWrap(wrap, rid: rid, db)
             try Self.appendEvent(rid: rid, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
-            try Self.appendAudit(
-                AuditEvent(actor: "survivor", action: "consent.grant", subject: recordID.reference, scope: wrap.scope.rawValue), at: hour, db)
+            try Self.appendAudit(audit, at: hour, db)
             try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE rid = ?", arguments: [rid])
             return true
         }
     }
 
-    public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
+    public func removeConsent(
+        _ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64
+    ) async throws -> Bool {
         let removed = try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return false }
-            return try Self.removeConsentNow(scope, rid: rid, action: action, at: hour, db)
+            return try Self.removeConsentNow(scope, rid: rid, action: action, audit: audit, at: hour, db)
         }
         // `secure_delete` zeroes the wrap in the new page version only: the old one, wrap
         // included, stays in the WAL (and in the database file after a checkpoint) until both
@@ -277,15 +279,13 @@ public final class SQLiteStore: RecordStore, Sendable {
         return removed
     }
 
-    static func removeConsentNow(_ scope: Scope, rid: Int64, action: ConsentEvent.Action, at hour: Int64, _ db: Database) throws -> Bool {
+    static func removeConsentNow(
+        _ scope: Scope, rid: Int64, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64, _ db: Database
+    ) throws -> Bool {
         try db.execute(sql: "DELETE FROM consent_wraps WHERE record_rid = ? AND scope = ?", arguments: [rid, scope.rawValue])
         guard db.changesCount == 1 else { return false }
         try appendEvent(rid: rid, scope: scope, action: action, expires: nil, at: hour, db)
-        let reference = try Data.fetchOne(db, sql: "SELECT id FROM records WHERE rid = ?", arguments: [rid]).flatMap { RecordID(bytes: Array($0)) }
-        try appendAudit(
-            AuditEvent(
-                actor: action == .expired ? "system" : "survivor", action: action == .expired ? "consent.expire" : "consent.withdraw",
-                subject: reference?.reference ?? "", scope: scope.rawValue), at: hour, db)
+        try appendAudit(audit, at: hour, db)
         try db.execute(
             sql: """
                 UPDATE records SET no_consent_since = ?
@@ -312,13 +312,11 @@ public final class SQLiteStore: RecordStore, Sendable {
         }
     }
 
-    public func erase(recordID: RecordID) async throws -> Bool {
+    public func erase(recordID: RecordID, audit: AuditEvent, at: Int64) async throws -> Bool {
         let existed = try await pool.write { db in
             try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [Data(recordID.bytes)])
             guard db.changesCount == 1 else { return false }
-            try Self.appendAudit(
-                AuditEvent(actor: "survivor", action: "record.erase", subject: recordID.reference),
-                at: floorToHour(Int64(Date().timeIntervalSince1970)), db)
+            try Self.appendAudit(audit, at: at, db)
             return true
         }
         try await truncateWAL()
@@ -343,13 +341,19 @@ public final class SQLiteStore: RecordStore, Sendable {
     public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {
         let n = try await pool.write { db in
             let due = try Row.fetchAll(
-                db, sql: "SELECT record_rid, scope FROM consent_wraps WHERE expires IS NOT NULL AND expires < ?",
+                db,
+                sql: """
+                    SELECT w.record_rid, w.scope, r.id FROM consent_wraps w JOIN records r ON r.rid = w.record_rid
+                    WHERE w.expires IS NOT NULL AND w.expires < ?
+                    """,
                 arguments: [today.description])
             var n = 0
             for row in due {
                 let rid: Int64 = row["record_rid"]
-                let scope: String = row["scope"]
-                if try Self.removeConsentNow(Scope(rawValue: scope)!, rid: rid, action: .expired, at: hour, db) {
+                let scope = Scope(rawValue: row["scope"] as String)!
+                let id: Data = row["id"]
+                let audit = AuditEvent.consentExpired(RecordID(bytes: Array(id))!, scope: scope)
+                if try Self.removeConsentNow(scope, rid: rid, action: .expired, audit: audit, at: hour, db) {
                     n += 1
                 }
             }
@@ -359,16 +363,13 @@ public final class SQLiteStore: RecordStore, Sendable {
         return n
     }
 
-    public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {
+    public func shredRecords(withoutConsentSince cutoff: Int64, at: Int64) async throws -> Int {
         let n = try await pool.write { db in
             let due = try Data.fetchAll(
                 db, sql: "SELECT id FROM records WHERE no_consent_since IS NOT NULL AND no_consent_since <= ?", arguments: [cutoff])
             for id in due {
                 try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
-                let reference = RecordID(bytes: Array(id))?.reference ?? ""
-                try Self.appendAudit(
-                    AuditEvent(actor: "system", action: "retention.shred", subject: reference), at: floorToHour(Int64(Date().timeIntervalSince1970)),
-                    db)
+                try Self.appendAudit(.retentionShred(RecordID(bytes: Array(id))!), at: at, db)
             }
             return due.count
         }
@@ -380,6 +381,24 @@ public final class SQLiteStore: RecordStore, Sendable {
     public func recordCount() async throws -> Int {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0 }
     }
+
+    // MARK: Inspection (tests only)
+
+    /// Reads the raw database, for tests that look at what is stored (canaries, wrap bytes,
+    /// pragmas). Not part of any store contract.
+    @_spi(Inspection) public func inspect<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.read(body)
+    }
+
+    /// Writes to the raw database in a transaction, for tests that tamper with it.
+    @_spi(Inspection) public func tamper<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.write(body)
+    }
+
+    /// Runs on the writer connection outside a transaction (pragmas as the writer sees them).
+    @_spi(Inspection) public func inspectWriter<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction(body)
+    }
 }
 
 /// Group commit: submissions that arrive while a transaction is committing share the next one.
@@ -387,6 +406,7 @@ public final class SQLiteStore: RecordStore, Sendable {
 final class GroupCommitter: Sendable {
     private struct Pending: Sendable {
         let record: NewRecord
+        let audit: [AuditEvent]
         let hour: Int64
         let done: CheckedContinuation<Void, any Error>
     }
@@ -407,10 +427,10 @@ final class GroupCommitter: Sendable {
         self.logger = logger
     }
 
-    func commit(_ record: NewRecord, hour: Int64) async throws {
+    func commit(_ record: NewRecord, audit: [AuditEvent], hour: Int64) async throws {
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             let startDrain = state.withLock { s -> Bool in
-                s.pending.append(Pending(record: record, hour: hour, done: done))
+                s.pending.append(Pending(record: record, audit: audit, hour: hour, done: done))
                 guard !s.draining else { return false }
                 s.draining = true
                 return true
@@ -433,7 +453,7 @@ final class GroupCommitter: Sendable {
             if batch.isEmpty { return }
             do {
                 try await pool.write { db in
-                    for p in batch { try SQLiteStore.insertNow(p.record, hour: p.hour, db) }
+                    for p in batch { try SQLiteStore.insertNow(p.record, audit: p.audit, hour: p.hour, db) }
                 }
                 for p in batch { p.done.resume() }
             } catch {
@@ -441,7 +461,7 @@ final class GroupCommitter: Sendable {
                 logger.warning("group commit failed; retrying records one by one", metadata: ["batch.size": "\(batch.count)"])
                 for p in batch {
                     do {
-                        try await pool.write { db in try SQLiteStore.insertNow(p.record, hour: p.hour, db) }
+                        try await pool.write { db in try SQLiteStore.insertNow(p.record, audit: p.audit, hour: p.hour, db) }
                         p.done.resume()
                     } catch {
                         p.done.resume(throwing: error)

@@ -4,6 +4,7 @@ import HearthApp
 import HearthCore
 import HearthCrypto
 import HearthHTTP
+import HearthKeys
 import HearthStore
 import Logging
 
@@ -123,11 +124,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let master = try m.masterKey(place.settings)
-            let version = try m.keys.rotate(Scope(rawValue: scope)!, master: master)
-            try await m.store.appendAudit(
-                AuditEvent(actor: "cli", action: "keys.rotate", subject: "\(scope).v\(version)", scope: scope),
-                at: Int64(Date().timeIntervalSince1970))
+            let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey(place.settings))
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
         }
     }
@@ -149,7 +146,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let master = try m.masterKey(place.settings)
-            let job = RewrapJob(store: m.store, directory: m.keys, clock: SystemClock(), logger: Logger(label: "hearth"))
+            let job = m.rewrapJob(logger: Logger(label: "hearth"))
             let terminal = isatty(STDOUT_FILENO) == 1
             for s in scope.map({ [Scope(rawValue: $0)!] }) ?? Scope.allCases {
                 let meter = ProgressMeter(label: s.rawValue, terminal: terminal)
@@ -179,39 +176,22 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             // Retiring opens no private key, so it needs neither the master key nor every key file
             // to open: it must also finish a retirement interrupted after the private key was destroyed.
-            let keys = KeyDirectory(path: place.dir)
-            let store: SQLiteStore
+            let lifecycle: KeyLifecycleService
             do {
-                umask(0o077)
-                try keys.checkPermissions()
-                store = try HearthMaintenance.openStore(place.settings, create: true)!
+                lifecycle = try HearthMaintenance.keyLifecycleWithoutMaster(place.settings)
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)
             }
-            let m = (keys: keys, store: store)
-            let s = Scope(rawValue: scope)!
-            let now = Int64(Date().timeIntervalSince1970)
-            let wraps = try await m.store.wrapCounts()[s]?[version] ?? 0
-            guard wraps == 0 else {
-                FileHandle.standardError.write(
-                    Data(
-                        "hearth: refusing to retire \(scope) v\(version): \(wraps) consent wraps still use it\nhint: run `hearth keys rewrap --scope \(scope)` first\n"
-                            .utf8))
-                try await m.store.appendAudit(
-                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused-in-use"), at: now
-                )
-                throw ExitCode(1)
-            }
             do {
-                try m.keys.retire(s, version: version)
+                try await lifecycle.retire(Scope(rawValue: scope)!, version: version)
+            } catch let e as RetirementRefusal {
+                FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
+                throw ExitCode(1)
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: refusing to retire: \(e)\n".utf8))
-                try await m.store.appendAudit(
-                    AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope, outcome: "refused"), at: now)
                 throw ExitCode(1)
             }
-            try await m.store.appendAudit(AuditEvent(actor: "cli", action: "keys.retire", subject: "\(scope).v\(version)", scope: scope), at: now)
             print("\(scope) v\(version) retired: its private key was overwritten and deleted")
         }
     }
@@ -237,7 +217,7 @@ struct Keys: AsyncParsableCommand {
                 new = SecretBytes(copying: Array(value.utf8))
             }
             try m.keys.rotateMaster(from: old, newPassphrase: new)
-            try await m.store.appendAudit(AuditEvent(actor: "cli", action: "keys.rotate-master"), at: Int64(Date().timeIntervalSince1970))
+            try await m.keyLifecycle().recordMasterRotation()
             print("every private key is now sealed under the new master key")
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import HearthApp
 import HearthCore
 import HearthCrypto
+import HearthKeys
 import HearthStore
 import Logging
 
@@ -223,15 +224,14 @@ struct Retention: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let database = "\(locations.data)/hearth.sqlite"
-            guard FileManager.default.fileExists(atPath: database) else {
-                FileHandle.standardError.write(Data("hearth: there is no database at '\(database)'\n".utf8))
+            var settings = locations.settings()
+            settings.retentionDays = retentionDays
+            guard let retention = try HearthMaintenance.retention(settings) else {
+                FileHandle.standardError.write(Data("hearth: there is no database at '\(settings.databasePath)'\n".utf8))
                 throw ExitCode(1)
             }
-            guard let store = try HearthMaintenance.openStore(locations.settings(), create: false) else { throw ExitCode(1) }
-            let now = Int64(Date().timeIntervalSince1970)
-            let expired = try await store.expireConsents(before: Day(unixSeconds: now), at: floorToHour(now))
-            let shredded = try await store.shredRecords(withoutConsentSince: now - Int64(retentionDays) * 86_400)
+            let expired = try await retention.sweepExpiredConsents()
+            let shredded = try await retention.applyRetention()
             print("\(expired) expired consents withdrawn; \(shredded) records with no live consent for \(retentionDays) days crypto-shredded")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HearthCasework
 import HearthCore
 import HearthHTTP
+import HearthKeys
 import HearthTestSupport
 import Hummingbird
 import NIOHTTP1

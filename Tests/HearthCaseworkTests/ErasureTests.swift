@@ -101,7 +101,6 @@ struct ErasureTests {
     )
     func withdrawnWrapLeavesNoBytes(how: String) async throws {
         try await CaseworkHarness.with { h in
-            let service = h.survivors
             let tomorrow = Day(unixSeconds: h.clock.unixSeconds()).adding(days: 1).description
             let sent = try await h.intake.send(
                 .POST,
@@ -122,7 +121,7 @@ struct ErasureTests {
 
             if how == "expired and swept" {
                 h.clock.advance(days: 2)
-                #expect(try await service.sweepExpiredConsents() == 1)
+                #expect(try await h.assembly.retention.sweepExpiredConsents() == 1)
             } else {
                 let reply = try await h.intake.send(.DELETE, "/api/v1/me/consents/support", receipt: c.receipt)
                 #expect(reply.status == 200, "\(reply.text)")
@@ -169,7 +168,6 @@ struct ErasureTests {
     @Test("retention crypto-shreds a record unconsented for longer than the period: no wrap, survivor wrap or body window remains on disk")
     func retentionShredLeavesNoBytes() async throws {
         try await CaseworkHarness.with { h in
-            let service = h.survivors
             let keep = try await Self.capture(h, try await h.submit(consents: ["support"], canary: "keep"))
             let never = try await Self.capture(h, try await h.submit(consents: [], canary: "never"))
             let withdrawn = try await h.submit(consents: ["review"], canary: "withdrawn")
@@ -181,10 +179,10 @@ struct ErasureTests {
 
             // Not yet: the period has not passed.
             h.clock.advance(days: 29)
-            #expect(try await service.applyRetention() == 0)
+            #expect(try await h.assembly.retention.applyRetention() == 0)
             Self.expectPresent(never, h, "before the period ends")
             h.clock.advance(days: 2)
-            #expect(try await service.applyRetention() == 2)
+            #expect(try await h.assembly.retention.applyRetention() == 2)
 
             Self.expectGone(never, h, "after retention (never consented)")
             Self.expectGone(w, h, "after retention (withdrawn)")

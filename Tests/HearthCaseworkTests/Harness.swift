@@ -6,7 +6,8 @@ import HearthCore
 import HearthCrypto
 import HearthHTTP
 import HearthIntake
-import HearthStore
+import HearthKeys
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Hummingbird
 import Logging
@@ -173,7 +174,7 @@ final class CaseworkHarness: Sendable {
     }
 
     func count(_ sql: String) async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+        try await store.inspect { db in try Int.fetchOne(db, sql: sql) ?? -1 }
     }
 
     func databaseBytes() -> [UInt8] {

@@ -2,6 +2,7 @@ import Foundation
 import HearthCasework
 import HearthCore
 import HearthCrypto
+import HearthKeys
 import HearthTestSupport
 import Testing
 

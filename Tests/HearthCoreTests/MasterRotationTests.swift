@@ -1,6 +1,7 @@
 import Foundation
 import HearthCore
 import HearthCrypto
+import HearthKeys
 import HearthTestSupport
 import Testing
 

@@ -5,7 +5,8 @@ import HearthCore
 import HearthCrypto
 import HearthHTTP
 import HearthIntake
-import HearthStore
+import HearthKeys
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Hummingbird
 import Logging
@@ -94,13 +95,13 @@ final class IntakeHarness: Sendable {
     }
 
     func count(_ table: String) async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+        try await store.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
     }
 
     /// Raw consent wraps in the database for a record.
     func wrapRows(reference: String) async throws -> [(scope: String, version: Int, wrap: [UInt8])] {
         let id = Data(RecordID(reference: reference)!.bytes)
-        return try await store.pool.read { db in
+        return try await store.inspect { db in
             try Row.fetchAll(
                 db, sql: "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = ?)",
                 arguments: [id]

@@ -1,7 +1,9 @@
 import Foundation
+import HearthApp
 import HearthCore
 import HearthHTTP
 import HearthIntake
+import HearthKeys
 import HearthStore
 import HearthTestSupport
 import Testing
@@ -456,17 +458,14 @@ extension IntakeHarness {
     /// Adds a supervisor and a caseworker, assigns the case, has the caseworker open it with
     /// `reason` and reply; returns the caseworker.
     func caseworker(openingCase reference: String, reason: String, reply: String) async throws -> StaffIdentity {
-        let master = try keys.loadMasterKey(passphrase: nil)
-        let caseworkKeys = try CaseworkKeys(directory: keys, master: master)
-        let logger = logs.logger()
-        // Insecure but fast: the smallest Argon2id cost, for tests only.
-        let staff = StaffService(
-            store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .insecureMinimumForTests), logger: logger)
+        // The services the CLI's maintenance commands use, from the composition root.
+        let maintenance = try HearthMaintenance.open(assembly.settings)
+        let staff = try maintenance.staffService()
         _ = try await staff.add(username: "supervisor1", role: .supervisor, actor: "test")
         _ = try await staff.add(username: "caseworker1", role: .caseworker, actor: "test")
         let supervisor = try #require(try await store.staff(username: "supervisor1")).identity
         let worker = try #require(try await store.staff(username: "caseworker1")).identity
-        let casework = CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: logger)
+        let casework = maintenance.caseworkService()
         let id = try #require(RecordID(reference: reference))
         try await casework.assign(id, to: "caseworker1", by: supervisor)
         _ = try await casework.open(id, reason: reason, by: worker)

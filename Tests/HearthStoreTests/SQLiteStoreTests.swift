@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import HearthCore
 import HearthCrypto
-import HearthStore
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Logging
 import Testing
@@ -23,7 +23,7 @@ struct SQLiteStoreConnectionTests {
 
     @Test func writerConnectionUsesWALFullSyncSecureDeleteAndForeignKeys() async throws {
         let f = try StoreFixture()
-        let seen = try await f.store.pool.writeWithoutTransaction { db in try Self.pragmas(db) }
+        let seen = try await f.store.inspectWriter { db in try Self.pragmas(db) }
         #expect(seen == Self.expected)
     }
 
@@ -33,7 +33,7 @@ struct SQLiteStoreConnectionTests {
         let seen = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    try await f.store.pool.read { db in
+                    try await f.store.inspect { db in
                         usleep(20_000)
                         return try Self.pragmas(db)
                     }
@@ -48,15 +48,15 @@ struct SQLiteStoreConnectionTests {
     @Test func reopeningAnExistingDatabaseKeepsThePragmas() async throws {
         let f = try StoreFixture()
         let reopened = try SQLiteStore(path: f.path, logger: Logger(label: "hearth-store-test"))
-        let writer = try await reopened.pool.writeWithoutTransaction { db in try Self.pragmas(db) }
-        let reader = try await reopened.pool.read { db in try Self.pragmas(db) }
+        let writer = try await reopened.inspectWriter { db in try Self.pragmas(db) }
+        let reader = try await reopened.inspect { db in try Self.pragmas(db) }
         #expect(writer == Self.expected)
         #expect(reader == Self.expected)
     }
 
     @Test func freshDatabasePassesIntegrityCheck() async throws {
         let f = try StoreFixture()
-        let result = try await f.store.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        let result = try await f.store.inspect { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
         #expect(result == ["ok"])
     }
 }
@@ -72,7 +72,7 @@ struct SQLiteStoreRecordTests {
         #expect(stored.id == sealed.record.id)
         #expect(stored.createdHour == sealed.record.createdHour)
         #expect(stored.region == .london)
-        #expect(stored.status == "new")
+        #expect(stored.status == .new)
         #expect(stored.commitment == sealed.record.commitment)
         #expect(stored.body == sealed.record.body)
         #expect(stored.survivorWrap == sealed.record.survivorWrap)
@@ -135,7 +135,7 @@ struct SQLiteStoreRecordTests {
         for record in records.prefix(20) {
             #expect(try await f.store.record(lookup: record.lookup)?.id == record.id)
         }
-        let integrity = try await f.store.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        let integrity = try await f.store.inspect { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
         #expect(integrity == ["ok"])
     }
 
@@ -206,7 +206,7 @@ struct SQLiteStoreConsentTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [])
         try await f.store.insert(sealed.record, at: testHour)
-        try await f.store.pool.write { db in
+        try await f.store.tamper { db in
             try db.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON consent_events BEGIN SELECT RAISE(ABORT, 'test'); END")
         }
         await #expect(throws: (any Error).self) {
@@ -241,7 +241,7 @@ struct SQLiteStoreConsentTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [(.support, nil)])
         try await f.store.insert(sealed.record, at: testHour)
-        try await f.store.pool.write { db in
+        try await f.store.tamper { db in
             try db.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON consent_events BEGIN SELECT RAISE(ABORT, 'test'); END")
         }
         await #expect(throws: (any Error).self) {
@@ -403,7 +403,7 @@ struct SQLiteStoreErasureTests {
         _ = try await f.store.removeConsent(.police, recordID: b.record.id, action: .withdrawn, at: testHour)
         _ = try await f.store.expireConsents(before: try #require(Day(iso: "2026-11-29")), at: testHour)
         _ = try await f.store.erase(recordID: a.record.id)
-        let (integrity, foreignKeys) = try await f.store.pool.read { db in
+        let (integrity, foreignKeys) = try await f.store.inspect { db in
             (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count)
         }
         #expect(integrity == ["ok"])

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import HearthCore
 import HearthCrypto
-import HearthStore
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Logging
 
@@ -24,7 +24,7 @@ final class StoreFixture: Sendable {
 
     /// One integer from SQL, read on a reader connection.
     func int(_ sql: String, _ arguments: StatementArguments = []) async throws -> Int {
-        try await store.pool.read { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? -1 }
+        try await store.inspect { db in try Int.fetchOne(db, sql: sql, arguments: arguments) ?? -1 }
     }
 
     /// Counts rows of `table` for a record.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HearthCore
+import HearthKeys
 import HearthTestSupport
 import Testing
 

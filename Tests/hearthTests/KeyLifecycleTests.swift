@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 import HearthCore
-import HearthStore
+import HearthKeys
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Testing
 
@@ -78,11 +79,11 @@ enum KeyLifecycleSupport {
         }
 
         func wraps() async throws -> [WrapRow] {
-            try await store.pool.read { db in try KeyLifecycleSupport.wrapRows(db) }
+            try await store.inspect { db in try KeyLifecycleSupport.wrapRows(db) }
         }
 
         func integrity() async throws -> String? {
-            try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+            try await store.inspect { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
         }
     }
 
@@ -448,7 +449,7 @@ struct KeyLifecycleTests {
         let before = try await f.wraps()
         #expect(before.filter { $0.scope == "support" && $0.version == 1 }.count == seeded.count)
         #expect(before.filter { $0.scope == "support" && $0.version == 2 }.count == fresh.count)
-        let auditBefore = try await f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
+        let auditBefore = try await f.store.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") }
 
         let file = f.keys.sealedFile(.scope(.support), version: 1)
         let original = fileBytes(file)
@@ -465,10 +466,10 @@ struct KeyLifecycleTests {
         #expect(refused.exitedNormally && refused.status != 0, "\(refused)")
         #expect(refused.stderr.contains("support.v1.sealed"), "stderr names the file: \(refused.stderr)")
         #expect(try await f.wraps() == before, "consent_wraps changed")
-        #expect(try await f.store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") } == auditBefore)
+        #expect(try await f.store.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit") } == auditBefore)
 
         // The job itself also loads every old version before writing anything.
-        let job = RewrapJob(store: f.store, directory: f.keys, clock: SystemClock(), logger: LogCapture().logger())
+        let job = RewrapJob(store: f.store, files: f.keys, clock: SystemClock(), logger: LogCapture().logger())
         let master = try f.keys.loadMasterKey(passphrase: nil)
         do {
             _ = try await job.run(scope: .support, master: master, batch: 5)
@@ -532,7 +533,7 @@ struct KeyLifecycleTests {
         }
         let longAgo = Int64(Date().timeIntervalSince1970) - 100 * 86_400
         let ids = seeded.map { Data(RecordID(reference: $0.reference)!.bytes) }
-        let bodies = try await f.store.pool.write { db in
+        let bodies = try await f.store.tamper { db in
             for i in [2, 3] {
                 try db.execute(sql: "UPDATE records SET no_consent_since = ? WHERE id = ?", arguments: [longAgo, ids[i]])
             }
@@ -543,7 +544,7 @@ struct KeyLifecycleTests {
             return try ids.map { id in Array(try Data.fetchOne(db, sql: "SELECT body FROM records WHERE id = ?", arguments: [id]) ?? Data())
             }
         }
-        let unconsented = try await f.store.pool.read { db in
+        let unconsented = try await f.store.inspect { db in
             try ids.map { try Int64.fetchOne(db, sql: "SELECT no_consent_since FROM records WHERE id = ?", arguments: [$0]) }
         }
         #expect(unconsented[0] == nil && unconsented[4] == nil && unconsented[1] != nil && unconsented[5] != nil)
@@ -555,13 +556,13 @@ struct KeyLifecycleTests {
             "\(run.stdout)"
         )
 
-        let remaining = try await f.store.pool.read { db in
+        let remaining = try await f.store.inspect { db in
             try ids.map { try Bool.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [$0]) ?? false }
         }
         #expect(remaining == [true, true, false, false, true, true], "\(remaining)")
         let wraps = try await f.wraps()
         #expect(Set(wraps.map(\.reference)) == [seeded[0].reference], "\(wraps.map(\.reference))")
-        let audit = try await f.store.pool.read { db in
+        let audit = try await f.store.inspect { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT actor, action, subject FROM audit WHERE action IN ('retention.shred', 'consent.expire') ORDER BY seq"

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import HearthCore
-import HearthStore
+@_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Synchronization
 import Testing
@@ -133,7 +133,7 @@ struct RewrapCrashTests {
         let opened = try await Self.expectIntact(f, expected, supportVersions: [primary], "after the final run")
         #expect(opened.values.filter { $0["support"] == primary }.count == supportTotal)
         // Every record's body opens with the data key from each of its wraps.
-        let bodies = try await f.store.pool.read { db in
+        let bodies = try await f.store.inspect { db in
             try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT rid, body FROM records").map {
                     ($0["rid"] as Int64, Array($0["body"] as Data))
@@ -269,7 +269,7 @@ struct RewrapCrashTests {
         let outcome = await child.outcome()
         #expect(outcome.succeeded, "\(outcome)")
         // Survivor changes committed between the job's start and end entries in the audit trail.
-        let interleaved = try await f.store.pool.read { db in
+        let interleaved = try await f.store.inspect { db in
             try Int.fetchOne(
                 db,
                 sql: """
@@ -310,7 +310,7 @@ struct RewrapCrashTests {
         #expect(rows.count == expected.values.reduce(0) { $0 + $1.count })
 
         // The consent history of every record is exactly what happened, in order.
-        let events = try await f.store.pool.read { db in
+        let events = try await f.store.inspect { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT r.id, e.scope, e.action, e.expires FROM consent_events e JOIN records r ON r.rid = e.record_rid ORDER BY e.seq"
@@ -370,7 +370,7 @@ struct RewrapCrashTests {
             return Array(refs.prefix(4))
         }
         let before = try await f.wraps()
-        let job = RewrapJob(store: store, directory: f.keys, clock: SystemClock(), logger: LogCapture().logger())
+        let job = RewrapJob(store: store, files: f.keys, clock: SystemClock(), logger: LogCapture().logger())
         let master = try f.keys.loadMasterKey(passphrase: nil)
         let progress = try await job.run(scope: .support, master: master, batch: 10)
         let touched = try #require(store.touched)
@@ -394,7 +394,7 @@ struct RewrapCrashTests {
         )
 
         // The next run picks up the v1 wrap the stale intake wrote; the withdrawn one stays gone.
-        let again = try await RewrapJob(store: f.store, directory: f.keys, clock: SystemClock(), logger: LogCapture().logger())
+        let again = try await RewrapJob(store: f.store, files: f.keys, clock: SystemClock(), logger: LogCapture().logger())
             .run(scope: .support, master: master, batch: 10)
         #expect(again.done == 1 && again.skipped == 0, "\(again)")
         let final = try await f.wraps()
@@ -419,8 +419,8 @@ final class InterferingRewrapStore: RewrapStore, @unchecked Sendable {
     /// The references changed under the job, once it has happened.
     var touched: [String]? { state.withLock { $0 } }
 
-    func wrapsToRewrap(scope: Scope, version: UInt32, afterRID: Int64, limit: Int) async throws -> [WrapToRewrap] {
-        try await inner.wrapsToRewrap(scope: scope, version: version, afterRID: afterRID, limit: limit)
+    func wrapsToRewrap(scope: Scope, version: UInt32, after cursor: RewrapCursor?, limit: Int) async throws -> [WrapToRewrap] {
+        try await inner.wrapsToRewrap(scope: scope, version: version, after: cursor, limit: limit)
     }
 
     func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int {
@@ -434,4 +434,8 @@ final class InterferingRewrapStore: RewrapStore, @unchecked Sendable {
     func wrapCounts() async throws -> [Scope: [UInt32: Int]] { try await inner.wrapCounts() }
 
     func appendAudit(_ event: AuditEvent, at: Int64) async throws { try await inner.appendAudit(event, at: at) }
+    func auditHead() async throws -> (seq: Int64, hash: [UInt8])? { try await inner.auditHead() }
+    func auditEntries() async throws -> [AuditEntry] { try await inner.auditEntries() }
+    func auditCheckpoints() async throws -> [AuditCheckpoint] { try await inner.auditCheckpoints() }
+    func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws { try await inner.addCheckpoint(checkpoint) }
 }

@@ -55,7 +55,7 @@ public struct StoredRecord: Sendable {
     public let id: RecordID
     public let createdHour: Int64
     public let region: Region?
-    public let status: String
+    public let status: CaseStatus
     public let commitment: [UInt8]
     public let body: [UInt8]
     public let survivorWrap: [UInt8]
@@ -64,7 +64,7 @@ public struct StoredRecord: Sendable {
 
     /// Creates a stored record.
     public init(
-        id: RecordID, createdHour: Int64, region: Region?, status: String, commitment: [UInt8], body: [UInt8],
+        id: RecordID, createdHour: Int64, region: Region?, status: CaseStatus, commitment: [UInt8], body: [UInt8],
         survivorWrap: [UInt8], wraps: [StoredWrap]
     ) {
         self.id = id
@@ -98,38 +98,6 @@ public struct ConsentEvent: Sendable, Equatable {
         self.at = at
         self.expires = expires
     }
-}
-
-/// Persistence of sealed records. Implementations keep these promises:
-/// - `insert` returns only after the record is durably committed;
-/// - `putConsent` and `removeConsent` change the wrap and append the history event in one transaction;
-/// - `erase` deletes every wrap, event and the ciphertext in one transaction, then truncates the WAL.
-public protocol RecordStore: Sendable {
-    /// Stores a new record with its wraps and one `granted` event per wrap.
-    func insert(_ record: NewRecord, at hour: Int64) async throws
-
-    /// The record with this receipt lookup id.
-    func record(lookup: [UInt8]) async throws -> StoredRecord?
-
-    /// Adds or replaces the consent wrap for `wrap.scope`, recording a `granted` event.
-    /// Returns false if the record no longer exists.
-    func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool
-
-    /// Deletes the wrap for `scope` and records `action` in the same transaction; false if none was live.
-    func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool
-
-    /// The record's consent history, oldest first.
-    func consentHistory(recordID: RecordID) async throws -> [ConsentEvent]
-
-    /// Crypto-shreds the record. Returns false if it did not exist.
-    func erase(recordID: RecordID) async throws -> Bool
-
-    /// Deletes every wrap whose expiry day is before `today`, recording `expired` events; returns how many.
-    func expireConsents(before today: Day, at hour: Int64) async throws -> Int
-
-    /// Crypto-shreds every record that has had no live consent since `cutoff` or earlier, like
-    /// ``erase(recordID:)``; returns how many.
-    func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int
 }
 
 /// Floors Unix seconds to the hour.

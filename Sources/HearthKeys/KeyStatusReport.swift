@@ -1,3 +1,5 @@
+public import HearthCore
+
 /// Per key and version: its state, how many consent wraps use it, and whether it can be retired.
 ///
 /// Shared by `hearth keys status` and the privacy officers' key page. Building it reads key file
@@ -36,7 +38,9 @@ public struct KeyStatusReport: Sendable, Encodable, Equatable {
             let wraps = scope.flatMap { s in e.version.map { counts[s]?[$0] ?? 0 } }
             return Line(
                 key: e.key, version: e.version, state: e.state, wraps: wraps,
-                canRetire: scope != nil && e.state == "decrypt-only" && wraps == 0 && e.problems.isEmpty, files: e.files, problems: e.problems)
+                canRetire: scope != nil && e.problems.isEmpty
+                    && KeyLifecycleService.mayRetire(isDecryptOnly: e.state == "decrypt-only", wraps: wraps ?? 0), files: e.files,
+                problems: e.problems)
         }
         for scope in Scope.allCases {
             for v in directory.retiredVersions(of: .scope(scope)) {

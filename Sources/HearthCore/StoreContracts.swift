@@ -1,0 +1,142 @@
+// The store contracts, split by who uses them. Each is what one side of Hearth may do to stored
+// data, written for a networked database as much as for the embedded SQLite file: every method is
+// async, names its transaction, and takes the time from the caller (the injected clock), so no
+// store reads a wall clock. No row id, connection or driver type crosses them. Every change that
+// is audited appends its audit event (built in Core, see `AuditEvent+Events.swift`) in the same
+// transaction; a store throws only for storage failures, never for input it was promised valid.
+
+/// The audit trail: an append-only hash chain with signed checkpoints (SECURITY.md §7).
+public protocol AuditStore: Sendable {
+    /// Appends one entry to the chain in its own transaction (the chain head is read and extended
+    /// atomically, so concurrent appends stay one chain).
+    func appendAudit(_ event: AuditEvent, at: Int64) async throws
+    /// The last entry's sequence number and hash, or nil for an empty trail. One read.
+    func auditHead() async throws -> (seq: Int64, hash: [UInt8])?
+    /// Every entry, oldest first (verification).
+    func auditEntries() async throws -> [AuditEntry]
+    /// Every signed checkpoint, oldest first.
+    func auditCheckpoints() async throws -> [AuditCheckpoint]
+    /// Keeps a signed checkpoint; a second one for the same entry is ignored.
+    func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws
+}
+
+/// Who wrote a message in a case thread.
+public enum MessageAuthor: Sendable, Equatable {
+    /// The survivor, with their receipt.
+    case survivor
+    /// A member of staff, by id.
+    case staff(id: Int64)
+}
+
+/// What the intake side may do: everything is reached through a record id that a receipt's
+/// lookup id led to; it cannot list records, read staff or change assignment.
+public protocol IntakeStore: Sendable {
+    /// Stores a new record with its wraps, one `granted` consent event per wrap and the `audit`
+    /// events, in one transaction; returns only after that transaction is durably committed
+    /// (commits may be grouped; invariant 5).
+    func insert(_ record: NewRecord, audit: [AuditEvent], at hour: Int64) async throws
+    /// The record whose receipt lookup id is `lookup`, with its wraps. One read.
+    func record(lookup: [UInt8]) async throws -> StoredRecord?
+    /// Adds or replaces the consent wrap for `wrap.scope` and records a `granted` event and
+    /// `audit`, in one transaction. False if the record no longer exists.
+    func putConsent(_ wrap: StoredWrap, recordID: RecordID, audit: AuditEvent, at hour: Int64) async throws -> Bool
+    /// Deletes the wrap for `scope` and records `action` and `audit` in the same transaction
+    /// (invariant 2), then scrubs the deleted bytes from any write-ahead log. False if none was live.
+    func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64) async throws -> Bool
+    /// The record's consent history, oldest first.
+    func consentHistory(recordID: RecordID) async throws -> [ConsentEvent]
+    /// Crypto-shreds the record: every wrap, message, access entry and the ciphertext in one
+    /// transaction with `audit`, then scrubs the deleted bytes. False if it did not exist.
+    func erase(recordID: RecordID, audit: AuditEvent, at: Int64) async throws -> Bool
+    /// The record's sealed messages, oldest first.
+    func messages(recordID: RecordID) async throws -> [StoredNote]
+    /// Appends a sealed message and `audit` in one transaction. False if the record is gone.
+    func addMessage(
+        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool
+    /// The record's sealed access log (who opened it, with the sealed reason), oldest first.
+    func accessLog(recordID: RecordID) async throws -> [StoredNote]
+}
+
+/// What the retention sweep needs: withdraw expired consents and shred records with none.
+public protocol RetentionStore: Sendable {
+    /// Deletes every wrap whose expiry day is before `today`, recording an `expired` event and
+    /// ``AuditEvent/consentExpired(_:scope:)`` per wrap, in one transaction; returns how many.
+    func expireConsents(before today: Day, at hour: Int64) async throws -> Int
+    /// Crypto-shreds, like ``IntakeStore/erase(recordID:audit:at:)``, every record that has had
+    /// no live consent since `cutoff` or earlier, auditing ``AuditEvent/retentionShred(_:)`` for
+    /// each at `at`; returns how many.
+    func shredRecords(withoutConsentSince cutoff: Int64, at: Int64) async throws -> Int
+}
+
+/// What the casework side may do: staff accounts and sessions, the case queue (metadata),
+/// assignment, status, replies, the access log and the audit trail.
+public protocol CaseworkStore: AuditStore {
+    /// Creates an account; nil if the username is taken. `audit` is given the new id.
+    func addStaff(
+        username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8],
+        audit: @Sendable (Int64) -> AuditEvent, at: Int64
+    ) async throws -> Int64?
+    /// The account with this username.
+    func staff(username: String) async throws -> StaffRecord?
+    /// The account with this id.
+    func staff(id: Int64) async throws -> StaffRecord?
+    /// Every account, by username.
+    func allStaff() async throws -> [StaffRecord]
+    /// Counts a failed sign-in against the account (when there is one) and locks it until
+    /// `lockUntil` when given, with `audit`, in one transaction.
+    func recordLoginFailure(staffID: Int64?, lockUntil: Int64?, audit: AuditEvent, at: Int64) async throws
+    /// Accepts a TOTP step only if it is later than the last accepted one and the account is not
+    /// disabled (compare-and-set: no replay), then starts the session; false if refused.
+    func recordLoginSuccess(staffID: Int64, totpStep: Int64, sessionTokenHash: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    /// Sets a new password hash and ends every session of the account but `keepingSession`.
+    func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, keepingSession: [UInt8]?, audit: AuditEvent, at: Int64) async throws
+    /// Disables or re-enables an account; disabling ends its sessions.
+    func setDisabled(staffID: Int64, disabled: Bool, audit: AuditEvent, at: Int64) async throws
+    /// Replaces the password hash and TOTP secret (one-time again) and ends every session.
+    func resetCredentials(staffID: Int64, passwordHash: String, sealedTOTPSecret: [UInt8], audit: AuditEvent, at: Int64) async throws
+    /// The session with this token hash.
+    func session(tokenHash: [UInt8]) async throws -> StoredSession?
+    /// Marks the session used at `at`.
+    func touchSession(tokenHash: [UInt8], at: Int64) async throws
+    /// Ends a session; `audit` is appended only if it existed.
+    func deleteSession(tokenHash: [UInt8], audit: AuditEvent?, at: Int64) async throws
+    /// Every case's metadata; live scopes are those not expired on `today`.
+    func caseSummaries(today: Day) async throws -> [CaseSummary]
+    /// A record with its assignee, for the access policy. One read.
+    func caseRecord(id: RecordID) async throws -> (record: StoredRecord, assignee: Int64?)?
+    /// Assigns a case, with `audit`; false if there is no such case.
+    func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool
+    /// Sets a case's status, with `audit`; false if there is no such case.
+    func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool
+    /// The record's sealed messages, oldest first.
+    func messages(recordID: RecordID) async throws -> [StoredNote]
+    /// Appends a sealed message and `audit` in one transaction. False if the record is gone.
+    func addMessage(
+        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool
+    /// Records an opening: the sealed reason and `audit` in one transaction. False if the record is gone.
+    func addAccess(
+        recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool
+}
+
+/// An opaque position in a store's order of consent wraps, for resuming a re-wrap batch. Only
+/// the store that made it reads it.
+public struct RewrapCursor: Sendable, Hashable {
+    /// The store's own position value.
+    public let position: Int64
+
+    /// A cursor at `position` (stores only).
+    public init(position: Int64) { self.position = position }
+}
+
+/// What the re-wrap job needs beyond ``KeyLifecycleStore``.
+public protocol RewrapStore: KeyLifecycleStore {
+    /// Up to `limit` wraps of `scope` at `version`, in the store's order, after `cursor`.
+    func wrapsToRewrap(scope: Scope, version: UInt32, after cursor: RewrapCursor?, limit: Int) async throws -> [WrapToRewrap]
+    /// Replaces each wrap only if it still holds exactly the old version and bytes
+    /// (compare-and-set: a wrap withdrawn or replaced meanwhile is left alone), in one
+    /// transaction; returns how many were replaced.
+    func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int
+}

@@ -1,0 +1,32 @@
+import HearthCore
+
+/// The store calls tests make most, with the audit events the services would pass (built by
+/// Core's `AuditEvent` factories), so store tests read as before the contracts took events.
+extension IntakeStore {
+    /// Inserts with the survivor's `record.create` and one `consent.grant` per wrap.
+    public func insert(_ record: NewRecord, at hour: Int64) async throws {
+        try await insert(record, audit: [.recordCreated(record.id)] + record.wraps.map { .consentGranted(record.id, scope: $0.scope) }, at: hour)
+    }
+
+    /// Gives consent as the survivor does.
+    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool {
+        try await putConsent(wrap, recordID: recordID, audit: .consentGranted(recordID, scope: wrap.scope), at: hour)
+    }
+
+    /// Withdraws (or expires) consent as the survivor (or the sweep) does.
+    public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
+        try await removeConsent(scope, recordID: recordID, action: action, audit: .consentEnded(recordID, scope: scope, action: action), at: hour)
+    }
+
+    /// Erases as the survivor does, now.
+    public func erase(recordID: RecordID) async throws -> Bool {
+        try await erase(recordID: recordID, audit: .recordErased(recordID), at: floorToHour(SystemClock().unixSeconds()))
+    }
+}
+
+extension RetentionStore {
+    /// Shreds as the retention sweep does, now.
+    public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {
+        try await shredRecords(withoutConsentSince: cutoff, at: floorToHour(SystemClock().unixSeconds()))
+    }
+}
