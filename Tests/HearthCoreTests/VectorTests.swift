@@ -15,7 +15,8 @@ struct Vector: Sendable, CustomTestStringConvertible {
 
     static let knownKeys: Set<String> = [
         "expect", "scenario", "operation", "error", "record_id", "receipt", "scope", "key_version", "scope_secret_key",
-        "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext",
+        "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext", "request", "note_kind", "note_id", "note",
+        "master_key", "key_name", "public_file", "sealed_file", "secret_key",
     ]
 
     /// Parses `key: value` lines; blank lines and lines starting with `#` are ignored.
@@ -67,18 +68,43 @@ struct VectorError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Performs a vector's operation: unwrap the DEK (with the receipt or the scope key), check the
-/// commitment, open the body. Returns the plaintext.
+/// Performs a vector's operation and returns what a success vector compares: the plaintext of
+/// the body or note (`plaintext`), or the secret inside a sealed key file (`secret_key`).
 private func perform(_ v: Vector) throws -> [UInt8] {
+    switch v["operation"] {
+    case "verify-key-pair":
+        return try verifyKeyPair(v)
+    case "open-with-receipt", "open-with-scope-key", "open-note":
+        return try openRecord(v)
+    default:
+        throw VectorError("\(v.file): unknown operation '\(v["operation"] ?? "")'")
+    }
+}
+
+/// Unwraps the DEK (with the receipt or the scope key), checks the commitment, then opens the
+/// body or, for `open-note`, the note.
+private func openRecord(_ v: Vector) throws -> [UInt8] {
     guard let id = RecordID(bytes: try v.bytes("record_id")) else { throw VectorError("\(v.file): record_id is not 10 bytes") }
     let commitment = try v.bytes("dek_commitment")
-    let body = try v.bytes("body")
     switch v["operation"] {
     case "open-with-receipt":
         guard let text = v["receipt"], let receipt = Receipt(parsing: text) else { throw VectorError("\(v.file): bad receipt") }
         let dek = try Envelope.openSurvivorWrap(try v.bytes("survivor_wrap"), receipt: receipt, recordID: id, commitment: commitment)
-        return try Envelope.openBody(body, with: dek, recordID: id, commitment: commitment).unsafeExportedBytes()
-    case "open-with-scope-key":
+        return try Envelope.openBody(try v.bytes("body"), with: dek, recordID: id, commitment: commitment).unsafeExportedBytes()
+    case "open-note":
+        guard let text = v["receipt"], let receipt = Receipt(parsing: text) else { throw VectorError("\(v.file): bad receipt") }
+        let kind: Envelope.NoteKind
+        switch v["note_kind"] {
+        case "survivor-message": kind = .message(fromSurvivor: true)
+        case "staff-message": kind = .message(fromSurvivor: false)
+        case "access-reason": kind = .accessReason
+        default: throw VectorError("\(v.file): bad note_kind '\(v["note_kind"] ?? "")'")
+        }
+        let dek = try Envelope.openSurvivorWrap(try v.bytes("survivor_wrap"), receipt: receipt, recordID: id, commitment: commitment)
+        return try Envelope.openNote(
+            try v.bytes("note"), kind: kind, with: dek, recordID: id, noteID: try v.bytes("note_id"), commitment: commitment
+        ).unsafeExportedBytes()
+    default:
         guard let scopeName = v["scope"], let scope = Scope(rawValue: scopeName) else { throw VectorError("\(v.file): bad scope") }
         guard let versionText = v["key_version"], let version = UInt32(versionText) else { throw VectorError("\(v.file): bad key_version") }
         let key = try X25519PrivateKey(secret: SecretBytes(copying: try v.bytes("scope_secret_key")))
@@ -90,10 +116,40 @@ private func perform(_ v: Vector) throws -> [UInt8] {
             keyVersion: version,
             commitment: commitment
         )
-        return try Envelope.openBody(body, with: dek, recordID: id, commitment: commitment).unsafeExportedBytes()
-    default:
-        throw VectorError("\(v.file): unknown operation '\(v["operation"] ?? "")'")
+        return try Envelope.openBody(try v.bytes("body"), with: dek, recordID: id, commitment: commitment).unsafeExportedBytes()
     }
+}
+
+/// Puts the vector's `.pub` and `.sealed` files in a fresh key directory beside freshly made v1
+/// pairs of every other kind, runs the start-up check `KeyDirectory.verifyPrivateKeys`, and
+/// returns the secret the `.sealed` file holds.
+private func verifyKeyPair(_ v: Vector) throws -> [UInt8] {
+    guard let name = v["key_name"], let kind = KeyKind.all.first(where: { $0.name == name }) else {
+        throw VectorError("\(v.file): bad key_name")
+    }
+    guard let versionText = v["key_version"], let version = UInt32(versionText) else { throw VectorError("\(v.file): bad key_version") }
+    let master = try SymmetricKey(SecretBytes(copying: try v.bytes("master_key")))
+    let temporary = try TemporaryDirectory()
+    let keys = KeyDirectory(path: temporary.file("keys"))
+    try FileManager.default.createDirectory(atPath: keys.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+    for other in KeyKind.all where other != kind {
+        try keys.createKeyPair(other, version: 1, master: master)
+    }
+    let sealed = try v.bytes("sealed_file")
+    try SecureFile.createExclusive(keys.publicFile(kind, version: version), contents: try v.bytes("public_file"))
+    try SecureFile.createExclusive(keys.sealedFile(kind, version: version), contents: sealed)
+    try keys.verifyPrivateKeys(master: master)
+    return try KeyFileFormat.decodeSealed(sealed, kind: kind, version: version, master: master).unsafeExportedBytes()
+}
+
+/// The vector error code for a key-file refusal, after checking it names the right file: a
+/// malformed `.pub` names the `.pub`; a `.sealed` that does not open or does not match names the `.sealed`.
+private func keyFileErrorCode(_ error: KeyFileError, _ v: Vector) -> String {
+    let stem = "/\(v["key_name"] ?? "").v\(v["key_version"] ?? "")"
+    if error.reason.hasPrefix("it does not match"), error.path.hasSuffix(stem + ".sealed") { return "key-pair-mismatch" }
+    if error.reason.hasPrefix("it cannot be opened"), error.path.hasSuffix(stem + ".sealed") { return "sealed-key-unopenable" }
+    if error.reason.hasPrefix("it is not a valid"), error.path.hasSuffix(stem + ".pub") { return "malformed-public-key-file" }
+    return "unexpected key-file error: \(error)"
 }
 
 @Suite("Test vectors (Vectors/*.txt)")
@@ -111,19 +167,39 @@ struct VectorRunnerTests {
         #expect(vector["scenario"]?.isEmpty == false, "a vector states its scenario")
         switch vector["expect"] {
         case "success":
-            let plaintext = try perform(vector)
-            #expect(plaintext == (try vector.bytes("plaintext")))
+            let output = try perform(vector)
+            #expect(output == (try vector.bytes(vector["operation"] == "verify-key-pair" ? "secret_key" : "plaintext")))
         case "failure":
             let expected = try #require(vector["error"], "a failure vector names its error")
             do {
-                let plaintext = try perform(vector)
-                Issue.record("\(vector.file) opened (\(plaintext.count) bytes) but should fail with \(expected)")
+                let output = try perform(vector)
+                Issue.record("\(vector.file) succeeded (\(output.count) bytes) but should fail with \(expected)")
             } catch let error as CryptoError {
                 #expect(error.code.description == expected, "\(vector.file): \(error)")
+            } catch let error as KeyFileError {
+                #expect(keyFileErrorCode(error, vector) == expected, "\(vector.file): \(error)")
             }
         default:
             Issue.record("\(vector.file): 'expect' must be success or failure")
         }
+    }
+
+    /// SECURITY.md §3.6: the body is the canonical JSON of the validated request. Here the
+    /// request validates to the same `ContactRequest` the plaintext decodes to; that Hearth
+    /// writes exactly these bytes is checked by HearthIntakeTests `CanonicalBodyTests`.
+    @Test func canonicalBodyVectorIsItsRequest() throws {
+        let vector = try #require(try Vector.all().first { $0.file == "body-canonical-json.txt" })
+        let request = try #require(vector["request"])
+        let plaintext = try vector.bytes("plaintext")
+        let submission = try Submission.validate(try JSONValue.parse(Array(request.utf8)), today: Day(unixSeconds: 1_767_225_600))
+        #expect(!submission.consents.isEmpty, "the request carries consents, which the body leaves out")
+        #expect(try JSONDecoder().decode(ContactRequest.self, from: Data(plaintext)) == submission.request)
+        let text = String(decoding: plaintext, as: UTF8.self)
+        #expect(!text.contains("consents") && !text.contains("region") && !text.contains("null"))
+        #expect(text.contains("/ 12 Rue de l\u{2019}\u{C9}glise") && !text.contains("\\/") && !text.contains("\\u"))
+        // Compared as bytes: Swift's String comparison would equate the decomposed and composed forms.
+        let decomposed = Array("Zoe".utf8) + [0xCC, 0x81]
+        #expect((0...(plaintext.count - decomposed.count)).contains { Array(plaintext[$0..<$0 + decomposed.count]) == decomposed })
     }
 }
 
