@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthKeys
 import HearthCrypto
 import HearthTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthKeys
 import HearthCrypto
 import HearthTestSupport
 import Testing
@@ -128,7 +129,7 @@ private func verifyKeyPair(_ v: Vector) throws -> [UInt8] {
         throw VectorError("\(v.file): bad key_name")
     }
     guard let versionText = v["key_version"], let version = UInt32(versionText) else { throw VectorError("\(v.file): bad key_version") }
-    let master = try SymmetricKey(SecretBytes(copying: try v.bytes("master_key")))
+    let master = try SecretKey(SecretBytes(copying: try v.bytes("master_key")))
     let temporary = try TemporaryDirectory()
     let keys = KeyDirectory(path: temporary.file("keys"))
     try FileManager.default.createDirectory(atPath: keys.path, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
