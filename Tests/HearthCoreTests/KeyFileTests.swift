@@ -1,7 +1,7 @@
 import Foundation
 import HearthCore
-import HearthKeys
 import HearthCrypto
+import HearthKeys
 import HearthTestSupport
 import Testing
 
