@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(
             name: "hearthTests",
             dependencies: [
-                "hearth", "HearthApp", "HearthCore", "HearthKeys", "HearthStore", "HearthTestSupport", "CSpawn",
+                "hearth", "HearthApp", "HearthCore", "HearthHTTP", "HearthIntake", "HearthKeys", "HearthStore", "HearthTestSupport", "CSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),

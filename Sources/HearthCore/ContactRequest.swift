@@ -86,47 +86,100 @@ public enum Limits {
     public static let message = 5_000
     /// Longest stated reason for opening a case.
     public static let reason = 500
-    /// Largest request body in bytes.
-    public static let bodyBytes = 64 * 1024
+}
+
+/// One way to reach the survivor as sent, before any check: what a JSON body or a form holds.
+public struct ContactMethodDraft: Sendable, Equatable {
+    public var method: String?
+    public var value: String?
+    public var safeTimes: String?
+    public var mayLeaveMessage: Bool?
+
+    /// A draft with these raw answers.
+    public init(method: String? = nil, value: String? = nil, safeTimes: String? = nil, mayLeaveMessage: Bool? = nil) {
+        self.method = method
+        self.value = value
+        self.safeTimes = safeTimes
+        self.mayLeaveMessage = mayLeaveMessage
+    }
+}
+
+/// A consent as sent, before any check.
+public struct ConsentDraft: Sendable, Equatable {
+    public var scope: String?
+    public var expires: String?
+
+    /// A draft with these raw answers.
+    public init(scope: String? = nil, expires: String? = nil) {
+        self.scope = scope
+        self.expires = expires
+    }
+}
+
+/// A submission as sent, before any check. The API reads one from JSON and the pages from a
+/// form; ``Submission/validate(_:today:)`` decides for both. A nil list means the field was left out.
+public struct SubmissionDraft: Sendable, Equatable {
+    public var preferredName: String?
+    public var contact: [ContactMethodDraft]?
+    public var region: String?
+    public var wants: [String]?
+    public var account: String?
+    public var consents: [ConsentDraft]?
+
+    /// A draft with these raw answers.
+    public init(
+        preferredName: String? = nil, contact: [ContactMethodDraft]? = nil, region: String? = nil, wants: [String]? = nil,
+        account: String? = nil, consents: [ConsentDraft]? = nil
+    ) {
+        self.preferredName = preferredName
+        self.contact = contact
+        self.region = region
+        self.wants = wants
+        self.account = account
+        self.consents = consents
+    }
 }
 
 extension Submission {
-    /// Validates a decoded JSON body against the public contract; `today` bounds expiry dates.
-    public static func validate(_ json: JSONValue, today: Day) throws(Problem) -> Submission {
-        let top = try FieldReader(json, allowed: ["preferredName", "contact", "region", "wants", "account", "consents"])
-        let preferredName = try top.text("preferredName", maxLength: Limits.preferredName)
+    /// Checks a draft against the public contract; `today` bounds expiry dates. The first problem
+    /// in field order is thrown, named as the API names fields (`contact[0].value`).
+    public static func validate(_ draft: SubmissionDraft, today: Day) throws(Problem) -> Submission {
+        let preferredName = try FieldRules.text(draft.preferredName, name: "preferredName", maxLength: Limits.preferredName)
+        guard let contactDrafts = draft.contact else { throw FieldRules.missing("contact") }
+        try FieldRules.count(contactDrafts.count, name: "contact", within: Limits.contacts)
         var contacts: [ContactMethod] = []
-        for (name, item) in try top.requiredList("contact", count: Limits.contacts) {
-            let f = try FieldReader(item, path: name, allowed: ["method", "value", "safeTimes", "mayLeaveMessage"])
-            guard let method = try f.choice("method", of: ContactMethodKind.self) else {
-                throw Problem(.badRequest, code: "missing-field", "'\(name).method' is required")
+        for (i, c) in contactDrafts.enumerated() {
+            let name = "contact[\(i)]"
+            guard let method = try FieldRules.choice(c.method, name: "\(name).method", of: ContactMethodKind.self) else {
+                throw FieldRules.missing("\(name).method")
             }
-            let value = try f.requiredText("value", maxLength: Limits.contactValue, multiline: method == .post)
+            let value = try FieldRules.requiredText(c.value, name: "\(name).value", maxLength: Limits.contactValue, multiline: method == .post)
             try check(value, as: method, name: "\(name).value")
             contacts.append(
                 ContactMethod(
                     method: method, value: value,
-                    safeTimes: try f.text("safeTimes", maxLength: Limits.safeTimes, multiline: true),
-                    mayLeaveMessage: try f.bool("mayLeaveMessage")))
+                    safeTimes: try FieldRules.text(c.safeTimes, name: "\(name).safeTimes", maxLength: Limits.safeTimes, multiline: true),
+                    mayLeaveMessage: c.mayLeaveMessage))
         }
-        let region = try top.choice("region", of: Region.self)
+        let region = try FieldRules.choice(draft.region, name: "region", of: Region.self)
+        guard let wantDrafts = draft.wants else { throw FieldRules.missing("wants") }
+        try FieldRules.count(wantDrafts.count, name: "wants", within: 1...Want.allCases.count)
         var wants: [Want] = []
-        for (name, item) in try top.requiredList("wants", count: 1...Want.allCases.count) {
-            let w = try FieldReader.choice(item, name: name, of: Want.self)
+        for (i, raw) in wantDrafts.enumerated() {
+            let w = try FieldRules.choice(raw, name: "wants[\(i)]", of: Want.self)!
             guard !wants.contains(w) else {
                 throw Problem(.badRequest, code: "duplicate-value", "'wants' lists '\(w.rawValue)' more than once")
             }
             wants.append(w)
         }
-        let account = try top.text("account", maxLength: Limits.account, multiline: true)
-        guard top.value("consents") != nil else {
-            throw Problem(
-                .badRequest, code: "missing-field",
-                "'consents' is required; send an empty list to agree to nothing for now")
+        let account = try FieldRules.text(draft.account, name: "account", maxLength: Limits.account, multiline: true)
+        guard let consentDrafts = draft.consents else {
+            throw Problem(.badRequest, code: "missing-field", "'consents' is required; send an empty list to agree to nothing for now")
         }
+        try FieldRules.count(consentDrafts.count, name: "consents", within: 0...Scope.allCases.count)
         var consents: [ConsentChoice] = []
-        for (name, item) in try top.list("consents", count: 0...Scope.allCases.count) ?? [] {
-            let c = try ConsentChoice.validate(item, path: name, today: today)
+        for (i, item) in consentDrafts.enumerated() {
+            let c = try ConsentChoice.validate(item, path: "consents[\(i)]", today: today)
             guard !consents.contains(where: { $0.scope == c.scope }) else {
                 throw Problem(.badRequest, code: "duplicate-value", "'consents' lists '\(c.scope.rawValue)' more than once")
             }
@@ -158,21 +211,18 @@ extension Submission {
 }
 
 extension ConsentChoice {
-    /// Validates `{"scope", "expires"?}`; an expiry must lie between today and ten years ahead.
-    public static func validate(_ json: JSONValue, path: String = "", today: Day) throws(Problem) -> ConsentChoice {
-        let f = try FieldReader(json, path: path, allowed: ["scope", "expires"])
-        guard let scope = try f.choice("scope", of: Scope.self) else {
-            throw Problem(.badRequest, code: "missing-field", "'\(f.name("scope"))' is required")
-        }
+    /// Checks `{scope, expires?}`; an expiry must lie between today and ten years ahead. `path`
+    /// names the consent in messages (`consents[1]`), empty for a lone consent.
+    public static func validate(_ draft: ConsentDraft, path: String = "", today: Day) throws(Problem) -> ConsentChoice {
+        func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        guard let scope = try FieldRules.choice(draft.scope, name: name("scope"), of: Scope.self) else { throw FieldRules.missing(name("scope")) }
         var expires: Day?
-        if let text = try f.text("expires", maxLength: 10) {
+        if let text = try FieldRules.text(draft.expires, name: name("expires"), maxLength: 10) {
             guard let day = Day(iso: text) else {
-                throw Problem(.badRequest, code: "invalid-value", "'\(f.name("expires"))' must be a date written YYYY-MM-DD")
+                throw Problem(.badRequest, code: "invalid-value", "'\(name("expires"))' must be a date written YYYY-MM-DD")
             }
             guard day >= today, day <= today.adding(days: Limits.consentHorizonDays) else {
-                throw Problem(
-                    .badRequest, code: "invalid-value",
-                    "'\(f.name("expires"))' must be between today (\(today)) and ten years from now")
+                throw Problem(.badRequest, code: "invalid-value", "'\(name("expires"))' must be between today (\(today)) and ten years from now")
             }
             expires = day
         }

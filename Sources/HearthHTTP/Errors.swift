@@ -117,6 +117,6 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The answer to a body over the limit.
     public static var tooLarge: Problem {
-        Problem(.tooLarge, code: "body-too-large", "the request is larger than \(Limits.bodyBytes / 1024) KiB; please shorten it")
+        Problem(.tooLarge, code: "body-too-large", "the request is larger than \(RequestLimits.bodyBytes / 1024) KiB; please shorten it")
     }
 }

@@ -1,9 +1,9 @@
-public import HearthCore
+import HearthCore
 public import Hummingbird
 
 /// Reading request bodies strictly, the same way on both listeners.
 public enum JSONInput {
-    /// Reads a JSON body: `application/json` only, at most ``Limits/bodyBytes``.
+    /// Reads a JSON body: `application/json` only, at most ``RequestLimits/bodyBytes``.
     public static func read(_ request: Request) async throws -> JSONValue {
         let type = request.headers[.contentType]?.lowercased().filter { $0 != " " } ?? ""
         guard type == "application/json" || type == "application/json;charset=utf-8" else {
@@ -11,10 +11,10 @@ public enum JSONInput {
                 .unsupportedMediaType, code: "unsupported-media-type",
                 "send the request as JSON with the header 'Content-Type: application/json'")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > Limits.bodyBytes {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.bodyBytes {
             throw ErrorMiddleware<HearthRequestContext>.tooLarge
         }
-        let buffer = try await request.body.collect(upTo: Limits.bodyBytes)
+        let buffer = try await request.body.collect(upTo: RequestLimits.bodyBytes)
         return try JSONValue.parse(Array(buffer.readableBytesView))
     }
 }

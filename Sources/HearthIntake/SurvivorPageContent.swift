@@ -82,14 +82,14 @@ struct RequestAnswers: Sendable, Equatable {
         for field in Self.fieldOrder where errors[field] == nil && field != "contactMethod" && !isBlank(field) {
             if field == "contactValue" && method == nil { continue }
             do {
-                _ = try Submission.validate(json(only: field), today: today)
+                _ = try Submission.validate(draft(only: field), today: today)
             } catch {
                 errors[field] = SurvivorText.fieldError(field, error, method: method)
             }
         }
         if errors.isEmpty {
             do {
-                return (try Submission.validate(json(), today: today), [])
+                return (try Submission.validate(draft(), today: today), [])
             } catch {
                 // Each answer passed on its own, so this does not happen; say something useful if it does.
                 errors["contactMethod"] = "Please check your answers and try again"
@@ -113,35 +113,33 @@ struct RequestAnswers: Sendable, Equatable {
         }
     }
 
-    /// The API's JSON body for these answers. With `only`, just that answer is real and the
-    /// required ones are stand-ins that always pass, so a problem found belongs to that answer.
-    func json(only field: String? = nil) -> JSONValue {
+    /// The draft the API would read for these answers. With `only`, just that answer is real
+    /// and the required ones are stand-ins that always pass, so a problem found belongs to that answer.
+    func draft(only field: String? = nil) throws(Problem) -> SubmissionDraft {
         func real(_ name: String) -> Bool { field == nil || field == name }
-        func text(_ s: String) -> JSONValue? { s.isEmpty ? nil : .string(s) }
-        var contact: [String: JSONValue] = ["method": .string("organisation"), "value": .string("stand-in")]
+        func text(_ s: String) -> String? { s.isEmpty ? nil : s }
+        var contact = ContactMethodDraft(method: ContactMethodKind.organisation.rawValue, value: "stand-in")
         if real("contactValue") {
-            contact["method"] = .string(contactMethod)
-            contact["value"] = text(contactValue)
+            contact.method = contactMethod
+            contact.value = text(contactValue)
         }
-        if real("safeTimes") { contact["safeTimes"] = text(safeTimes) }
+        if real("safeTimes") { contact.safeTimes = text(safeTimes) }
         if real("mayLeaveMessage") {
-            // A radio button sends yes or no; anything else goes through as text, which the check refuses.
+            // A radio button sends yes or no; anything else is refused as the API refuses text there.
             switch mayLeaveMessage {
             case "": break
-            case "yes": contact["mayLeaveMessage"] = .bool(true)
-            case "no": contact["mayLeaveMessage"] = .bool(false)
-            default: contact["mayLeaveMessage"] = .string(mayLeaveMessage)
+            case "yes": contact.mayLeaveMessage = true
+            case "no": contact.mayLeaveMessage = false
+            default: throw Problem(.badRequest, code: "wrong-type", "'contact[0].mayLeaveMessage' must be true or false, not text")
             }
         }
-        var top: [String: JSONValue] = [
-            "contact": .array([.object(contact)]),
-            "wants": .array(real("wants") ? wants.map { .string($0) } : [.string(Want.support.rawValue)]),
-            "consents": .array(real("consent") ? consent.map { .object(["scope": .string($0)]) } : []),
-        ]
-        if real("preferredName") { top["preferredName"] = text(preferredName) }
-        if real("region") { top["region"] = text(region) }
-        if real("account") { top["account"] = text(account) }
-        return .object(top)
+        var draft = SubmissionDraft(
+            contact: [contact], wants: real("wants") ? wants : [Want.support.rawValue],
+            consents: real("consent") ? consent.map { ConsentDraft(scope: $0) } : [])
+        if real("preferredName") { draft.preferredName = text(preferredName) }
+        if real("region") { draft.region = text(region) }
+        if real("account") { draft.account = text(account) }
+        return draft
     }
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import HearthCore
 import HearthCrypto
+import HearthHTTP
+import HearthIntake
 import HearthKeys
 import HearthStore
 import HearthTestSupport

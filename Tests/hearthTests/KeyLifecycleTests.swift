@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import HearthCore
+import HearthHTTP
+import HearthIntake
 import HearthKeys
 @_spi(Inspection) import HearthStore
 import HearthTestSupport

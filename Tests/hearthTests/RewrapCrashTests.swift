@@ -177,7 +177,7 @@ struct RewrapCrashTests {
         for (i, s) in seeded.enumerated() {
             let scopes = seededScopes(i)
             // Every wrap ends at v2: re-wrapped by the job, or re-sealed by the survivor.
-            expected[s.reference] = Dictionary(uniqueKeysWithValues: scopes.map { ($0, (Int64(2), nil)) })
+            expected[s.reference] = Dictionary(uniqueKeysWithValues: scopes.map { ($0, (version: Int64(2), expires: String?.none)) })
             history[s.reference] = scopes.map { "\($0) granted" }
             switch Self.action(for: i) {
             case .withdrawSupport:

@@ -1,5 +1,7 @@
 import Foundation
 import HearthCore
+import HearthHTTP
+import HearthIntake
 import HearthTestSupport
 import Testing
 

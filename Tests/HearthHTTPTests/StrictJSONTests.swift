@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthHTTP
 import HearthTestSupport
 import Testing
 
