@@ -1,5 +1,5 @@
 import Foundation
-public import HTTPTypes
+import HTTPTypes
 public import HearthCore
 public import HearthHTTP
 public import Hummingbird
@@ -9,12 +9,15 @@ public import Hummingbird
 /// thread and reply box, status, assignment for supervisors, key status for privacy officers and
 /// administrators, and sign-out.
 ///
-/// Server-rendered, no JavaScript. Every POST checks its form token before anything else; every
-/// page with a form hands out one. Pages need the staff session cookie (else 303 to `/login`) and,
-/// while the one-time password is unchanged, only `/password` and `/logout` answer (else 303 to
-/// `/password`). Every decision about a case is the ``CaseworkService``'s: these pages only show it.
+/// Server-rendered, no JavaScript. Every POST checks its form token before anything else but the
+/// session check (on the routes that have one); every page with a form hands out one. Pages that need the staff session are registered behind
+/// ``StaffAuthenticator``, which sends a browser without one to `/login` and, while the one-time
+/// password is unchanged, to `/password` from every page but `/password` itself (sign-out needs
+/// no session). Every decision about a case is the ``CaseworkService``'s: these pages only show it.
 public struct StaffPages: Sendable {
-    let api: CaseworkRoutes
+    let staff: StaffService
+    let casework: CaseworkService
+    let sessions: StaffSessions
     let keyStatus: KeyStatusSource
     let pages: PageSettings
     /// Username and password between the two sign-in steps, in memory only, for five minutes at most.
@@ -35,72 +38,108 @@ public struct StaffPages: Sendable {
     static let loginFailedMessage =
         "The username, password or code was not right. Check them and try again. If it keeps happening, ask an administrator."
 
-    /// Pages over the same services, rate limiter and sessions as the API routes.
-    public init(routes: CaseworkRoutes, keyStatus: KeyStatusSource, pages: PageSettings, clock: any WallClock = SystemClock()) throws {
-        api = routes
+    /// Pages over the same services, rate limiter (`limiter`, shared with the API's sign-in) and
+    /// sessions as the API routes; `clock` times the step between password and code.
+    public init(
+        staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter, keyStatus: KeyStatusSource, pages: PageSettings,
+        clock: any WallClock = SystemClock()
+    ) throws {
+        self.staff = staff
+        self.casework = casework
+        sessions = StaffSessions(staff: staff, limiter: limiter)
         self.keyStatus = keyStatus
         self.pages = pages
         pendingLogins = try EphemeralSessions(idle: Self.pendingLoginSeconds, absolute: Self.pendingLoginSeconds, capacity: 2_000, clock: clock)
     }
 
-    /// Page routes that answer without a session.
-    public static let publicRoutes: [(HTTPRequest.Method, String)] = [
-        (.get, "/"), (.get, "/login"), (.post, "/login"), (.get, "/login/code"), (.post, "/login/code"),
-    ]
-
-    /// Every page route that needs a session, as (method, path) — used by the default-deny tests.
-    public static let sessionRoutes: [(HTTPRequest.Method, String)] = [
-        (.get, "/password"), (.post, "/password"), (.post, "/logout"), (.get, "/cases"), (.get, "/cases/{reference}"),
-        (.post, "/cases/{reference}/assign"), (.post, "/cases/{reference}/open"), (.post, "/cases/{reference}/replies"),
-        (.post, "/cases/{reference}/status"), (.get, "/keys"),
-    ]
-
-    var staff: StaffService { api.staff }
-    var casework: CaseworkService { api.casework }
-
-    /// Adds the page routes.
+    /// Adds the public pages to `router`, and the others behind the pages' authenticator.
     public func register(on router: Router<HearthRequestContext>) {
         router.get("/") { request, _ in
-            seeOther((try? await api.signedIn(request, allowPasswordChange: true)) == nil ? "/login" : "/cases")
+            seeOther(await sessions.currentSession(request) == nil ? "/login" : "/cases")
         }
         registerSignIn(on: router)
-        router.get("/password") { request, _ in
-            try await withStaff(request, allowPasswordChange: true) { session in try passwordPage(request, session, status: .ok, errors: []) }
-        }
-        router.post("/password") { request, _ in
-            let fields = try await FormFields.read(request, allowed: ["password", "newPassword", "confirmPassword"])
-            try pages.forms.verify(request, fields)
-            return try await withStaff(request, allowPasswordChange: true) { session in try await changePassword(request, fields, session) }
-        }
-        router.post("/logout") { request, _ in
-            let fields = try await FormFields.read(request, allowed: [])
-            try pages.forms.verify(request, fields)
-            if let session = try? await api.signedIn(request, allowPasswordChange: true) {
-                try await staff.logout(session)
-            }
-            return seeOther("/login", headers: [.setCookie: CaseworkRoutes.endedSessionCookie])
-        }
-        router.get("/cases") { request, _ in
-            try await withStaff(request) { session in try await queuePage(request, session) }
-        }
-        router.get("/cases/:reference") { request, context in
-            try await withStaff(request) { session in
-                let reference = try CaseworkRoutes.reference(context)
-                let done = request.uri.queryParameters["done"].flatMap { Self.doneNotices[String($0)] }
-                return try await casePage(request, session, reference, status: .ok, form: CaseForm(notice: done))
-            }
-        }
-        registerCaseActions(on: router)
-        router.get("/keys") { request, _ in
-            try await withStaff(request) { session in try await keysPage(request, session) }
+        registerSignOut(on: router)
+        registerPassword(on: router.signedInStaff(StaffAuthenticator(sessions, refusal: .redirect, allowPasswordChange: true)))
+        let signedIn = router.signedInStaff(StaffAuthenticator(sessions, refusal: .redirect))
+        registerCases(on: signedIn)
+        registerCaseActions(on: signedIn)
+        signedIn.get("/keys") { request, context in try await keysPage(request, context.session) }
+    }
+
+    // MARK: Refusals
+
+    /// A refusal in plain words: why, and what to do; status 403.
+    func refusalPage(
+        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, heading: String, reference: RecordID?
+    )
+        throws -> Response
+    {
+        var context: [String: Any] = ["heading": heading, "reason": Self.plainReason(denial)]
+        if let reference { context["reference"] = reference.reference }
+        return try page(request, "staff-refusal", status: .forbidden, staff: session, context)
+    }
+
+    /// A refusal's reason as a sentence for staff.
+    static func plainReason(_ denial: AccessDenial) -> String {
+        switch denial.code {
+        case AccessDenial.noConsent.code:
+            "The survivor has not agreed to share this with your role, or has stopped sharing it. Their choice stands, so nothing was opened."
+        case AccessDenial.notAssigned.code:
+            "This case is not assigned to you. If you need to work on it, ask a supervisor to assign it to you."
+        case AccessDenial.roleCannotRead.code:
+            "Your role cannot read survivors' requests. Only caseworkers, reviewers and liaison officers can, and only when the survivor has agreed."
+        case "role-cannot-assign":
+            "Only supervisors can assign cases."
+        case keysRefusal.code:
+            "Only privacy officers and administrators can see the key status."
+        default:
+            sentence(denial.message)
         }
     }
 
-    // MARK: Sign-in
+    // MARK: Rendering
 
+    /// Renders a staff page with a form token (and the form cookie when the browser has none) and,
+    /// for a session, the account bar.
+    func page(
+        _ request: Request, _ template: String, status: HTTPResponse.Status = .ok, staff session: AuthenticatedStaff?, _ context: [String: Any],
+        headers: HTTPFields = [:]
+    ) throws -> Response {
+        let (token, setCookie) = try pages.forms.prepare(request)
+        var context = context
+        context["csrf"] = token
+        if let session {
+            context["signedIn"] = [
+                "username": session.identity.username, "roleName": session.identity.role.plainName,
+                "canSeeKeys": Self.canSeeKeys(session.identity.role) && !session.mustChangePassword,
+            ]
+        }
+        var headers = headers
+        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
+        return pages.renderer.page(template, status: status, context, headers: headers)
+    }
+
+    /// A form error: the field's id and a sentence.
+    struct FieldError {
+        let field: String
+        let text: String
+    }
+
+    /// The error summary and each field's message, keyed `<field>Error`.
+    static func errorContext(_ errors: [FieldError]) -> [String: Any] {
+        guard !errors.isEmpty else { return [:] }
+        var context: [String: Any] = ["errorSummary": ["items": errors.map { ["href": "#\($0.field)", "text": $0.text] }]]
+        for e in errors { context["\(e.field)Error"] = e.text }
+        return context
+    }
+}
+
+// The staff pages' sign-in in two steps, sign-out and the password change.
+extension StaffPages {
+    /// `GET|POST /login` (password) and `GET|POST /login/code` (code), which need no session.
     func registerSignIn(on router: Router<HearthRequestContext>) {
         router.get("/login") { request, _ in
-            if let session = try? await api.signedIn(request, allowPasswordChange: true) {
+            if let session = await sessions.currentSession(request) {
                 return seeOther(session.mustChangePassword ? "/password" : "/cases")
             }
             return try page(request, "staff-login", staff: nil, [:])
@@ -108,7 +147,7 @@ public struct StaffPages: Sendable {
         router.post("/login") { request, context in
             let fields = try await FormFields.read(request, allowed: ["username", "password"])
             try pages.forms.verify(request, fields)
-            try api.refuseIfRateLimited(context)
+            try sessions.refuseIfRateLimited(context.peerAddress)
             let username = fields.trimmed("username") ?? ""
             let password = fields.value("password") ?? ""
             var errors: [FieldError] = []
@@ -143,7 +182,7 @@ public struct StaffPages: Sendable {
         router.post("/login/code") { request, context in
             let fields = try await FormFields.read(request, allowed: ["totp"])
             try pages.forms.verify(request, fields)
-            try api.refuseIfRateLimited(context)
+            try sessions.refuseIfRateLimited(context.peerAddress)
             let code = (fields.value("totp") ?? "").filter { !$0.isWhitespace }
             let cookie = FormGuard.cookie(Self.loginCookieName, in: request)
             if code.isEmpty, pendingLogins.lookup(cookie) != nil {
@@ -159,11 +198,12 @@ public struct StaffPages: Sendable {
             let token: String
             let mustChange: Bool
             do {
-                (token, mustChange) = try await api.signIn(username: pending.username, password: pending.password, totp: code, context)
+                (token, mustChange) = try await sessions.signIn(
+                    username: pending.username, password: pending.password, totp: code, from: context.peerAddress)
             } catch let p as Problem where p.code == StaffService.loginFailed.code {
                 return try loginFailedPage(request, headers: headers)
             }
-            headers.append(HTTPField(name: .setCookie, value: CaseworkRoutes.sessionCookie(token)))
+            headers.append(HTTPField(name: .setCookie, value: StaffSessions.sessionCookie(token)))
             return seeOther(mustChange ? "/password" : "/cases", headers: headers)
         }
     }
@@ -177,7 +217,31 @@ public struct StaffPages: Sendable {
             ["errorSummary": ["items": [["href": "#username", "text": Self.loginFailedMessage]]]], headers: headers)
     }
 
+    // MARK: Sign-out
+
+    /// `POST /logout`: ends the browser's session, if it has one, and clears the cookie.
+    func registerSignOut(on router: Router<HearthRequestContext>) {
+        router.post("/logout") { request, _ in
+            let fields = try await FormFields.read(request, allowed: [])
+            try pages.forms.verify(request, fields)
+            if let session = await sessions.currentSession(request) {
+                try await staff.logout(session)
+            }
+            return seeOther("/login", headers: [.setCookie: StaffSessions.endedSessionCookie])
+        }
+    }
+
     // MARK: Password
+
+    /// `GET|POST /password`, which also answer while the one-time password is unchanged.
+    func registerPassword(on group: RouterGroup<StaffContext>) {
+        group.get("/password") { request, context in try passwordPage(request, context.session, status: .ok, errors: []) }
+        group.post("/password") { request, context in
+            let fields = try await FormFields.read(request, allowed: ["password", "newPassword", "confirmPassword"])
+            try pages.forms.verify(request, fields)
+            return try await changePassword(request, fields, context.session)
+        }
+    }
 
     func passwordPage(_ request: Request, _ session: AuthenticatedStaff, status: HTTPResponse.Status, errors: [FieldError]) throws -> Response {
         var context = Self.errorContext(errors)
@@ -208,8 +272,20 @@ public struct StaffPages: Sendable {
         }
         return seeOther("/cases")
     }
+}
 
-    // MARK: Queue and case
+// The staff pages of a signed-in member of staff: the queue, a case and what can be done to it,
+// and the key status.
+extension StaffPages {
+    /// `GET /cases` and `GET /cases/:reference`.
+    func registerCases(on group: RouterGroup<StaffContext>) {
+        group.get("/cases") { request, context in try await queuePage(request, context.session) }
+        group.get("/cases/:reference") { request, context in
+            let reference = try CaseworkRoutes.reference(context)
+            let done = request.uri.queryParameters["done"].flatMap { Self.doneNotices[String($0)] }
+            return try await casePage(request, context.session, reference, status: .ok, form: CaseForm(notice: done))
+        }
+    }
 
     func queuePage(_ request: Request, _ session: AuthenticatedStaff) async throws -> Response {
         let role = session.identity.role
@@ -272,136 +348,102 @@ public struct StaffPages: Sendable {
         return try page(request, "staff-case", status: status, staff: session, context)
     }
 
-    func registerCaseActions(on router: Router<HearthRequestContext>) {
-        router.post("/cases/:reference/assign") { request, context in
+    /// The case forms: assign, open with a reason, reply and set the status.
+    func registerCaseActions(on group: RouterGroup<StaffContext>) {
+        group.post("/cases/:reference/assign") { request, context in
             let fields = try await FormFields.read(request, allowed: ["staff"])
             try pages.forms.verify(request, fields)
-            return try await withStaff(request) { session in
-                let reference = try CaseworkRoutes.reference(context)
-                guard let username = fields.trimmed("staff") else {
-                    return try await casePage(
-                        request, session, reference, status: .badRequest,
-                        form: CaseForm(errors: [FieldError(field: "assign-staff", text: "Enter the username of the person to assign")]))
-                }
-                do {
-                    try await casework.assign(reference, to: username, by: session.identity)
-                } catch let denial as AccessDenial {
-                    return try refusalPage(request, session, denial, heading: "The case was not assigned", reference: reference)
-                } catch let p as Problem where p.kind == .badRequest {
-                    return try await casePage(
-                        request, session, reference, status: .badRequest,
-                        form: CaseForm(
-                            errors: [
-                                FieldError(
-                                    field: "assign-staff",
-                                    text: "Enter the username of an active caseworker, reviewer or liaison officer; '\(username)' is not one")
-                            ], staff: username))
-                }
-                return seeOther("/cases/\(reference.reference)?done=assigned")
+            let session = context.session
+            let reference = try CaseworkRoutes.reference(context)
+            guard let username = fields.trimmed("staff") else {
+                return try await casePage(
+                    request, session, reference, status: .badRequest,
+                    form: CaseForm(errors: [FieldError(field: "assign-staff", text: "Enter the username of the person to assign")]))
             }
+            do {
+                try await casework.assign(reference, to: username, by: session.identity)
+            } catch let denial as AccessDenial {
+                return try refusalPage(request, session, denial, heading: "The case was not assigned", reference: reference)
+            } catch let p as Problem where p.kind == .badRequest {
+                return try await casePage(
+                    request, session, reference, status: .badRequest,
+                    form: CaseForm(
+                        errors: [
+                            FieldError(
+                                field: "assign-staff",
+                                text: "Enter the username of an active caseworker, reviewer or liaison officer; '\(username)' is not one")
+                        ], staff: username))
+            }
+            return seeOther("/cases/\(reference.reference)?done=assigned")
         }
-        router.post("/cases/:reference/open") { request, context in
+        group.post("/cases/:reference/open") { request, context in
             let fields = try await FormFields.read(request, allowed: ["reason"])
             try pages.forms.verify(request, fields)
-            return try await withStaff(request) { session in
-                let reference = try CaseworkRoutes.reference(context)
-                // A reason is one line; line breaks from a pasted text become spaces.
-                let reason = (fields.trimmed("reason") ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
-                var problem: String?
-                if reason.isEmpty {
-                    problem = "Enter why you are opening this case"
-                } else if reason.count > Limits.reason {
-                    problem = "Keep the reason to \(Limits.reason) characters or fewer"
-                }
-                if let problem {
-                    return try await casePage(
-                        request, session, reference, status: .badRequest,
-                        form: CaseForm(errors: [FieldError(field: "reason", text: problem)], reason: reason))
-                }
-                do {
-                    let opened = try await casework.open(reference, reason: reason, by: session.identity)
-                    return try page(request, "staff-case-open", staff: session, Self.openedContext(opened))
-                } catch let denial as AccessDenial {
-                    return try refusalPage(request, session, denial, heading: "This case cannot be opened", reference: reference)
-                }
+            let session = context.session
+            let reference = try CaseworkRoutes.reference(context)
+            // A reason is one line; line breaks from a pasted text become spaces.
+            let reason = (fields.trimmed("reason") ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
+            var problem: String?
+            if reason.isEmpty {
+                problem = "Enter why you are opening this case"
+            } else if reason.count > Limits.reason {
+                problem = "Keep the reason to \(Limits.reason) characters or fewer"
+            }
+            if let problem {
+                return try await casePage(
+                    request, session, reference, status: .badRequest,
+                    form: CaseForm(errors: [FieldError(field: "reason", text: problem)], reason: reason))
+            }
+            do {
+                let opened = try await casework.open(reference, reason: reason, by: session.identity)
+                return try page(request, "staff-case-open", staff: session, Self.openedContext(opened))
+            } catch let denial as AccessDenial {
+                return try refusalPage(request, session, denial, heading: "This case cannot be opened", reference: reference)
             }
         }
-        router.post("/cases/:reference/replies") { request, context in
+        group.post("/cases/:reference/replies") { request, context in
             let fields = try await FormFields.read(request, allowed: ["text"])
             try pages.forms.verify(request, fields)
-            return try await withStaff(request) { session in
-                let reference = try CaseworkRoutes.reference(context)
-                let text = fields.trimmed("text") ?? ""
-                guard !text.isEmpty, text.count <= Limits.message else {
-                    return try page(
-                        request, "staff-error", status: .badRequest, staff: session,
-                        [
-                            "heading": text.isEmpty ? "Your reply was empty" : "Your reply is too long",
-                            "message": text.isEmpty
-                                ? "Nothing was sent. Open the case again and write your reply."
-                                : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.",
-                            "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
-                        ])
-                }
-                do {
-                    try await casework.reply(reference, text: text, by: session.identity)
-                } catch let denial as AccessDenial {
-                    return try refusalPage(request, session, denial, heading: "Your reply was not sent", reference: reference)
-                }
-                return seeOther("/cases/\(reference.reference)?done=replied")
+            let session = context.session
+            let reference = try CaseworkRoutes.reference(context)
+            let text = fields.trimmed("text") ?? ""
+            guard !text.isEmpty, text.count <= Limits.message else {
+                return try page(
+                    request, "staff-error", status: .badRequest, staff: session,
+                    [
+                        "heading": text.isEmpty ? "Your reply was empty" : "Your reply is too long",
+                        "message": text.isEmpty
+                            ? "Nothing was sent. Open the case again and write your reply."
+                            : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.",
+                        "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
+                    ])
             }
+            do {
+                try await casework.reply(reference, text: text, by: session.identity)
+            } catch let denial as AccessDenial {
+                return try refusalPage(request, session, denial, heading: "Your reply was not sent", reference: reference)
+            }
+            return seeOther("/cases/\(reference.reference)?done=replied")
         }
-        router.post("/cases/:reference/status") { request, context in
+        group.post("/cases/:reference/status") { request, context in
             let fields = try await FormFields.read(request, allowed: ["status"])
             try pages.forms.verify(request, fields)
-            return try await withStaff(request) { session in
-                let reference = try CaseworkRoutes.reference(context)
-                guard let status = fields.value("status").flatMap(CaseStatus.init(rawValue:)) else {
-                    return try page(
-                        request, "staff-error", status: .badRequest, staff: session,
-                        [
-                            "heading": "Choose a status", "message": "Nothing was changed. Choose one of the statuses in the list.",
-                            "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
-                        ])
-                }
-                do {
-                    try await casework.setStatus(reference, to: status, by: session.identity)
-                } catch let denial as AccessDenial {
-                    return try refusalPage(request, session, denial, heading: "The status was not changed", reference: reference)
-                }
-                return seeOther("/cases/\(reference.reference)?done=status")
+            let session = context.session
+            let reference = try CaseworkRoutes.reference(context)
+            guard let status = fields.value("status").flatMap(CaseStatus.init(rawValue:)) else {
+                return try page(
+                    request, "staff-error", status: .badRequest, staff: session,
+                    [
+                        "heading": "Choose a status", "message": "Nothing was changed. Choose one of the statuses in the list.",
+                        "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
+                    ])
             }
-        }
-    }
-
-    // MARK: Refusals
-
-    /// A refusal in plain words: why, and what to do; status 403.
-    func refusalPage(
-        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, heading: String, reference: RecordID?
-    )
-        throws -> Response
-    {
-        var context: [String: Any] = ["heading": heading, "reason": Self.plainReason(denial)]
-        if let reference { context["reference"] = reference.reference }
-        return try page(request, "staff-refusal", status: .forbidden, staff: session, context)
-    }
-
-    /// A refusal's reason as a sentence for staff.
-    static func plainReason(_ denial: AccessDenial) -> String {
-        switch denial.code {
-        case AccessDenial.noConsent.code:
-            "The survivor has not agreed to share this with your role, or has stopped sharing it. Their choice stands, so nothing was opened."
-        case AccessDenial.notAssigned.code:
-            "This case is not assigned to you. If you need to work on it, ask a supervisor to assign it to you."
-        case AccessDenial.roleCannotRead.code:
-            "Your role cannot read survivors' requests. Only caseworkers, reviewers and liaison officers can, and only when the survivor has agreed."
-        case "role-cannot-assign":
-            "Only supervisors can assign cases."
-        case keysRefusal.code:
-            "Only privacy officers and administrators can see the key status."
-        default:
-            sentence(denial.message)
+            do {
+                try await casework.setStatus(reference, to: status, by: session.identity)
+            } catch let denial as AccessDenial {
+                return try refusalPage(request, session, denial, heading: "The status was not changed", reference: reference)
+            }
+            return seeOther("/cases/\(reference.reference)?done=status")
         }
     }
 
@@ -427,69 +469,10 @@ public struct StaffPages: Sendable {
         return try page(request, "staff-keys", staff: session, ["keys": lines, "hasProblems": report.hasProblems])
     }
 
-    static func keyStateName(_ line: KeyStatusReport.Line) -> String {
-        guard line.problems.isEmpty else { return "Problem" }
-        return switch line.state {
-        case "primary": "Primary"
-        case "decrypt-only": "Decrypt only"
-        case "retired": "Retired"
-        case "present": "Present"
-        case "missing": "Missing"
-        default: line.state
-        }
-    }
+}
 
-    // MARK: Rendering
-
-    /// Runs `body` for the signed-in member of staff; without a session, 303 to `/login`; while the
-    /// one-time password is unchanged, 303 to `/password` unless `allowPasswordChange`.
-    func withStaff(
-        _ request: Request, allowPasswordChange: Bool = false, _ body: (AuthenticatedStaff) async throws -> Response
-    ) async throws -> Response {
-        let session: AuthenticatedStaff
-        do {
-            session = try await api.signedIn(request, allowPasswordChange: true)
-        } catch let p as Problem where p.code == StaffService.notSignedIn.code {
-            return seeOther("/login")
-        }
-        if session.mustChangePassword && !allowPasswordChange { return seeOther("/password") }
-        return try await body(session)
-    }
-
-    /// Renders a staff page with a form token (and the form cookie when the browser has none) and,
-    /// for a session, the account bar.
-    func page(
-        _ request: Request, _ template: String, status: HTTPResponse.Status = .ok, staff session: AuthenticatedStaff?, _ context: [String: Any],
-        headers: HTTPFields = [:]
-    ) throws -> Response {
-        let (token, setCookie) = try pages.forms.prepare(request)
-        var context = context
-        context["csrf"] = token
-        if let session {
-            context["signedIn"] = [
-                "username": session.identity.username, "roleName": session.identity.role.plainName,
-                "canSeeKeys": Self.canSeeKeys(session.identity.role) && !session.mustChangePassword,
-            ]
-        }
-        var headers = headers
-        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
-        return pages.renderer.page(template, status: status, context, headers: headers)
-    }
-
-    /// A form error: the field's id and a sentence.
-    struct FieldError {
-        let field: String
-        let text: String
-    }
-
-    /// The error summary and each field's message, keyed `<field>Error`.
-    static func errorContext(_ errors: [FieldError]) -> [String: Any] {
-        guard !errors.isEmpty else { return [:] }
-        var context: [String: Any] = ["errorSummary": ["items": errors.map { ["href": "#\($0.field)", "text": $0.text] }]]
-        for e in errors { context["\(e.field)Error"] = e.text }
-        return context
-    }
-
+// How the staff pages word what they show: template values for cases and plain names for codes.
+extension StaffPages {
     static func summaryContext(_ c: CaseSummary) -> [String: Any] {
         [
             "reference": c.reference, "created": displayTime(c.createdHour), "region": regionName(c.region), "status": statusName(c.status),
@@ -526,6 +509,18 @@ public struct StaffPages: Sendable {
             "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0.rawValue), "selected": $0.rawValue == o.status] },
             "maxMessage": Limits.message,
         ]
+    }
+
+    static func keyStateName(_ line: KeyStatusReport.Line) -> String {
+        guard line.problems.isEmpty else { return "Problem" }
+        return switch line.state {
+        case "primary": "Primary"
+        case "decrypt-only": "Decrypt only"
+        case "retired": "Retired"
+        case "present": "Present"
+        case "missing": "Missing"
+        default: line.state
+        }
     }
 
     // MARK: Plain names
