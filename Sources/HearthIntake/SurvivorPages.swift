@@ -7,11 +7,13 @@ import NIOCore
 
 /// The survivor's pages on the intake listener: server-rendered, no script needed.
 ///
-/// Public pages: `GET /`, `GET /safety`, `GET /exit`, `GET|POST /request`, `POST /request/edit`,
-/// `POST /request/send`, `GET|POST /return`. Everything under `/your-request` and `POST /leave` needs the
-/// session that `POST /return` starts; without one it sends the browser to `/return`.
+/// Public pages (``IntakeAccess/publicRoutes``): `GET /`, `GET /safety`, `GET /exit`, `GET|POST /request`,
+/// `POST /request/edit`, `POST /request/send`, `GET|POST /return`, `POST /leave`. Everything under
+/// `/your-request` is registered behind ``SurvivorAuthenticator`` and needs the session that
+/// `POST /return` starts; without one it sends the browser to `/return`.
 ///
-/// Every POST reads its form strictly and checks the form token before anything else; every
+/// Every POST reads its form strictly and checks the form token before anything else but the session
+/// check (on the routes that have one); every
 /// change goes through ``SurvivorService``, which sees the survivor afresh on each request
 /// (``SurvivorService/refresh(_:)``), so a session never outlives an erasure or an expired consent.
 /// The receipt is never put in a URL, a cookie or a log line: it is shown once, on the page that
@@ -24,16 +26,16 @@ public struct SurvivorPages: Sendable {
     /// A survivor session ends this many seconds after sign-in, used or not.
     public static let absoluteSeconds: Int64 = 2 * 3600
 
-    let api: IntakeRoutes
+    let service: SurvivorService
+    let receipts: ReceiptCheck
     let pages: PageSettings
     let sessions: EphemeralSessions<AuthenticatedSurvivor>
 
-    var service: SurvivorService { api.service }
-
-    /// Pages over the API routes (for the service and the shared receipt rate limiter), the page
-    /// settings, and a session table (see ``makeSessions()``).
-    public init(api: IntakeRoutes, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
-        self.api = api
+    /// Pages over the survivor service, the receipt rate limiter (`limiter`, shared with the API),
+    /// the page settings, and a session table (see ``makeSessions(clock:)``).
+    public init(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
+        self.service = service
+        receipts = ReceiptCheck(service: service, limiter: limiter)
         self.pages = pages
         self.sessions = sessions
     }
@@ -43,7 +45,7 @@ public struct SurvivorPages: Sendable {
         try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds, clock: clock)
     }
 
-    /// Adds the pages to `router`.
+    /// Adds the public pages to `router`, and "Your request" behind the pages' session check.
     public func register(on router: Router<HearthRequestContext>) {
         router.get("/") { _, _ in startPage() }
         router.get("/safety") { _, _ in pages.renderer.page("survivor-safety", [:]) }
@@ -54,17 +56,8 @@ public struct SurvivorPages: Sendable {
         router.post("/request/send") { request, _ in try await send(request) }
         router.get("/return") { request, _ in try returnForm(request, typed: "", status: .ok) }
         router.post("/return") { request, context in try await signIn(request, context) }
-        router.get("/your-request") { request, _ in
-            try await withSurvivor(request) { survivor in try await yourRequest(request, survivor) }
-        }
-        router.post("/your-request/messages") { request, _ in try await reply(request) }
-        router.post("/your-request/consents/give") { request, _ in try await give(request) }
-        router.post("/your-request/consents/withdraw") { request, _ in try await withdraw(request) }
-        router.get("/your-request/erase") { request, _ in
-            try await withSurvivor(request) { survivor in try page(request, "survivor-erase", ["reference": survivor.reference]) }
-        }
-        router.post("/your-request/erase") { request, _ in try await erase(request) }
         router.post("/leave") { request, _ in try await leave(request) }
+        registerYourRequest(on: router.signedInSurvivor(SurvivorAuthenticator(.pageSession(service, sessions))))
     }
 
     // MARK: Start, safety, exit
@@ -178,7 +171,7 @@ public struct SurvivorPages: Sendable {
         }
         let survivor: AuthenticatedSurvivor
         do {
-            survivor = try await api.authenticate(receipt: typed, context)
+            survivor = try await receipts.authenticate(receipt: typed, from: context.peerAddress)
         } catch let p as Problem where p == .receiptNotRecognised {
             return try returnForm(
                 request, typed: typed, status: .unauthorized,
@@ -195,7 +188,78 @@ public struct SurvivorPages: Sendable {
             "/your-request", headers: [.setCookie: "\(Self.sessionCookie)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict"])
     }
 
-    // MARK: Your request
+    /// `POST /leave`: ends the browser's session, if it has one, and clears the cookie.
+    func leave(_ request: Request) async throws -> Response {
+        _ = try await readForm(request, allowed: [])
+        sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
+        return seeOther("/", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
+    }
+
+    // MARK: Helpers
+
+    /// Reads a posted form strictly and checks its form token, before anything else happens.
+    func readForm(_ request: Request, allowed: Set<String>) async throws -> FormFields {
+        let fields: FormFields
+        do {
+            fields = try await FormFields.read(request, allowed: allowed)
+        } catch let p as Problem where p.kind == .tooLarge {
+            throw Self.tooLong
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLong
+        }
+        try pages.forms.verify(request, fields)
+        return fields
+    }
+
+    /// The answer to a form too large to take, in the survivor's terms rather than bytes.
+    static let tooLong = Problem(
+        .tooLarge, code: "body-too-large",
+        "what you wrote is too long for us to receive in one go, so nothing was sent; "
+            + "please go back, shorten it, and try again (you can tell us more later in a message)")
+
+    static func scope(_ fields: FormFields) throws -> Scope {
+        guard let scope = fields.value("scope").flatMap(Scope.init(rawValue:)) else {
+            throw Problem(.badRequest, code: "invalid-value", "that group was not recognised, so nothing was changed; please go back and try again")
+        }
+        return scope
+    }
+
+    /// A page with forms: adds the form token (and the form cookie when the browser has none).
+    func page(_ request: Request, _ template: String, status: HTTPResponse.Status = .ok, _ context: [String: Any]) throws -> Response {
+        let (token, setCookie) = try pages.forms.prepare(request)
+        var context = context
+        context["csrf"] = token
+        var headers = HTTPFields()
+        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
+        return pages.renderer.page(template, status: status, context, headers: headers)
+    }
+
+    /// The template values for an error summary and the messages beside fields.
+    static func errorContext(_ errors: [FieldError]) -> [String: Any] {
+        [
+            "hasErrors": !errors.isEmpty,
+            "errorSummary": errors.map { ["field": $0.field, "message": $0.message] },
+            "error": Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
+        ]
+    }
+
+    /// A `Set-Cookie` value that removes cookie `name`.
+    static func endedCookie(_ name: String) -> String { "\(name)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0" }
+}
+
+// "Your request": the survivor's own pages behind the session that `POST /return` starts.
+extension SurvivorPages {
+    /// `GET /your-request`, its forms, and erasure.
+    func registerYourRequest(on group: RouterGroup<SurvivorContext>) {
+        group.get("/your-request") { request, context in try await yourRequest(request, context.survivor) }
+        group.post("/your-request/messages") { request, context in try await reply(request, context.survivor) }
+        group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
+        group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
+        group.get("/your-request/erase") { request, context in
+            try page(request, "survivor-erase", ["reference": context.survivor.reference])
+        }
+        group.post("/your-request/erase") { request, context in try await erase(request, context.survivor) }
+    }
 
     /// What to show again after a post on "Your request" that needs changing.
     struct Problems {
@@ -269,153 +333,68 @@ public struct SurvivorPages: Sendable {
     }
 
     /// `POST /your-request/messages`.
-    func reply(_ request: Request) async throws -> Response {
+    func reply(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
         let fields = try await readForm(request, allowed: ["text"])
-        return try await withSurvivor(request) { survivor in
-            let typed = fields.value("text") ?? ""
-            let text: String
-            do throws(Problem) {
-                // The API's own check of a message.
-                text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
-                    "text", maxLength: Limits.message, multiline: true)
-            } catch {
-                let message =
-                    switch error.code {
-                    case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
-                    case "empty-field", "missing-field": "Write your message before sending it"
-                    default: "Remove special characters from your message"
-                    }
-                return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
-            }
-            try await service.writeMessage(text, for: survivor)
-            return seeOther("/your-request")
+        let typed = fields.value("text") ?? ""
+        let text: String
+        do throws(Problem) {
+            // The API's own check of a message.
+            text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
+                "text", maxLength: Limits.message, multiline: true)
+        } catch {
+            let message =
+                switch error.code {
+                case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
+                case "empty-field", "missing-field": "Write your message before sending it"
+                default: "Remove special characters from your message"
+                }
+            return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
         }
+        try await service.writeMessage(text, for: survivor)
+        return seeOther("/your-request")
     }
 
     /// `POST /your-request/consents/give`: share with one group, with an optional end date; also
     /// changes or removes the end date of a group already shared with.
-    func give(_ request: Request) async throws -> Response {
+    func give(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
         let fields = try await readForm(request, allowed: ["scope", "expires"])
-        return try await withSurvivor(request) { survivor in
-            let scope = try Self.scope(fields)
-            let typed = fields.trimmed("expires") ?? ""
-            var json: [String: JSONValue] = ["scope": .string(scope.rawValue)]
-            if !typed.isEmpty { json["expires"] = .string(typed) }
-            let choice: ConsentChoice
-            do throws(Problem) {
-                // The API's own check of a consent.
-                choice = try ConsentChoice.validate(.object(json), today: service.today)
-            } catch {
-                let message =
-                    Day(iso: typed) == nil
-                    ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
-                    : "The end date must be today or later, and no more than ten years away"
-                return try await yourRequest(
-                    request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
-            }
-            _ = try await service.grant(choice, for: survivor)
-            return seeOther("/your-request")
+        let scope = try Self.scope(fields)
+        let typed = fields.trimmed("expires") ?? ""
+        var json: [String: JSONValue] = ["scope": .string(scope.rawValue)]
+        if !typed.isEmpty { json["expires"] = .string(typed) }
+        let choice: ConsentChoice
+        do throws(Problem) {
+            // The API's own check of a consent.
+            choice = try ConsentChoice.validate(.object(json), today: service.today)
+        } catch {
+            let message =
+                Day(iso: typed) == nil
+                ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
+                : "The end date must be today or later, and no more than ten years away"
+            return try await yourRequest(
+                request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
         }
+        _ = try await service.grant(choice, for: survivor)
+        return seeOther("/your-request")
     }
 
     /// `POST /your-request/consents/withdraw`. Stopping what has already stopped (a second click)
     /// is not an error: the survivor gets what they asked for.
-    func withdraw(_ request: Request) async throws -> Response {
+    func withdraw(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
         let fields = try await readForm(request, allowed: ["scope"])
-        return try await withSurvivor(request) { survivor in
-            let scope = try Self.scope(fields)
-            do {
-                _ = try await service.withdraw(scope, for: survivor)
-            } catch let p as Problem where p.code == "consent-not-live" {}
-            return seeOther("/your-request")
-        }
+        let scope = try Self.scope(fields)
+        do {
+            _ = try await service.withdraw(scope, for: survivor)
+        } catch let p as Problem where p.code == "consent-not-live" {}
+        return seeOther("/your-request")
     }
 
     /// `POST /your-request/erase`: erases the record and ends every session on it.
-    func erase(_ request: Request) async throws -> Response {
+    func erase(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
         _ = try await readForm(request, allowed: [])
-        return try await withSurvivor(request) { survivor in
-            try await service.erase(survivor)
-            let reference = survivor.reference
-            sessions.removeAll { $0.reference == reference }
-            return pages.renderer.page("survivor-erased", [:], headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
+        try await service.erase(survivor)
+        let reference = survivor.reference
+        sessions.removeAll { $0.reference == reference }
+        return pages.renderer.page("survivor-erased", [:], headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
     }
-
-    /// `POST /leave`: ends the session.
-    func leave(_ request: Request) async throws -> Response {
-        _ = try await readForm(request, allowed: [])
-        sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
-        return seeOther("/", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
-    }
-
-    // MARK: Helpers
-
-    /// Runs `body` for the signed-in survivor, checked afresh by the service; without a live
-    /// session (or once the record is gone) sends the browser to `/return` and changes nothing.
-    func withSurvivor(
-        _ request: Request, _ body: (AuthenticatedSurvivor) async throws -> Response
-    ) async throws -> Response {
-        let token = FormGuard.cookie(Self.sessionCookie, in: request)
-        guard let token, let held = sessions.lookup(token) else {
-            return seeOther("/return", headers: token == nil ? [:] : [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
-        let survivor: AuthenticatedSurvivor
-        do {
-            survivor = try await service.refresh(held)
-        } catch let p as Problem where p == .receiptNotRecognised {
-            sessions.remove(token)
-            return seeOther("/return", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
-        return try await body(survivor)
-    }
-
-    /// Reads a posted form strictly and checks its form token, before anything else happens.
-    func readForm(_ request: Request, allowed: Set<String>) async throws -> FormFields {
-        let fields: FormFields
-        do {
-            fields = try await FormFields.read(request, allowed: allowed)
-        } catch let p as Problem where p.kind == .tooLarge {
-            throw Self.tooLong
-        } catch is NIOTooManyBytesError {
-            throw Self.tooLong
-        }
-        try pages.forms.verify(request, fields)
-        return fields
-    }
-
-    /// The answer to a form too large to take, in the survivor's terms rather than bytes.
-    static let tooLong = Problem(
-        .tooLarge, code: "body-too-large",
-        "what you wrote is too long for us to receive in one go, so nothing was sent; "
-            + "please go back, shorten it, and try again (you can tell us more later in a message)")
-
-    static func scope(_ fields: FormFields) throws -> Scope {
-        guard let scope = fields.value("scope").flatMap(Scope.init(rawValue:)) else {
-            throw Problem(.badRequest, code: "invalid-value", "that group was not recognised, so nothing was changed; please go back and try again")
-        }
-        return scope
-    }
-
-    /// A page with forms: adds the form token (and the form cookie when the browser has none).
-    func page(_ request: Request, _ template: String, status: HTTPResponse.Status = .ok, _ context: [String: Any]) throws -> Response {
-        let (token, setCookie) = try pages.forms.prepare(request)
-        var context = context
-        context["csrf"] = token
-        var headers = HTTPFields()
-        if let setCookie { headers.append(HTTPField(name: .setCookie, value: setCookie)) }
-        return pages.renderer.page(template, status: status, context, headers: headers)
-    }
-
-    /// The template values for an error summary and the messages beside fields.
-    static func errorContext(_ errors: [FieldError]) -> [String: Any] {
-        [
-            "hasErrors": !errors.isEmpty,
-            "errorSummary": errors.map { ["field": $0.field, "message": $0.message] },
-            "error": Dictionary(errors.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
-        ]
-    }
-
-    /// A `Set-Cookie` value that removes cookie `name`.
-    static func endedCookie(_ name: String) -> String { "\(name)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0" }
 }
