@@ -102,6 +102,7 @@ let package = Package(
                 "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

@@ -1,4 +1,5 @@
 import Foundation
+public import HTTPTypes
 import HearthCasework
 public import HearthCore
 import HearthCrypto
@@ -15,6 +16,24 @@ public enum ListenerKind: Int, Sendable, Comparable {
     case intake, casework
 
     public static func < (a: ListenerKind, b: ListenerKind) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One registered route: what default-deny tests walk.
+public struct ListenerRoute: Sendable, Hashable {
+    /// The method.
+    public let method: HTTPRequest.Method
+    /// The path template, e.g. `/api/v1/cases/{reference}/open`.
+    public let path: String
+}
+
+/// The routes a listener's router registered, in registration order.
+public struct RouteTable: Sendable {
+    /// Every route.
+    public let routes: [ListenerRoute]
+
+    init(_ router: Router<HearthRequestContext>) {
+        routes = router.routes.map { ListenerRoute(method: $0.method, path: $0.path.description) }
+    }
 }
 
 /// The one place a Hearth process is wired: keys are checked, the store opened, the services,
@@ -37,6 +56,8 @@ public final class HearthAssembly: Sendable {
     public let casework: CaseworkService?
     /// The staff service, when the casework listener runs.
     public let staff: StaffService?
+    /// The route table of each listener built, exactly as it serves.
+    public let routes: [ListenerKind: RouteTable]
     /// Expiry and retention (run every minute by the casework side).
     public let retention: RetentionService
     /// The certificate files clients should trust, as lines for `hearth serve` to print.
@@ -45,7 +66,7 @@ public final class HearthAssembly: Sendable {
 
     private init(
         settings: HearthSettings, keys: KeyDirectory, store: SQLiteStore, survivors: SurvivorService?, casework: CaseworkService?,
-        staff: StaffService?, retention: RetentionService, certificateLines: [String], group: ServiceGroup
+        staff: StaffService?, retention: RetentionService, routes: [ListenerKind: RouteTable], certificateLines: [String], group: ServiceGroup
     ) {
         self.settings = settings
         self.keys = keys
@@ -54,6 +75,7 @@ public final class HearthAssembly: Sendable {
         self.casework = casework
         self.staff = staff
         self.retention = retention
+        self.routes = routes
         self.certificateLines = certificateLines
         self.group = group
     }
@@ -77,6 +99,7 @@ public final class HearthAssembly: Sendable {
         var casework: CaseworkService?
         var staff: StaffService?
         var caseworkKeys: CaseworkKeys?
+        var routes: [ListenerKind: RouteTable] = [:]
         let retention = RetentionService(
             store: store, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: logger)
 
@@ -84,8 +107,10 @@ public final class HearthAssembly: Sendable {
             let ring = PublicKeyRingHolder(try keys.loadPublicKeyRing())
             rings.append(ring)
             let service = SurvivorService(store: store, keys: ring, clock: settings.clock, retention: retention.policy, logger: logger)
-            services.append(
-                try await buildIntakeApplication(service: service, keys: keys, settings: settings, logger: logger, onListening: onListening))
+            let (application, table) = try await buildIntakeApplication(
+                service: service, keys: keys, settings: settings, logger: logger, onListening: onListening)
+            services.append(application)
+            routes[.intake] = table
             survivors = service
             certificates.append("certificate: \(absolute(keys.tlsCertificateFile))")
         }
@@ -98,9 +123,10 @@ public final class HearthAssembly: Sendable {
             let service = CaseworkService(store: store, keys: held, clock: settings.clock, logger: logger)
             let staffService = StaffService(
                 store: store, keys: held, clock: settings.clock, hasher: try PasswordHasher(cost: settings.passwordCost), logger: logger)
-            let (application, certificate) = try await buildCaseworkApplication(
+            let (application, certificate, table) = try await buildCaseworkApplication(
                 staff: staffService, casework: service, store: store, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)
+            routes[.casework] = table
             if settings.backgroundJobs {
                 services.append(AuditCheckpointer(casework: service, logger: logger))
                 services.append(ExpirySweeper(retention: retention, logger: logger))
@@ -120,7 +146,7 @@ public final class HearthAssembly: Sendable {
                 services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         return HearthAssembly(
             settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff, retention: retention,
-            certificateLines: certificates, group: group)
+            routes: routes, certificateLines: certificates, group: group)
     }
 
     /// Runs every listener and background job until graceful shutdown.
@@ -136,14 +162,15 @@ public final class HearthAssembly: Sendable {
 public func buildIntakeApplication(
     service: SurvivorService, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
-) async throws -> some Service {
+) async throws -> (application: some Service, routes: RouteTable) {
     let router = try buildIntakeRouter(
         service: service,
         limiter: try FailureRateLimiter(burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond),
         pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock))
-    return try makeTLSApplication(
+    let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: settings.host,
         port: settings.intakePort, logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
+    return (application, RouteTable(router))
 }
 
 /// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when
@@ -151,7 +178,7 @@ public func buildIntakeApplication(
 public func buildCaseworkApplication(
     staff: StaffService, casework: CaseworkService, store: SQLiteStore, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
-) async throws -> (application: some Service, certificate: String) {
+) async throws -> (application: some Service, certificate: String, routes: RouteTable) {
     let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
     let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
     let tls = try HearthTLS.serverConfiguration(certificateFile: certificate, keyFile: ownCertificate ? keys.caseworkKeyFile : keys.tlsKeyFile)
@@ -162,5 +189,5 @@ public func buildCaseworkApplication(
     let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, logger: logger,
         onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
-    return (application, certificate)
+    return (application, certificate, RouteTable(router))
 }

@@ -7,11 +7,13 @@ import NIOCore
 
 /// The survivor's pages on the intake listener: server-rendered, no script needed.
 ///
-/// Public pages: `GET /`, `GET /safety`, `GET /exit`, `GET|POST /request`, `POST /request/edit`,
-/// `POST /request/send`, `GET|POST /return`. Everything under `/your-request` and `POST /leave` needs the
-/// session that `POST /return` starts; without one it sends the browser to `/return`.
+/// Public pages (``IntakeAccess/publicRoutes``): `GET /`, `GET /safety`, `GET /exit`, `GET|POST /request`,
+/// `POST /request/edit`, `POST /request/send`, `GET|POST /return`, `POST /leave`. Everything under
+/// `/your-request` is registered behind ``SurvivorAuthenticator`` and needs the session that
+/// `POST /return` starts; without one it sends the browser to `/return`.
 ///
-/// Every POST reads its form strictly and checks the form token before anything else; every
+/// Every POST reads its form strictly and checks the form token before anything else but the session
+/// check (on the routes that have one); every
 /// change goes through ``SurvivorService``, which sees the survivor afresh on each request
 /// (``SurvivorService/refresh(_:)``), so a session never outlives an erasure or an expired consent.
 /// The receipt is never put in a URL, a cookie or a log line: it is shown once, on the page that
@@ -24,16 +26,16 @@ public struct SurvivorPages: Sendable {
     /// A survivor session ends this many seconds after sign-in, used or not.
     public static let absoluteSeconds: Int64 = 2 * 3600
 
-    let api: IntakeRoutes
+    let service: SurvivorService
+    let receipts: ReceiptCheck
     let pages: PageSettings
     let sessions: EphemeralSessions<AuthenticatedSurvivor>
 
-    var service: SurvivorService { api.service }
-
-    /// Pages over the API routes (for the service and the shared receipt rate limiter), the page
-    /// settings, and a session table (see ``makeSessions()``).
-    public init(api: IntakeRoutes, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
-        self.api = api
+    /// Pages over the survivor service, the receipt rate limiter (`limiter`, shared with the API),
+    /// the page settings, and a session table (see ``makeSessions(clock:)``).
+    public init(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
+        self.service = service
+        receipts = ReceiptCheck(service: service, limiter: limiter)
         self.pages = pages
         self.sessions = sessions
     }
@@ -43,7 +45,7 @@ public struct SurvivorPages: Sendable {
         try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds, clock: clock)
     }
 
-    /// Adds the pages to `router`.
+    /// Adds the public pages to `router`, and "Your request" behind the pages' session check.
     public func register(on router: Router<HearthRequestContext>) {
         router.get("/") { _, _ in startPage() }
         router.get("/safety") { _, _ in pages.renderer.page("survivor-safety", [:]) }
@@ -54,17 +56,8 @@ public struct SurvivorPages: Sendable {
         router.post("/request/send") { request, _ in try await send(request) }
         router.get("/return") { request, _ in try returnForm(request, typed: "", status: .ok) }
         router.post("/return") { request, context in try await signIn(request, context) }
-        router.get("/your-request") { request, _ in
-            try await withSurvivor(request) { survivor in try await yourRequest(request, survivor) }
-        }
-        router.post("/your-request/messages") { request, _ in try await reply(request) }
-        router.post("/your-request/consents/give") { request, _ in try await give(request) }
-        router.post("/your-request/consents/withdraw") { request, _ in try await withdraw(request) }
-        router.get("/your-request/erase") { request, _ in
-            try await withSurvivor(request) { survivor in try page(request, "survivor-erase", ["reference": survivor.reference]) }
-        }
-        router.post("/your-request/erase") { request, _ in try await erase(request) }
         router.post("/leave") { request, _ in try await leave(request) }
+        registerYourRequest(on: router.signedInSurvivor(SurvivorAuthenticator(.pageSession(service, sessions))))
     }
 
     // MARK: Start, safety, exit
@@ -178,7 +171,7 @@ public struct SurvivorPages: Sendable {
         }
         let survivor: AuthenticatedSurvivor
         do {
-            survivor = try await api.authenticate(receipt: typed, context)
+            survivor = try await receipts.authenticate(receipt: typed, from: context.peerAddress)
         } catch let p as Problem where p == .receiptNotRecognised {
             return try returnForm(
                 request, typed: typed, status: .unauthorized,
@@ -195,154 +188,7 @@ public struct SurvivorPages: Sendable {
             "/your-request", headers: [.setCookie: "\(Self.sessionCookie)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict"])
     }
 
-    // MARK: Your request
-
-    /// What to show again after a post on "Your request" that needs changing.
-    struct Problems {
-        /// The message for the reply box, and what was typed in it.
-        var reply: String?
-        var replyText = ""
-        /// The message for one group's end date, and what was typed.
-        var expires: (scope: Scope, message: String, typed: String)?
-    }
-
-    /// "Your request": status, thread and reply box, consent per group, access log, what was
-    /// sent, erase and leave; after a post that needs changing, with its error.
-    func yourRequest(
-        _ request: Request, _ survivor: AuthenticatedSurvivor, status: HTTPResponse.Status = .ok, problems: Problems = Problems()
-    ) async throws -> Response {
-        let view = try await service.view(survivor)
-        let thread = try await service.messages(survivor)
-        let access = try await service.accessLog(survivor)
-        let today = service.today
-        var errors: [FieldError] = []
-        if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
-        if let problem = problems.expires {
-            // A group already shared with has the "change the end date" box instead.
-            let live = view.consents.contains { $0.scope == problem.scope }
-            errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
-        }
-        var context = Self.errorContext(errors)
-        let progress = SurvivorText.status(view.status.rawValue)
-        context["reference"] = view.reference
-        context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
-        context["statusLabel"] = progress.label
-        context["statusText"] = progress.text
-        context["rows"] = SurvivorText.rows(view.request)
-        context["messages"] = thread.map { m -> [String: Any] in
-            let mine = m.author == "survivor"
-            let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
-            return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
-        }
-        context["replyText"] = problems.replyText
-        context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
-            let text = SurvivorText.scope(scope)
-            let live = view.consents.first { $0.scope == scope }
-            let problem = problems.expires.flatMap { $0.scope == scope ? $0 : nil }
-            var row: [String: Any] = [
-                "scope": scope.rawValue, "title": text.title, "short": text.short, "explanation": text.explanation, "live": live != nil,
-                "typedExpires": problem?.typed ?? live?.expires?.description ?? "",
-            ]
-            if let day = live?.expires { row["until"] = SurvivorText.date(day) }
-            if let problem { row["expiresError"] = problem.message }
-            return row
-        }
-        context["today"] = today.description
-        context["horizon"] = today.adding(days: Limits.consentHorizonDays).description
-        context["history"] = view.history.map { e -> String in
-            let who = SurvivorText.scope(e.scope).short
-            let when = SurvivorText.date(Day(unixSeconds: e.at))
-            switch e.action {
-            case .granted:
-                return "\(when): you agreed to share with \(who)" + (e.expires.map { " until the end of \(SurvivorText.date($0))" } ?? "")
-            case .withdrawn: return "\(when): you stopped sharing with \(who)"
-            case .expired: return "\(when): sharing with \(who) ended on the end date you chose"
-            }
-        }
-        context["hasHistory"] = !view.history.isEmpty
-        context["hasAccess"] = !access.isEmpty
-        context["access"] = access.map {
-            ["role": SurvivorText.capitalised($0.role.plainName), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
-        }
-        context["retention"] = service.retention.summary
-        return try page(request, "survivor-your-request", status: status, context)
-    }
-
-    /// `POST /your-request/messages`.
-    func reply(_ request: Request) async throws -> Response {
-        let fields = try await readForm(request, allowed: ["text"])
-        return try await withSurvivor(request) { survivor in
-            let typed = fields.value("text") ?? ""
-            let text: String
-            do throws(Problem) {
-                // The API's own check of a message.
-                text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
-                    "text", maxLength: Limits.message, multiline: true)
-            } catch {
-                let message =
-                    switch error.code {
-                    case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
-                    case "empty-field", "missing-field": "Write your message before sending it"
-                    default: "Remove special characters from your message"
-                    }
-                return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
-            }
-            try await service.writeMessage(text, for: survivor)
-            return seeOther("/your-request")
-        }
-    }
-
-    /// `POST /your-request/consents/give`: share with one group, with an optional end date; also
-    /// changes or removes the end date of a group already shared with.
-    func give(_ request: Request) async throws -> Response {
-        let fields = try await readForm(request, allowed: ["scope", "expires"])
-        return try await withSurvivor(request) { survivor in
-            let scope = try Self.scope(fields)
-            let typed = fields.trimmed("expires") ?? ""
-            var json: [String: JSONValue] = ["scope": .string(scope.rawValue)]
-            if !typed.isEmpty { json["expires"] = .string(typed) }
-            let choice: ConsentChoice
-            do throws(Problem) {
-                // The API's own check of a consent.
-                choice = try ConsentChoice.validate(.object(json), today: service.today)
-            } catch {
-                let message =
-                    Day(iso: typed) == nil
-                    ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
-                    : "The end date must be today or later, and no more than ten years away"
-                return try await yourRequest(
-                    request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
-            }
-            _ = try await service.grant(choice, for: survivor)
-            return seeOther("/your-request")
-        }
-    }
-
-    /// `POST /your-request/consents/withdraw`. Stopping what has already stopped (a second click)
-    /// is not an error: the survivor gets what they asked for.
-    func withdraw(_ request: Request) async throws -> Response {
-        let fields = try await readForm(request, allowed: ["scope"])
-        return try await withSurvivor(request) { survivor in
-            let scope = try Self.scope(fields)
-            do {
-                _ = try await service.withdraw(scope, for: survivor)
-            } catch let p as Problem where p.code == "consent-not-live" {}
-            return seeOther("/your-request")
-        }
-    }
-
-    /// `POST /your-request/erase`: erases the record and ends every session on it.
-    func erase(_ request: Request) async throws -> Response {
-        _ = try await readForm(request, allowed: [])
-        return try await withSurvivor(request) { survivor in
-            try await service.erase(survivor)
-            let reference = survivor.reference
-            sessions.removeAll { $0.reference == reference }
-            return pages.renderer.page("survivor-erased", [:], headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
-    }
-
-    /// `POST /leave`: ends the session.
+    /// `POST /leave`: ends the browser's session, if it has one, and clears the cookie.
     func leave(_ request: Request) async throws -> Response {
         _ = try await readForm(request, allowed: [])
         sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
@@ -350,25 +196,6 @@ public struct SurvivorPages: Sendable {
     }
 
     // MARK: Helpers
-
-    /// Runs `body` for the signed-in survivor, checked afresh by the service; without a live
-    /// session (or once the record is gone) sends the browser to `/return` and changes nothing.
-    func withSurvivor(
-        _ request: Request, _ body: (AuthenticatedSurvivor) async throws -> Response
-    ) async throws -> Response {
-        let token = FormGuard.cookie(Self.sessionCookie, in: request)
-        guard let token, let held = sessions.lookup(token) else {
-            return seeOther("/return", headers: token == nil ? [:] : [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
-        let survivor: AuthenticatedSurvivor
-        do {
-            survivor = try await service.refresh(held)
-        } catch let p as Problem where p == .receiptNotRecognised {
-            sessions.remove(token)
-            return seeOther("/return", headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
-        }
-        return try await body(survivor)
-    }
 
     /// Reads a posted form strictly and checks its form token, before anything else happens.
     func readForm(_ request: Request, allowed: Set<String>) async throws -> FormFields {

@@ -238,14 +238,14 @@ struct SessionTokenTests {
             let token = try #require(login.json["token"] as? String)
             let cookie = try #require(login.headers["Set-Cookie"].first)
             let parts = cookie.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            #expect(parts.first == "\(CaseworkRoutes.cookieName)=\(token)")
-            #expect(CaseworkRoutes.cookieName == "__Host-hearth-session")
+            #expect(parts.first == "\(StaffSessions.cookieName)=\(token)")
+            #expect(StaffSessions.cookieName == "__Host-hearth-session")
             for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
                 #expect(parts.contains(attribute), "\(attribute) in \(cookie)")
             }
             #expect(!parts.contains { $0.lowercased().hasPrefix("domain=") }, "__Host- cookies carry no Domain")
 
-            let reply = try await cases(h, [("Cookie", "\(CaseworkRoutes.cookieName)=\(token)")])
+            let reply = try await cases(h, [("Cookie", "\(StaffSessions.cookieName)=\(token)")])
             #expect(reply.status == 200, "\(reply.text)")
         }
     }

@@ -101,7 +101,7 @@ struct StaffPageSignInTests {
             let second = try await b.post("/login/code", [("totp", h.totp(alice.totpSecret))])
             #expect(second.status == 303 && location(second) == "/cases", "\(second.status) \(second.text)")
             let cookies = second.headers["Set-Cookie"]
-            let session = try #require(cookies.first { $0.hasPrefix("\(CaseworkRoutes.cookieName)=") })
+            let session = try #require(cookies.first { $0.hasPrefix("\(StaffSessions.cookieName)=") })
             #expect(session.contains("Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(StaffService.absoluteTimeout)"))
             #expect(cookies.contains { $0.hasPrefix("\(StaffPages.loginCookieName)=;") && $0.contains("Max-Age=0") }, "the step cookie ends")
             #expect(await b.cookies[StaffPages.loginCookieName] == nil)
@@ -146,9 +146,9 @@ struct StaffPageSignInTests {
             ] {
                 #expect(reply.status == 401, "\(name): \(reply.status)")
                 #expect(reply.body == wrongPassword.body, "\(name): byte-identical to a wrong password")
-                #expect(!reply.headers["Set-Cookie"].contains { $0.hasPrefix("\(CaseworkRoutes.cookieName)=") }, "\(name): no session")
+                #expect(!reply.headers["Set-Cookie"].contains { $0.hasPrefix("\(StaffSessions.cookieName)=") }, "\(name): no session")
             }
-            #expect(await b.cookies[CaseworkRoutes.cookieName] == nil)
+            #expect(await b.cookies[StaffSessions.cookieName] == nil)
             #expect(try await b.get("/cases").headers["Location"].first == "/login")
 
             // A failed code step used up the first step: the right code alone does not sign in.
@@ -207,12 +207,12 @@ struct StaffPageSignInTests {
             let b = try await signedInBrowser(h, alice)
             let queue = try await b.get("/cases")
             #expect(queue.text.contains("action=\"/logout\""), "every signed-in page has the sign-out form")
-            let old = try #require(await b.cookies[CaseworkRoutes.cookieName])
+            let old = try #require(await b.cookies[StaffSessions.cookieName])
 
             let out = try await b.post("/logout")
             #expect(out.status == 303 && location(out) == "/login")
-            #expect(out.headers["Set-Cookie"].contains { $0.hasPrefix("\(CaseworkRoutes.cookieName)=;") && $0.contains("Max-Age=0") })
-            await b.setCookie(CaseworkRoutes.cookieName, old)
+            #expect(out.headers["Set-Cookie"].contains { $0.hasPrefix("\(StaffSessions.cookieName)=;") && $0.contains("Max-Age=0") })
+            await b.setCookie(StaffSessions.cookieName, old)
             #expect(location(try await b.get("/cases")) == "/login")
             #expect(try await h.auditRows().contains { $0.action == "session.logout" })
         }
@@ -332,14 +332,12 @@ struct StaffPageDefaultDenyTests {
             let b = h.browser()
             _ = try await b.get("/login")  // a form cookie and a valid token, but no session
             let auditBefore = try await h.auditRows().count
-            let fields: [String: [(String, String)]] = [
-                "/password": [("password", "x"), ("newPassword", "another long password"), ("confirmPassword", "another long password")],
-                "/cases/{reference}/assign": [("staff", "carol")], "/cases/{reference}/open": [("reason", "walking the routes")],
-                "/cases/{reference}/replies": [("text", "walking the routes")], "/cases/{reference}/status": [("status", "closed")],
-            ]
-            for (method, template) in StaffPages.sessionRoutes {
+            // Every page route outside the allowlist, and sign-out, which needs no session.
+            let pageRoutes = sessionRoutes(try await routeTable(h)).filter { !$0.1.hasPrefix("/api/") } + [(.post, "/logout")]
+            #expect(pageRoutes.count >= 10)
+            for (method, template) in pageRoutes {
                 let path = template.replacingOccurrences(of: "{reference}", with: reference)
-                let reply = method == .get ? try await b.get(path) : try await b.post(path, fields[template] ?? [])
+                let reply = method == .get ? try await b.get(path) : try await b.post(path, pageFields[template] ?? [])
                 #expect(reply.status == 303 && location(reply) == "/login", "\(method.rawValue) \(template): \(reply.status)")
                 #expect(!reply.text.contains("Sam"), "\(method.rawValue) \(template)")
             }

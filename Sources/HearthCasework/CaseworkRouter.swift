@@ -1,0 +1,42 @@
+public import HTTPTypes
+public import HearthCore
+public import HearthHTTP
+public import HearthKeys
+public import Hummingbird
+
+/// Who may reach what on the casework listener.
+public enum CaseworkAccess {
+    /// The casework listener's public allowlist: the only routes that answer without a session.
+    /// Every other route is registered on a ``StaffContext`` group behind ``StaffAuthenticator``,
+    /// and a test walks the router to prove it refuses a request without one (the API with 401,
+    /// the pages with a redirect to `/login`).
+    ///
+    /// Signing out (`POST /logout`) is here because it needs no session: it ends the one the
+    /// browser holds, if any, and answers the same either way.
+    public static let publicRoutes: [(HTTPRequest.Method, String)] = [
+        (.get, "/healthz"), (.post, "/api/v1/session"),
+        (.get, "/"), (.get, "/login"), (.post, "/login"), (.get, "/login/code"), (.post, "/login/code"), (.post, "/logout"),
+        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"),
+    ]
+}
+
+/// Builds the casework router: the API, the staff pages, security headers, error mapping and
+/// access log. `keyStatus` feeds the privacy officers' key page; `clock` times the sign-in step
+/// between password and code.
+public func buildCaseworkRouter(
+    staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
+    clock: any WallClock = SystemClock()
+) throws -> Router<HearthRequestContext> {
+    let router = Router(context: HearthRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AccessLogMiddleware())
+    let renderer = pages.renderer
+    router.add(
+        middleware: ErrorMiddleware(htmlPage: { status, _, message in
+            renderer.page("staff-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        }))
+    Assets.register(on: router)
+    CaseworkRoutes(staff: staff, casework: casework, limiter: limiter).register(on: router)
+    try StaffPages(staff: staff, casework: casework, limiter: limiter, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
+    return router
+}

@@ -1,0 +1,144 @@
+import HTTPTypes
+import HearthCore
+import HearthHTTP
+import Hummingbird
+
+// The staff pages' sign-in in two steps, sign-out and the password change.
+extension StaffPages {
+    /// `GET|POST /login` (password) and `GET|POST /login/code` (code), which need no session.
+    func registerSignIn(on router: Router<HearthRequestContext>) {
+        router.get("/login") { request, _ in
+            if let session = await sessions.currentSession(request) {
+                return seeOther(session.mustChangePassword ? "/password" : "/cases")
+            }
+            return try page(request, "staff-login", staff: nil, [:])
+        }
+        router.post("/login") { request, context in
+            let fields = try await FormFields.read(request, allowed: ["username", "password"])
+            try pages.forms.verify(request, fields)
+            try sessions.refuseIfRateLimited(context.peerAddress)
+            let username = fields.trimmed("username") ?? ""
+            let password = fields.value("password") ?? ""
+            var errors: [FieldError] = []
+            if username.isEmpty {
+                errors.append(FieldError(field: "username", text: "Enter your username"))
+            } else if username.count > 64 {
+                errors.append(FieldError(field: "username", text: "A username has at most 64 characters"))
+            }
+            if password.isEmpty {
+                errors.append(FieldError(field: "password", text: "Enter your password"))
+            } else if password.count > 128 {
+                errors.append(FieldError(field: "password", text: "A password has at most 128 characters"))
+            }
+            guard errors.isEmpty else {
+                return try page(
+                    request, "staff-login", status: .badRequest, staff: nil, Self.errorContext(errors).merging(["username": username]) { $1 })
+            }
+            // Nothing is checked yet: the code step checks all three together, so this step
+            // answers the same whether or not the password was right.
+            pendingLogins.remove(FormGuard.cookie(Self.loginCookieName, in: request))
+            let token = try pendingLogins.create(PendingLogin(username: username, password: password))
+            return seeOther(
+                "/login/code",
+                headers: [
+                    .setCookie: "\(Self.loginCookieName)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=\(Self.pendingLoginSeconds)"
+                ])
+        }
+        router.get("/login/code") { request, _ in
+            guard pendingLogins.lookup(FormGuard.cookie(Self.loginCookieName, in: request)) != nil else { return seeOther("/login") }
+            return try page(request, "staff-login-code", staff: nil, [:])
+        }
+        router.post("/login/code") { request, context in
+            let fields = try await FormFields.read(request, allowed: ["totp"])
+            try pages.forms.verify(request, fields)
+            try sessions.refuseIfRateLimited(context.peerAddress)
+            let code = (fields.value("totp") ?? "").filter { !$0.isWhitespace }
+            let cookie = FormGuard.cookie(Self.loginCookieName, in: request)
+            if code.isEmpty, pendingLogins.lookup(cookie) != nil {
+                return try page(
+                    request, "staff-login-code", status: .badRequest, staff: nil,
+                    Self.errorContext([FieldError(field: "totp", text: "Enter the 6-digit code from your authenticator app")]))
+            }
+            let pending = pendingLogins.lookup(cookie)
+            pendingLogins.remove(cookie)
+            var headers: HTTPFields = [:]
+            headers.append(HTTPField(name: .setCookie, value: Self.endedLoginCookie))
+            guard let pending else { return try loginFailedPage(request, headers: headers) }
+            let token: String
+            let mustChange: Bool
+            do {
+                (token, mustChange) = try await sessions.signIn(
+                    username: pending.username, password: pending.password, totp: code, from: context.peerAddress)
+            } catch let p as Problem where p.code == StaffService.loginFailed.code {
+                return try loginFailedPage(request, headers: headers)
+            }
+            headers.append(HTTPField(name: .setCookie, value: StaffSessions.sessionCookie(token)))
+            return seeOther(mustChange ? "/password" : "/cases", headers: headers)
+        }
+    }
+
+    static let endedLoginCookie = "\(loginCookieName)=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0"
+
+    /// The one failure page: the first sign-in step again, 401, the same words for every cause.
+    func loginFailedPage(_ request: Request, headers: HTTPFields) throws -> Response {
+        try page(
+            request, "staff-login", status: .unauthorized, staff: nil,
+            ["errorSummary": ["items": [["href": "#username", "text": Self.loginFailedMessage]]]], headers: headers)
+    }
+
+    // MARK: Sign-out
+
+    /// `POST /logout`: ends the browser's session, if it has one, and clears the cookie.
+    func registerSignOut(on router: Router<HearthRequestContext>) {
+        router.post("/logout") { request, _ in
+            let fields = try await FormFields.read(request, allowed: [])
+            try pages.forms.verify(request, fields)
+            if let session = await sessions.currentSession(request) {
+                try await staff.logout(session)
+            }
+            return seeOther("/login", headers: [.setCookie: StaffSessions.endedSessionCookie])
+        }
+    }
+
+    // MARK: Password
+
+    /// `GET|POST /password`, which also answer while the one-time password is unchanged.
+    func registerPassword(on group: RouterGroup<StaffContext>) {
+        group.get("/password") { request, context in try passwordPage(request, context.session, status: .ok, errors: []) }
+        group.post("/password") { request, context in
+            let fields = try await FormFields.read(request, allowed: ["password", "newPassword", "confirmPassword"])
+            try pages.forms.verify(request, fields)
+            return try await changePassword(request, fields, context.session)
+        }
+    }
+
+    func passwordPage(_ request: Request, _ session: AuthenticatedStaff, status: HTTPResponse.Status, errors: [FieldError]) throws -> Response {
+        var context = Self.errorContext(errors)
+        context["mustChange"] = session.mustChangePassword
+        return try page(request, "staff-password", status: status, staff: session, context)
+    }
+
+    func changePassword(_ request: Request, _ fields: FormFields, _ session: AuthenticatedStaff) async throws -> Response {
+        let current = fields.value("password") ?? ""
+        let new = fields.value("newPassword") ?? ""
+        let confirm = fields.value("confirmPassword") ?? ""
+        var errors: [FieldError] = []
+        if current.isEmpty { errors.append(FieldError(field: "password", text: "Enter your current password")) }
+        if !(12...128).contains(new.count) {
+            errors.append(FieldError(field: "newPassword", text: "Choose a new password of 12 to 128 characters"))
+        } else if new == current {
+            errors.append(FieldError(field: "newPassword", text: "Choose a new password that is different from the current one"))
+        } else if new != confirm {
+            errors.append(FieldError(field: "confirmPassword", text: "Type the same new password twice"))
+        }
+        guard errors.isEmpty else { return try passwordPage(request, session, status: .badRequest, errors: errors) }
+        do {
+            try await staff.changePassword(session, current: current, new: new)
+        } catch let p as Problem where p.kind == .badRequest {
+            // The new password was checked above, so what is left is the current one.
+            return try passwordPage(
+                request, session, status: .badRequest, errors: [FieldError(field: "password", text: "The current password is not right")])
+        }
+        return seeOther("/cases")
+    }
+}

@@ -1,0 +1,39 @@
+public import HTTPTypes
+public import HearthCore
+public import HearthHTTP
+public import Hummingbird
+
+/// Who may reach what on the intake listener.
+public enum IntakeAccess {
+    /// The intake listener's public allowlist: the only routes that answer without a receipt or a
+    /// survivor page session. Every other route is registered on a ``SurvivorContext`` group behind
+    /// ``SurvivorAuthenticator``, and a test walks the router to prove it refuses a request without
+    /// one (the API with 401, the pages with a redirect to `/return`).
+    ///
+    /// Leaving (`POST /leave`) is here because it needs no session: like `GET /exit`, it ends the
+    /// one the browser holds, if any, and answers the same either way.
+    public static let publicRoutes: [(HTTPRequest.Method, String)] = [
+        (.get, "/healthz"), (.get, "/api/v1/openapi.json"), (.post, "/api/v1/contact-requests"),
+        (.get, "/"), (.get, "/safety"), (.get, "/exit"), (.get, "/request"), (.post, "/request"), (.post, "/request/edit"),
+        (.post, "/request/send"), (.get, "/return"), (.post, "/return"), (.post, "/leave"),
+        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"),
+    ]
+}
+
+/// Builds the intake router: routes plus security headers, error mapping and access log.
+public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) throws -> Router<HearthRequestContext> {
+    let router = Router(context: HearthRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AccessLogMiddleware())
+    let renderer = pages.renderer
+    router.add(
+        middleware: ErrorMiddleware(htmlPage: { status, _, message in
+            renderer.page("survivor-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        }))
+    Assets.register(on: router)
+    IntakeRoutes(service: service, limiter: limiter).register(on: router)
+    // Survivor sessions live in this process's memory only.
+    let sessions = try SurvivorPages.makeSessions(clock: pages.clock)
+    SurvivorPages(service: service, limiter: limiter, pages: pages, sessions: sessions).register(on: router)
+    return router
+}

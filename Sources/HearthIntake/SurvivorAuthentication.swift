@@ -1,0 +1,115 @@
+public import HearthCore
+public import HearthHTTP
+public import Hummingbird
+import NIOCore
+
+/// The context of a route that needs a survivor who presented their receipt: it can only be made
+/// from a request that ``SurvivorAuthenticator`` let through, so a handler registered on a
+/// `signedInSurvivor(_:)` group cannot run without one.
+public struct SurvivorContext: ChildRequestContext {
+    /// Hummingbird's per-request storage, taken over from the listener's context.
+    public var coreContext: CoreRequestContextStorage
+    /// The survivor, as the service saw them on this request.
+    public let survivor: AuthenticatedSurvivor
+
+    /// Takes the survivor the authenticator put on `context`; without one, ``Problem/receiptNotRecognised``.
+    public init(context: HearthRequestContext) throws {
+        guard case .survivor(let survivor) = context.identity else { throw Problem.receiptNotRecognised }
+        coreContext = context.coreContext
+        self.survivor = survivor
+    }
+
+    /// The same upload limit as the listener's own context.
+    public var maxUploadSize: Int { HearthRequestContext.uploadLimit }
+}
+
+/// What the survivor API and the survivor pages share: checking a receipt, however it was sent,
+/// with failed look-ups rate limited per connecting address in one limiter for both.
+public struct ReceiptCheck: Sendable {
+    let service: SurvivorService
+    let limiter: FailureRateLimiter
+
+    /// Receipt checks over `service`, with failed look-ups counted in `limiter`.
+    public init(service: SurvivorService, limiter: FailureRateLimiter) {
+        self.service = service
+        self.limiter = limiter
+    }
+
+    /// The receipt in `Authorization: Receipt …`, if the request has one.
+    static func receipt(in request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        return parts.count == 2 && parts[0].lowercased() == "receipt" ? String(parts[1]) : nil
+    }
+
+    /// Checks a receipt (API header or the pages' form): 429 with `Retry-After` while `peer` has
+    /// used up its failures, else the survivor or ``Problem/receiptNotRecognised`` (counted).
+    func authenticate(receipt: String?, from peer: SocketAddress?) async throws -> AuthenticatedSurvivor {
+        if let wait = limiter.retryAfter(peer) {
+            throw ProblemResponse(
+                Problem(.rateLimited, code: "rate-limited", "too many receipts were not recognised; please wait \(wait) seconds and try again"),
+                headers: [.retryAfter: "\(wait)"])
+        }
+        do {
+            return try await service.authenticate(receipt: receipt)
+        } catch let p as Problem where p == .receiptNotRecognised {
+            limiter.recordFailure(peer)
+            throw p
+        }
+    }
+}
+
+/// The intake listener's one authenticating middleware: the API's `Authorization: Receipt …`
+/// (401 `receipt-not-recognised`, 429 when an address guesses too often), or the pages' in-memory
+/// session from `POST /return`, checked afresh by the service on every request (without a live
+/// one, or once the record is gone, 303 to `/return`).
+public struct SurvivorAuthenticator: RouterMiddleware {
+    /// The listener's base context; the signed-in routes' context is ``SurvivorContext``.
+    public typealias Context = HearthRequestContext
+
+    /// Which credential the routes behind this authenticator take.
+    public enum Credential: Sendable {
+        /// The API: the receipt in the `Authorization` header.
+        case receipt(ReceiptCheck)
+        /// The pages: the session cookie, and the session table it names.
+        case pageSession(SurvivorService, EphemeralSessions<AuthenticatedSurvivor>)
+    }
+
+    let credential: Credential
+
+    /// An authenticator for `credential`.
+    public init(_ credential: Credential) {
+        self.credential = credential
+    }
+
+    /// Checks the request's credential and either refuses it or passes it on with the identity set.
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let survivor: AuthenticatedSurvivor
+        switch credential {
+        case .receipt(let check):
+            survivor = try await check.authenticate(receipt: ReceiptCheck.receipt(in: request), from: context.peerAddress)
+        case .pageSession(let service, let sessions):
+            let ended = SurvivorPages.endedCookie(SurvivorPages.sessionCookie)
+            let token = FormGuard.cookie(SurvivorPages.sessionCookie, in: request)
+            guard let token, let held = sessions.lookup(token) else {
+                return seeOther("/return", headers: token == nil ? [:] : [.setCookie: ended])
+            }
+            do {
+                survivor = try await service.refresh(held)
+            } catch let p as Problem where p == .receiptNotRecognised {
+                sessions.remove(token)
+                return seeOther("/return", headers: [.setCookie: ended])
+            }
+        }
+        var context = context
+        context.identity = .survivor(survivor)
+        return try await next(request, context)
+    }
+}
+
+extension RouterMethods where Context == HearthRequestContext {
+    /// A group whose routes run only behind `authenticator`, with the survivor in their ``SurvivorContext``.
+    func signedInSurvivor(_ authenticator: SurvivorAuthenticator) -> RouterGroup<SurvivorContext> {
+        group().add(middleware: authenticator).group(context: SurvivorContext.self)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+import HearthCore
+import HearthHTTP
+import Hummingbird
+
+// "Your request": the survivor's own pages behind the session that `POST /return` starts.
+extension SurvivorPages {
+    /// `GET /your-request`, its forms, and erasure.
+    func registerYourRequest(on group: RouterGroup<SurvivorContext>) {
+        group.get("/your-request") { request, context in try await yourRequest(request, context.survivor) }
+        group.post("/your-request/messages") { request, context in try await reply(request, context.survivor) }
+        group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
+        group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
+        group.get("/your-request/erase") { request, context in
+            try page(request, "survivor-erase", ["reference": context.survivor.reference])
+        }
+        group.post("/your-request/erase") { request, context in try await erase(request, context.survivor) }
+    }
+
+    /// What to show again after a post on "Your request" that needs changing.
+    struct Problems {
+        /// The message for the reply box, and what was typed in it.
+        var reply: String?
+        var replyText = ""
+        /// The message for one group's end date, and what was typed.
+        var expires: (scope: Scope, message: String, typed: String)?
+    }
+
+    /// "Your request": status, thread and reply box, consent per group, access log, what was
+    /// sent, erase and leave; after a post that needs changing, with its error.
+    func yourRequest(
+        _ request: Request, _ survivor: AuthenticatedSurvivor, status: HTTPResponse.Status = .ok, problems: Problems = Problems()
+    ) async throws -> Response {
+        let view = try await service.view(survivor)
+        let thread = try await service.messages(survivor)
+        let access = try await service.accessLog(survivor)
+        let today = service.today
+        var errors: [FieldError] = []
+        if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
+        if let problem = problems.expires {
+            // A group already shared with has the "change the end date" box instead.
+            let live = view.consents.contains { $0.scope == problem.scope }
+            errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
+        }
+        var context = Self.errorContext(errors)
+        let progress = SurvivorText.status(view.status.rawValue)
+        context["reference"] = view.reference
+        context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
+        context["statusLabel"] = progress.label
+        context["statusText"] = progress.text
+        context["rows"] = SurvivorText.rows(view.request)
+        context["messages"] = thread.map { m -> [String: Any] in
+            let mine = m.author == "survivor"
+            let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
+            return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
+        }
+        context["replyText"] = problems.replyText
+        context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
+            let text = SurvivorText.scope(scope)
+            let live = view.consents.first { $0.scope == scope }
+            let problem = problems.expires.flatMap { $0.scope == scope ? $0 : nil }
+            var row: [String: Any] = [
+                "scope": scope.rawValue, "title": text.title, "short": text.short, "explanation": text.explanation, "live": live != nil,
+                "typedExpires": problem?.typed ?? live?.expires?.description ?? "",
+            ]
+            if let day = live?.expires { row["until"] = SurvivorText.date(day) }
+            if let problem { row["expiresError"] = problem.message }
+            return row
+        }
+        context["today"] = today.description
+        context["horizon"] = today.adding(days: Limits.consentHorizonDays).description
+        context["history"] = view.history.map { e -> String in
+            let who = SurvivorText.scope(e.scope).short
+            let when = SurvivorText.date(Day(unixSeconds: e.at))
+            switch e.action {
+            case .granted:
+                return "\(when): you agreed to share with \(who)" + (e.expires.map { " until the end of \(SurvivorText.date($0))" } ?? "")
+            case .withdrawn: return "\(when): you stopped sharing with \(who)"
+            case .expired: return "\(when): sharing with \(who) ended on the end date you chose"
+            }
+        }
+        context["hasHistory"] = !view.history.isEmpty
+        context["hasAccess"] = !access.isEmpty
+        context["access"] = access.map {
+            ["role": SurvivorText.capitalised($0.role.plainName), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
+        }
+        context["retention"] = service.retention.summary
+        return try page(request, "survivor-your-request", status: status, context)
+    }
+
+    /// `POST /your-request/messages`.
+    func reply(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["text"])
+        let typed = fields.value("text") ?? ""
+        let text: String
+        do throws(Problem) {
+            // The API's own check of a message.
+            text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
+                "text", maxLength: Limits.message, multiline: true)
+        } catch {
+            let message =
+                switch error.code {
+                case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
+                case "empty-field", "missing-field": "Write your message before sending it"
+                default: "Remove special characters from your message"
+                }
+            return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
+        }
+        try await service.writeMessage(text, for: survivor)
+        return seeOther("/your-request")
+    }
+
+    /// `POST /your-request/consents/give`: share with one group, with an optional end date; also
+    /// changes or removes the end date of a group already shared with.
+    func give(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["scope", "expires"])
+        let scope = try Self.scope(fields)
+        let typed = fields.trimmed("expires") ?? ""
+        var json: [String: JSONValue] = ["scope": .string(scope.rawValue)]
+        if !typed.isEmpty { json["expires"] = .string(typed) }
+        let choice: ConsentChoice
+        do throws(Problem) {
+            // The API's own check of a consent.
+            choice = try ConsentChoice.validate(.object(json), today: service.today)
+        } catch {
+            let message =
+                Day(iso: typed) == nil
+                ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
+                : "The end date must be today or later, and no more than ten years away"
+            return try await yourRequest(
+                request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
+        }
+        _ = try await service.grant(choice, for: survivor)
+        return seeOther("/your-request")
+    }
+
+    /// `POST /your-request/consents/withdraw`. Stopping what has already stopped (a second click)
+    /// is not an error: the survivor gets what they asked for.
+    func withdraw(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["scope"])
+        let scope = try Self.scope(fields)
+        do {
+            _ = try await service.withdraw(scope, for: survivor)
+        } catch let p as Problem where p.code == "consent-not-live" {}
+        return seeOther("/your-request")
+    }
+
+    /// `POST /your-request/erase`: erases the record and ends every session on it.
+    func erase(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        _ = try await readForm(request, allowed: [])
+        try await service.erase(survivor)
+        let reference = survivor.reference
+        sessions.removeAll { $0.reference == reference }
+        return pages.renderer.page("survivor-erased", [:], headers: [.setCookie: Self.endedCookie(Self.sessionCookie)])
+    }
+}
