@@ -44,9 +44,7 @@ public struct StaffSessions: Sendable {
     /// Throws 429 with `Retry-After` while `peer` has used up its sign-in failures.
     func refuseIfRateLimited(_ peer: SocketAddress?) throws {
         if let wait = limiter.retryAfter(peer) {
-            throw ProblemResponse(
-                Problem(.rateLimited, code: "rate-limited", "too many sign-in attempts; please wait \(wait) seconds"),
-                headers: [.retryAfter: "\(wait)"])
+            throw ProblemResponse.rateLimited("too many sign-in attempts; please wait \(wait) seconds", retryAfter: wait)
         }
     }
 

@@ -2,9 +2,10 @@
 ///
 /// `message` may quote the name of a field but never its value, a receipt or any other secret.
 public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
-    /// What kind of answer this deserves; the HTTP layer maps it to a status code.
+    /// What kind of problem it is; the HTTP layer maps each to a status code. Problems of the
+    /// transport (too large, wrong content type, too many attempts) are the HTTP layer's own.
     public enum Kind: Sendable, Hashable {
-        case badRequest, unauthorised, notFound, tooLarge, unsupportedMediaType, rateLimited, conflict, forbidden
+        case badRequest, unauthorised, notFound, conflict, forbidden
     }
 
     /// The kind of answer.

@@ -3,27 +3,40 @@ public import HearthCore
 public import Hummingbird
 import NIOCore
 
-/// A ``Problem`` as an HTTP answer: `{"error", "code"}` with the matching status.
+/// A problem as an HTTP answer: `{"error", "code"}` with its status and any extra headers.
+///
+/// Problems with what someone sent come from Core as ``Problem`` and take the status of their
+/// kind; problems of the transport itself (too large, wrong content type, too many attempts)
+/// exist only here.
 public struct ProblemResponse: HTTPResponseError {
-    /// The problem.
-    public let problem: Problem
+    /// The status.
+    public let status: HTTPResponse.Status
+    /// A stable machine-readable code.
+    public let code: String
+    /// A plain message, never a secret.
+    public let message: String
     /// Extra headers (e.g. `Retry-After`).
     public let headers: HTTPFields
 
-    /// Wraps a problem.
+    /// A Core problem, with the status of its kind.
     public init(_ problem: Problem, headers: HTTPFields = [:]) {
-        self.problem = problem
+        self.init(status: Self.status(of: problem.kind), code: problem.code, problem.message, headers: headers)
+    }
+
+    /// A problem of the transport.
+    public init(status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
         self.headers = headers
     }
 
-    public var status: HTTPResponse.Status {
-        switch problem.kind {
+    /// The status for each kind of Core problem.
+    public static func status(of kind: Problem.Kind) -> HTTPResponse.Status {
+        switch kind {
         case .badRequest: .badRequest
         case .unauthorised: .unauthorized
         case .notFound: .notFound
-        case .tooLarge: .contentTooLarge
-        case .unsupportedMediaType: .unsupportedMediaType
-        case .rateLimited: .tooManyRequests
         case .conflict: .conflict
         case .forbidden: .forbidden
         }
@@ -32,14 +45,31 @@ public struct ProblemResponse: HTTPResponseError {
     /// ``headers`` plus, on a 401, the `WWW-Authenticate` scheme the caller should use.
     public var responseHeaders: HTTPFields {
         var h = headers
-        if problem.kind == .unauthorised {
-            h[.wwwAuthenticate] = problem.code == Problem.receiptNotRecognised.code ? "Receipt" : "Bearer"
+        if status == .unauthorized {
+            h[.wwwAuthenticate] = code == Problem.receiptNotRecognised.code ? "Receipt" : "Bearer"
         }
         return h
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONBody.response(status: status, ["error": problem.message, "code": problem.code], headers: responseHeaders)
+        JSONBody.response(status: status, ["error": message, "code": code], headers: responseHeaders)
+    }
+
+    /// The answer to a body over ``RequestLimits/bodyBytes``.
+    public static var tooLarge: ProblemResponse {
+        ProblemResponse(
+            status: .contentTooLarge, code: "body-too-large",
+            "the request is larger than \(RequestLimits.bodyBytes / 1024) KiB; please shorten it")
+    }
+
+    /// The answer to a body of the wrong content type.
+    public static func unsupportedMediaType(_ message: String) -> ProblemResponse {
+        ProblemResponse(status: .unsupportedMediaType, code: "unsupported-media-type", message)
+    }
+
+    /// 429 with `Retry-After: seconds`.
+    public static func rateLimited(_ message: String, retryAfter seconds: Int) -> ProblemResponse {
+        ProblemResponse(status: .tooManyRequests, code: "rate-limited", message, headers: [.retryAfter: "\(seconds)"])
     }
 }
 
@@ -91,20 +121,20 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func describe(_ error: any Error, context: Context) -> (HTTPResponse.Status, String, String, HTTPFields) {
         switch error {
         case let e as ProblemResponse:
-            return (e.status, e.problem.code, e.problem.message, e.responseHeaders)
+            return (e.status, e.code, e.message, e.responseHeaders)
         case let p as Problem:
             let e = ProblemResponse(p)
-            return (e.status, p.code, p.message, e.responseHeaders)
+            return (e.status, e.code, e.message, e.responseHeaders)
         case let d as AccessDenial:
             return (.forbidden, d.code, d.message, [:])
         case is NIOTooManyBytesError:
-            return (.contentTooLarge, Self.tooLarge.code, Self.tooLarge.message, [:])
+            return (.contentTooLarge, ProblemResponse.tooLarge.code, ProblemResponse.tooLarge.message, [:])
         case let e as HTTPError:
             let (code, message): (String, String) =
                 switch e.status {
                 case .notFound: ("not-found", "there is nothing at this address")
                 case .methodNotAllowed: ("method-not-allowed", "this address does not accept that method")
-                case .contentTooLarge: (Self.tooLarge.code, Self.tooLarge.message)
+                case .contentTooLarge: (ProblemResponse.tooLarge.code, ProblemResponse.tooLarge.message)
                 default: ("bad-request", "the request could not be understood")
                 }
             return (e.status, code, message, [:])
@@ -113,10 +143,5 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 "request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "http.route": "\(context.endpointPath ?? "-")"])
             return (.internalServerError, "internal", "something went wrong on our side; please try again in a few minutes", [:])
         }
-    }
-
-    /// The answer to a body over the limit.
-    public static var tooLarge: Problem {
-        Problem(.tooLarge, code: "body-too-large", "the request is larger than \(RequestLimits.bodyBytes / 1024) KiB; please shorten it")
     }
 }

@@ -26,10 +26,10 @@ public struct FormFields: Sendable {
     public static func read(_ request: Request, allowed: Set<String>) async throws -> FormFields {
         let type = request.headers[.contentType]?.lowercased().filter { $0 != " " } ?? ""
         guard type == "application/x-www-form-urlencoded" || type.hasPrefix("application/x-www-form-urlencoded;") else {
-            throw Problem(.unsupportedMediaType, code: "unsupported-media-type", "this page only accepts its own form; please go back and try again")
+            throw ProblemResponse.unsupportedMediaType("this page only accepts its own form; please go back and try again")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.bodyBytes {
-            throw ErrorMiddleware<HearthRequestContext>.tooLarge
+            throw ProblemResponse.tooLarge
         }
         let buffer = try await request.body.collect(upTo: RequestLimits.bodyBytes)
         let fields = try parse(Array(buffer.readableBytesView))

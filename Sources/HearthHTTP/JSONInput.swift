@@ -7,12 +7,10 @@ public enum JSONInput {
     public static func read(_ request: Request) async throws -> JSONValue {
         let type = request.headers[.contentType]?.lowercased().filter { $0 != " " } ?? ""
         guard type == "application/json" || type == "application/json;charset=utf-8" else {
-            throw Problem(
-                .unsupportedMediaType, code: "unsupported-media-type",
-                "send the request as JSON with the header 'Content-Type: application/json'")
+            throw ProblemResponse.unsupportedMediaType("send the request as JSON with the header 'Content-Type: application/json'")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.bodyBytes {
-            throw ErrorMiddleware<HearthRequestContext>.tooLarge
+            throw ProblemResponse.tooLarge
         }
         let buffer = try await request.body.collect(upTo: RequestLimits.bodyBytes)
         return try JSONValue.parse(Array(buffer.readableBytesView))

@@ -46,9 +46,7 @@ public struct ReceiptCheck: Sendable {
     /// used up its failures, else the survivor or ``Problem/receiptNotRecognised`` (counted).
     func authenticate(receipt: String?, from peer: SocketAddress?) async throws -> AuthenticatedSurvivor {
         if let wait = limiter.retryAfter(peer) {
-            throw ProblemResponse(
-                Problem(.rateLimited, code: "rate-limited", "too many receipts were not recognised; please wait \(wait) seconds and try again"),
-                headers: [.retryAfter: "\(wait)"])
+            throw ProblemResponse.rateLimited("too many receipts were not recognised; please wait \(wait) seconds and try again", retryAfter: wait)
         }
         do {
             return try await service.authenticate(receipt: receipt)

@@ -202,7 +202,7 @@ public struct SurvivorPages: Sendable {
         let fields: FormFields
         do {
             fields = try await FormFields.read(request, allowed: allowed)
-        } catch let p as Problem where p.kind == .tooLarge {
+        } catch let p as ProblemResponse where p.status == .contentTooLarge {
             throw Self.tooLong
         } catch is NIOTooManyBytesError {
             throw Self.tooLong
@@ -212,8 +212,8 @@ public struct SurvivorPages: Sendable {
     }
 
     /// The answer to a form too large to take, in the survivor's terms rather than bytes.
-    static let tooLong = Problem(
-        .tooLarge, code: "body-too-large",
+    static let tooLong = ProblemResponse(
+        status: .contentTooLarge, code: "body-too-large",
         "what you wrote is too long for us to receive in one go, so nothing was sent; "
             + "please go back, shorten it, and try again (you can tell us more later in a message)")
 
