@@ -106,7 +106,8 @@ public final class HearthAssembly: Sendable {
         if listeners.contains(.intake) {
             let ring = PublicKeyRingHolder(try keys.loadPublicKeyRing())
             rings.append(ring)
-            let service = SurvivorService(store: store, keys: ring, clock: settings.clock, retention: retention.policy, logger: logger)
+            let service = SurvivorService(
+                store: store, keys: ring, clock: settings.clock, random: settings.random, retention: retention.policy, logger: logger)
             let (application, table) = try await buildIntakeApplication(
                 service: service, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)
@@ -120,9 +121,10 @@ public final class HearthAssembly: Sendable {
             try keys.verifyPrivateKeys(master: master)
             _ = try keys.loadPublicKeyRing()
             let held = try CaseworkKeys(directory: keys, master: master)
-            let service = CaseworkService(store: store, keys: held, clock: settings.clock, logger: logger)
+            let service = CaseworkService(store: store, keys: held, clock: settings.clock, random: settings.random, logger: logger)
             let staffService = StaffService(
-                store: store, keys: held, clock: settings.clock, hasher: try PasswordHasher(cost: settings.passwordCost), logger: logger)
+                store: store, keys: held, clock: settings.clock, random: settings.random, hasher: try PasswordHasher(cost: settings.passwordCost),
+                logger: logger)
             let (application, certificate, table) = try await buildCaseworkApplication(
                 staff: staffService, casework: service, store: store, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)

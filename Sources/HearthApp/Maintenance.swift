@@ -18,6 +18,8 @@ public struct HearthMaintenance: Sendable {
     public let caseworkKeys: CaseworkKeys
     /// The wall clock.
     public let clock: any WallClock
+    /// The random source.
+    public let random: any RandomSource
 
     /// Opens keys (with the master key from `settings.passphrase`) and the store, finishing an
     /// interrupted master-key rotation first. Throws ``KeyFileError`` naming the file on any problem.
@@ -29,7 +31,9 @@ public struct HearthMaintenance: Sendable {
         try DataDirectory.prepare(settings.data)
         let master = try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
         let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
-        return HearthMaintenance(keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock)
+        return HearthMaintenance(
+            keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock,
+            random: settings.random)
     }
 
     /// Opens the store alone (no key is opened), creating the data directory if `create` is set;
@@ -52,12 +56,13 @@ public struct HearthMaintenance: Sendable {
     /// Staff accounts, hashing at the interactive cost on one thread (a CLI runs one at a time).
     public func staffService() throws -> StaffService {
         StaffService(
-            store: store, keys: caseworkKeys, clock: clock, hasher: try PasswordHasher(cost: .interactive, width: 1), logger: Self.silentLogger)
+            store: store, keys: caseworkKeys, clock: clock, random: random, hasher: try PasswordHasher(cost: .interactive, width: 1),
+            logger: Self.silentLogger)
     }
 
     /// The casework service (for audit checkpoints).
     public func caseworkService() -> CaseworkService {
-        CaseworkService(store: store, keys: caseworkKeys, clock: clock, logger: Self.silentLogger)
+        CaseworkService(store: store, keys: caseworkKeys, clock: clock, random: random, logger: Self.silentLogger)
     }
 
     /// Rotation, retirement and their audit, over this key directory and store.

@@ -40,6 +40,8 @@ public struct HearthSettings: Sendable {
     public var handlesSignals = true
     /// The wall clock every service, session table and form guard reads.
     public var clock: any WallClock = SystemClock()
+    /// The random source of identifiers, receipts, passwords and tokens.
+    public var random: any RandomSource = SystemRandomSource()
     /// The Argon2id cost of staff passwords. Only tests lower it (`.insecureMinimumForTests`).
     public var passwordCost: Argon2id.Cost = .interactive
 

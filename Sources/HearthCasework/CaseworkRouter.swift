@@ -25,7 +25,7 @@ public enum CaseworkAccess {
 /// between password and code.
 public func buildCaseworkRouter(
     staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
-    clock: any WallClock = SystemClock()
+    clock: any WallClock
 ) throws -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())

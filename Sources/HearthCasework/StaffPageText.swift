@@ -58,8 +58,8 @@ extension StaffPages {
 
     /// `2026-11-29 14:05 UTC`.
     static func displayTime(_ unixSeconds: Int64) -> String {
-        let text = rfc3339(unixSeconds: unixSeconds)  // 2026-11-29T14:05:09Z
-        return "\(text.prefix(10)) \(text.dropFirst(11).prefix(5)) UTC"
+        let t = UTCTime(unixSeconds: unixSeconds)
+        return "\(t.day) \(t.hourMinute) UTC"
     }
 
     static func statusName(_ status: CaseStatus) -> String {

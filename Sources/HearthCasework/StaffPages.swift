@@ -43,7 +43,7 @@ public struct StaffPages: Sendable {
     /// sessions as the API routes; `clock` times the step between password and code.
     public init(
         staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter, keyStatus: KeyStatusSource, pages: PageSettings,
-        clock: any WallClock = SystemClock()
+        clock: any WallClock
     ) throws {
         self.staff = staff
         self.casework = casework

@@ -63,12 +63,15 @@ public struct CaseworkService: Sendable {
     let store: any CaseworkStore
     let keys: CaseworkKeys
     let clock: any WallClock
+    let random: any RandomSource
     let logger: Logger
 
-    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, logger: Logger) {
+    /// The service over `store`, holding the casework keys.
+    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, random: any RandomSource, logger: Logger) {
         self.store = store
         self.keys = keys
         self.clock = clock
+        self.random = random
         self.logger = logger
     }
 
@@ -138,7 +141,7 @@ public struct CaseworkService: Sendable {
     public func open(_ reference: RecordID, reason: String, by staff: StaffIdentity) async throws -> OpenedCase {
         let (grant, record) = try await authorise(reference, staff: staff, action: "case.open")
         let dek = try dataKey(grant, record: record)
-        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealedReason = try Envelope.sealNote(
             SecretBytes(copying: Array(reason.utf8)), kind: .accessReason, with: dek, recordID: record.id, noteID: noteID,
             commitment: record.commitment)
@@ -164,7 +167,7 @@ public struct CaseworkService: Sendable {
     public func reply(_ reference: RecordID, text: String, by staff: StaffIdentity) async throws {
         let (grant, record) = try await authorise(reference, staff: staff, action: "case.reply")
         let dek = try dataKey(grant, record: record)
-        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealNote(
             SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: false), with: dek, recordID: record.id, noteID: noteID,
             commitment: record.commitment)

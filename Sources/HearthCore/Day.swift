@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A calendar day in UTC, counted from 1970-01-01; written as `YYYY-MM-DD`.
 public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Days since 1970-01-01.
@@ -45,6 +39,12 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))"
     }
 
+    /// Year, month (1–12) and day of the month (1–31).
+    public var components: (year: Int, month: Int, day: Int) {
+        let (y, m, d) = Day.civil(fromDays: daysSinceEpoch)
+        return (y, m, d)
+    }
+
     /// The day `n` days later.
     public func adding(days n: Int) -> Day { Day(daysSinceEpoch: daysSinceEpoch + n) }
 
@@ -77,29 +77,5 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
         return (m <= 2 ? y + 1 : y, m, d)
-    }
-}
-
-/// Formats Unix seconds as RFC 3339 UTC (`2026-11-29T14:05:09Z`).
-public func rfc3339(unixSeconds t: Int64) -> String {
-    let day = Day(unixSeconds: t)
-    let s = Int(t - Int64(day.daysSinceEpoch) * 86_400)
-    func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-    return "\(day)T\(two(s / 3600)):\(two(s / 60 % 60)):\(two(s % 60))Z"
-}
-
-/// Where time comes from; injected so tests can move it.
-public protocol WallClock: Sendable {
-    /// Seconds since the Unix epoch.
-    func unixSeconds() -> Int64
-}
-
-/// The system clock.
-public struct SystemClock: WallClock {
-    public init() {}
-    public func unixSeconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
     }
 }

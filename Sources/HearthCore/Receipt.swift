@@ -8,11 +8,11 @@ public struct Receipt: Sendable {
     /// The 27 canonical data symbols (uppercase ASCII): the receipt secret of SECURITY.md.
     private let symbols: [UInt8]
 
-    /// A fresh random receipt.
-    public static func generate() throws -> Receipt {
+    /// A fresh random receipt from `source`.
+    public static func generate(using source: any RandomSource) throws -> Receipt {
         // 135 random bits, five per symbol: one call to the CSPRNG instead of 27. Eighteen bytes
         // so that the last symbol's two-byte window stays inside the buffer (bits 135-143 unused).
-        let random = try SystemRandom.bytes(18)
+        let random = try source.bytes(18)
         var s: [UInt8] = []
         s.reserveCapacity(dataSymbolCount)
         for i in 0..<dataSymbolCount {

@@ -13,9 +13,9 @@ public struct RecordID: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// A fresh random id.
-    public static func random() throws -> RecordID {
-        RecordID(bytes: try SystemRandom.bytes(byteCount))!
+    /// A fresh random id from `random`.
+    public static func random(using random: any RandomSource) throws -> RecordID {
+        RecordID(bytes: try random.bytes(byteCount))!
     }
 
     /// The case reference shown to survivors and staff.

@@ -42,6 +42,7 @@ public struct StaffService: Sendable {
     let store: any CaseworkStore
     let keys: CaseworkKeys
     let clock: any WallClock
+    let random: any RandomSource
     let hasher: any PasswordHashing
     let logger: Logger
     /// Failure counts for usernames with no account, so they slow down exactly like real ones
@@ -56,10 +57,13 @@ public struct StaffService: Sendable {
     public static let lockAfter = 10
     public static let lockSeconds: Int64 = 15 * 60
 
-    public init(store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, hasher: any PasswordHashing, logger: Logger) {
+    public init(
+        store: any CaseworkStore, keys: CaseworkKeys, clock: any WallClock, random: any RandomSource, hasher: any PasswordHashing, logger: Logger
+    ) {
         self.store = store
         self.keys = keys
         self.clock = clock
+        self.random = random
         self.hasher = hasher
         self.logger = logger
     }
@@ -81,7 +85,7 @@ public struct StaffService: Sendable {
 
     /// New one-time credentials and the TOTP secret sealed for storage.
     func freshCredentials(username: String, role: Role) throws -> (NewCredentials, [UInt8]) {
-        let password = Crockford.encode(try SystemRandom.bytes(15))  // 120 bits, 24 symbols
+        let password = Crockford.encode(try random.bytes(15))  // 120 bits, 24 symbols
         let grouped = stride(from: 0, to: 24, by: 4).map { String(Array(password)[$0..<$0 + 4]) }.joined(separator: "-")
         let secret = try SecretBytes.random(count: TOTP.secretByteCount)
         let base32 = TOTP.base32(secret.unsafeExportedBytes())
@@ -100,7 +104,7 @@ public struct StaffService: Sendable {
         let (creds, sealedSecret) = try freshCredentials(username: username, role: role)
         let hash = try await hasher.hash(creds.password)
         for _ in 0..<8 {
-            let pseudonym = "\(role.rawValue)-\(Crockford.encode(try SystemRandom.bytes(3)).prefix(4))"
+            let pseudonym = "\(role.rawValue)-\(Crockford.encode(try random.bytes(3)).prefix(4))"
             if let _ = try await store.addStaff(
                 username: username, role: role, pseudonym: pseudonym, passwordHash: hash,
                 sealedTOTPSecret: sealedSecret,
@@ -153,7 +157,7 @@ public struct StaffService: Sendable {
             step = TOTP.matchingStep(totp, secret: secret, at: now)
         }
         if let staff, passwordOK, let step, Int64(step) > staff.totpLastStep, !staff.disabled, staff.lockedUntil <= now {
-            let token = try SystemRandom.bytes(32)
+            let token = try random.bytes(32)
             let accepted = try await store.recordLoginSuccess(
                 staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try keys.sessionTokenHash(token),
                 audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)

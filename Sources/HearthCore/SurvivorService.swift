@@ -62,15 +62,19 @@ public struct SurvivorService: Sendable {
     let store: any IntakeStore
     let keys: PublicKeyRingHolder
     let clock: any WallClock
+    let random: any RandomSource
     /// The retention policy shown to survivors.
     public let retention: RetentionPolicy
     let logger: Logger
 
     /// Creates the service.
-    public init(store: any IntakeStore, keys: PublicKeyRingHolder, clock: any WallClock, retention: RetentionPolicy, logger: Logger) {
+    public init(
+        store: any IntakeStore, keys: PublicKeyRingHolder, clock: any WallClock, random: any RandomSource, retention: RetentionPolicy, logger: Logger
+    ) {
         self.store = store
         self.keys = keys
         self.clock = clock
+        self.random = random
         self.retention = retention
         self.logger = logger
     }
@@ -80,8 +84,8 @@ public struct SurvivorService: Sendable {
 
     /// Seals and stores a submission; returns only after it is durably committed.
     public func submit(_ submission: Submission) async throws -> SubmissionResult {
-        let id = try RecordID.random()
-        let receipt = try Receipt.generate()
+        let id = try RecordID.random(using: random)
+        let receipt = try Receipt.generate(using: random)
         let dek = try DataKey.generate()
         let commitment = try Envelope.commitment(to: dek, recordID: id)
         let plaintext = try Self.encode(submission.request)
@@ -210,7 +214,7 @@ public struct SurvivorService: Sendable {
     public func writeMessage(_ text: String, for survivor: AuthenticatedSurvivor) async throws {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        let noteID = try SystemRandom.bytes(Envelope.noteIDByteCount)
+        let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealNote(
             SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: true), with: dek, recordID: r.id, noteID: noteID,
             commitment: r.commitment)

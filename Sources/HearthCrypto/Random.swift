@@ -16,3 +16,13 @@ public enum SystemRandom {
         return randombytes_uniform(upperBound)
     }
 }
+
+/// The operating system's CSPRNG as a value to inject: what the composition root hands every
+/// service that needs random identifiers, receipts, passwords or tokens.
+public struct SystemRandomSource: Sendable {
+    /// The system source.
+    public init() {}
+
+    /// `count` random bytes.
+    public func bytes(_ count: Int) throws -> [UInt8] { try SystemRandom.bytes(count) }
+}

@@ -107,7 +107,7 @@ public final class FormGuard: Sendable {
     private let redeemed = Mutex<[[UInt8]: Int64]>([:])
 
     /// A fresh random key; tokens from before a restart are refused (the form is simply reloaded).
-    public init(clock: any WallClock = SystemClock()) throws {
+    public init(clock: any WallClock) throws {
         key = try SecretBytes.random(count: 32)
         self.clock = clock
     }
@@ -222,7 +222,7 @@ public final class EphemeralSessions<Value: Sendable>: Sendable {
     private let entries = Mutex<[[UInt8]: Entry]>([:])
 
     /// A table whose tokens end after `idle` seconds unused or `absolute` seconds in all.
-    public init(idle: Int64, absolute: Int64, capacity: Int = 10_000, clock: any WallClock = SystemClock()) throws {
+    public init(idle: Int64, absolute: Int64, capacity: Int = 10_000, clock: any WallClock) throws {
         key = try SecretBytes.random(count: 32)
         self.clock = clock
         self.idle = idle

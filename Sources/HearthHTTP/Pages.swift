@@ -88,7 +88,7 @@ public struct PageSettings: Sendable {
     public let clock: any WallClock
 
     /// Settings over loaded templates.
-    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String, clock: any WallClock = SystemClock()) {
+    public init(renderer: PageRenderer, forms: FormGuard, exitURL: String, clock: any WallClock) {
         self.renderer = renderer
         self.forms = forms
         self.exitURL = exitURL
@@ -99,7 +99,7 @@ public struct PageSettings: Sendable {
     public static let defaultExitURL = "https://www.bbc.co.uk/weather"
 
     /// Loads the templates and makes a fresh form guard.
-    public static func load(exitURL: String = defaultExitURL, clock: any WallClock = SystemClock()) async throws -> PageSettings {
+    public static func load(exitURL: String = defaultExitURL, clock: any WallClock) async throws -> PageSettings {
         PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL, clock: clock)
     }
 }

@@ -285,17 +285,14 @@ enum SurvivorText {
 
     /// `29 November 2026`.
     static func date(_ day: Day) -> String {
-        let parts = day.description.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3, (1...12).contains(parts[1]) else { return day.description }
-        return "\(parts[2]) \(months[parts[1] - 1]) \(parts[0])"
+        let (year, month, dayOfMonth) = day.components
+        return "\(dayOfMonth) \(months[month - 1]) \(year)"
     }
 
     /// `29 November 2026 at 14:05 UTC`.
     static func time(_ unixSeconds: Int64) -> String {
-        let day = Day(unixSeconds: unixSeconds)
-        let s = Int(unixSeconds - Int64(day.daysSinceEpoch) * 86_400)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(date(day)) at \(two(s / 3600)):\(two(s / 60 % 60)) UTC"
+        let t = UTCTime(unixSeconds: unixSeconds)
+        return "\(date(t.day)) at \(t.hourMinute) UTC"
     }
 
     /// The summary rows of a request: what the survivor sent, in their words.

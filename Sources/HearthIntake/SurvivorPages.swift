@@ -41,7 +41,7 @@ public struct SurvivorPages: Sendable {
     }
 
     /// An empty session table with the survivor timeouts (15 minutes idle, 2 hours in all).
-    public static func makeSessions(clock: any WallClock = SystemClock()) throws -> EphemeralSessions<AuthenticatedSurvivor> {
+    public static func makeSessions(clock: any WallClock) throws -> EphemeralSessions<AuthenticatedSurvivor> {
         try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds, clock: clock)
     }
 

@@ -35,8 +35,8 @@ struct FormsTests {
 
     @Test("a token is bound to the browser's cookie and to this process's key")
     func csrfTokenBinding() async throws {
-        let guardA = try FormGuard()
-        let guardB = try FormGuard()
+        let guardA = try FormGuard(clock: TestClock())
+        let guardB = try FormGuard(clock: TestClock())
         let router = Router(context: HearthRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("/form") { request, _ -> Response in

@@ -1,4 +1,5 @@
 import Foundation
+import HearthApp
 import HearthCore
 import HearthCrypto
 import HearthHTTP
@@ -39,6 +40,7 @@ struct CanonicalBodyTests {
         let store = try SQLiteStore(path: dir.file("data.sqlite"), logger: Logger(label: "test"))
         let service = SurvivorService(
             store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: TestClock(),
+            random: SystemRandomSource(),
             retention: RetentionPolicy(days: 30), logger: Logger(label: "test"))
         let submission = try Submission.validate(try JSONValue.parse(Array(request.utf8)), today: service.today)
         let result = try await service.submit(submission)

@@ -1,4 +1,5 @@
 import HearthCore
+import HearthCrypto
 
 /// The store calls tests make most, with the audit events the services would pass (built by
 /// Core's `AuditEvent` factories), so store tests read as before the contracts took events.
@@ -20,13 +21,25 @@ extension IntakeStore {
 
     /// Erases as the survivor does, now.
     public func erase(recordID: RecordID) async throws -> Bool {
-        try await erase(recordID: recordID, audit: .recordErased(recordID), at: floorToHour(SystemClock().unixSeconds()))
+        try await erase(recordID: recordID, audit: .recordErased(recordID), at: floorToHour(TestClock().unixSeconds()))
     }
 }
 
 extension RetentionStore {
     /// Shreds as the retention sweep does, now.
     public func shredRecords(withoutConsentSince cutoff: Int64) async throws -> Int {
-        try await shredRecords(withoutConsentSince: cutoff, at: floorToHour(SystemClock().unixSeconds()))
+        try await shredRecords(withoutConsentSince: cutoff, at: floorToHour(TestClock().unixSeconds()))
     }
+}
+
+/// Tests that need an id or a receipt outside a service take them from the system source, as
+/// the composition root's services do.
+extension RecordID {
+    /// A fresh random id.
+    public static func random() throws -> RecordID { try random(using: SystemRandomSource()) }
+}
+
+extension Receipt {
+    /// A fresh random receipt.
+    public static func generate() throws -> Receipt { try generate(using: SystemRandomSource()) }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import HearthApp
 import HearthCore
+import HearthCrypto
 import HearthHTTP
 import HearthIntake
 import HearthKeys
@@ -55,6 +57,7 @@ enum KeyLifecycleSupport {
                 store: store,
                 keys: ring,
                 clock: SystemClock(),
+                random: SystemRandomSource(),
                 retention: RetentionPolicy(days: 30),
                 logger: logger
             )

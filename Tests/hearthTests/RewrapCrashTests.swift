@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import HearthApp
 import HearthCore
+import HearthCrypto
 @_spi(Inspection) import HearthStore
 import HearthTestSupport
 import Synchronization
@@ -351,6 +353,7 @@ struct RewrapCrashTests {
             store: f.store,
             keys: staleRing,
             clock: SystemClock(),
+            random: SystemRandomSource(),
             retention: RetentionPolicy(days: 30),
             logger: LogCapture().logger()
         )
