@@ -27,15 +27,7 @@ public func buildCaseworkRouter(
     staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
     clock: any WallClock
 ) throws -> Router<HearthRequestContext> {
-    let router = Router(context: HearthRequestContext.self)
-    router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: AccessLogMiddleware())
-    let renderer = pages.renderer
-    router.add(
-        middleware: ErrorMiddleware(htmlPage: { status, _, message in
-            renderer.page("staff-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
-        }))
-    Assets.register(on: router)
+    let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error")
     CaseworkRoutes(staff: staff, casework: casework, limiter: limiter).register(on: router)
     try StaffPages(staff: staff, casework: casework, limiter: limiter, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
     return router

@@ -2,24 +2,12 @@ public import HearthCore
 public import HearthHTTP
 public import Hummingbird
 
-/// The context of a route that needs a signed-in member of staff: it can only be made from a
-/// request that ``StaffAuthenticator`` let through, so a handler registered on a
-/// `signedInStaff(_:)` group cannot run without a session.
-public struct StaffContext: ChildRequestContext {
-    /// Hummingbird's per-request storage, taken over from the listener's context.
-    public var coreContext: CoreRequestContextStorage
+/// The context of a route that needs a signed-in member of staff (``StaffAuthenticator``'s groups).
+public typealias StaffContext = SignedInContext<AuthenticatedStaff>
+
+extension SignedInContext where Identity == AuthenticatedStaff {
     /// The signed-in member of staff.
-    public let session: AuthenticatedStaff
-
-    /// Takes the session the authenticator put on `context`; without one, ``StaffService/notSignedIn``.
-    public init(context: HearthRequestContext) throws {
-        guard case .staff(let session) = context.identity else { throw StaffService.notSignedIn }
-        coreContext = context.coreContext
-        self.session = session
-    }
-
-    /// The same upload limit as the listener's own context.
-    public var maxUploadSize: Int { HearthRequestContext.uploadLimit }
+    public var session: AuthenticatedStaff { identity }
 }
 
 /// The casework listener's one authenticating middleware: a session from `Authorization: Bearer …`

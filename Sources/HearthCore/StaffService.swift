@@ -169,7 +169,7 @@ public struct StaffService: Sendable {
                         keepingSession: nil,
                         audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
                 }
-                return (Self.base64url(token), staff.mustChangePassword)
+                return (Base64URL.encode(token), staff.mustChangePassword)
             }
         }
         let failures = staff.map { $0.failedLogins + 1 } ?? unknownUserFailures.record(username)
@@ -188,7 +188,7 @@ public struct StaffService: Sendable {
 
     /// Checks a session token (bearer header or cookie); ends sessions past their timeouts.
     public func authenticate(token: String?) async throws -> AuthenticatedStaff {
-        guard let token, let raw = Self.fromBase64url(token), raw.count == 32 else { throw Self.notSignedIn }
+        guard let token, token.utf8.count <= 64, let raw = Base64URL.decode(token), raw.count == 32 else { throw Self.notSignedIn }
         let hash = try keys.sessionTokenHash(raw)
         let now = clock.unixSeconds()
         guard let session = try await store.session(tokenHash: hash) else { throw Self.notSignedIn }
@@ -228,17 +228,6 @@ public struct StaffService: Sendable {
             tokenHash: session.tokenHash,
             audit: AuditEvent(actor: "staff:\(session.identity.id)", role: session.identity.role.rawValue, action: "session.logout"),
             at: clock.unixSeconds())
-    }
-
-    static func base64url(_ bytes: [UInt8]) -> String {
-        String(Data(bytes).base64EncodedString().compactMap { c -> Character? in c == "+" ? "-" : c == "/" ? "_" : c == "=" ? nil : c })
-    }
-
-    static func fromBase64url(_ s: String) -> [UInt8]? {
-        guard s.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else { return nil }
-        var b = String(s.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
-        while b.count % 4 != 0 { b += "=" }
-        return Data(base64Encoded: b).map(Array.init)
     }
 }
 

@@ -64,25 +64,3 @@ public enum TOTP {
         return "otpauth://totp/\(escape(issuer)):\(escape(account))?secret=\(secretBase32)&issuer=\(escape(issuer))&algorithm=SHA1&digits=6&period=30"
     }
 }
-
-/// Base32 encoding (most significant bit first, no padding) over any 32-symbol alphabet:
-/// RFC 4648 for TOTP secrets, Crockford's for receipts and references.
-public enum Base32 {
-    /// Encodes `bytes`; the last symbol is zero-padded.
-    public static func encode(_ bytes: [UInt8], alphabet: [Character]) -> String {
-        precondition(alphabet.count == 32, "a base32 alphabet has 32 symbols")
-        var out = ""
-        var buffer: UInt32 = 0
-        var bits = 0
-        for b in bytes {
-            buffer = (buffer << 8) | UInt32(b)
-            bits += 8
-            while bits >= 5 {
-                bits -= 5
-                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
-            }
-        }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
-        return out
-    }
-}

@@ -179,30 +179,6 @@ public final class FormGuard: Sendable {
     }
 }
 
-/// Unpadded base64url (RFC 4648 §5), for tokens in cookies and form fields.
-public enum Base64URL {
-    /// Encodes without padding.
-    public static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    /// Decodes unpadded base64url; nil for anything else.
-    public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }) else { return nil }
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.utf8.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map(Array.init)
-    }
-}
-
-extension UInt8 {
-    fileprivate var isASCIIAlphanumeric: Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self)
-    }
-}
-
 /// Short-lived sessions held in memory only: the browser keeps a random 256-bit token in a
 /// `__Host-` cookie; the table is keyed by a keyed hash of it, so a memory dump does not yield
 /// usable cookies. Entries end after `idle` seconds without use or `absolute` seconds in all, and

@@ -34,3 +34,46 @@ public enum RequestIdentity: Sendable {
     /// A survivor who presented their receipt, by header or through a page session (intake listener).
     case survivor(AuthenticatedSurvivor)
 }
+
+/// An identity a signed-in route group can require: how to find it on a checked request, and
+/// what to throw when it is not there.
+public protocol CheckedIdentity: Sendable {
+    /// The identity on `identity`, or nil when the request carries another kind or none.
+    static func from(_ identity: RequestIdentity?) -> Self?
+    /// The refusal when it is missing (a route registered outside its authenticator's group).
+    static var missing: any Error { get }
+}
+
+extension AuthenticatedStaff: CheckedIdentity {
+    public static func from(_ identity: RequestIdentity?) -> AuthenticatedStaff? {
+        if case .staff(let s) = identity { s } else { nil }
+    }
+    public static var missing: any Error { StaffService.notSignedIn }
+}
+
+extension AuthenticatedSurvivor: CheckedIdentity {
+    public static func from(_ identity: RequestIdentity?) -> AuthenticatedSurvivor? {
+        if case .survivor(let s) = identity { s } else { nil }
+    }
+    public static var missing: any Error { Problem.receiptNotRecognised }
+}
+
+/// The context of a route that needs `Identity`: it can only be made from a request the
+/// listener's authenticator let through, so a handler registered on a signed-in group cannot run
+/// without one (Hummingbird's child request contexts).
+public struct SignedInContext<Identity: CheckedIdentity>: ChildRequestContext {
+    /// Hummingbird's per-request storage, taken over from the listener's context.
+    public var coreContext: CoreRequestContextStorage
+    /// Who sent the request.
+    public let identity: Identity
+
+    /// Takes the identity the authenticator put on `context`; without one, `Identity.missing`.
+    public init(context: HearthRequestContext) throws {
+        guard let identity = Identity.from(context.identity) else { throw Identity.missing }
+        coreContext = context.coreContext
+        self.identity = identity
+    }
+
+    /// The same upload limit as the listener's own context.
+    public var maxUploadSize: Int { HearthRequestContext.uploadLimit }
+}

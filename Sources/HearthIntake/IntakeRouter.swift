@@ -22,15 +22,7 @@ public enum IntakeAccess {
 
 /// Builds the intake router: routes plus security headers, error mapping and access log.
 public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) throws -> Router<HearthRequestContext> {
-    let router = Router(context: HearthRequestContext.self)
-    router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: AccessLogMiddleware())
-    let renderer = pages.renderer
-    router.add(
-        middleware: ErrorMiddleware(htmlPage: { status, _, message in
-            renderer.page("survivor-error", status: status, ["heading": errorHeading(status), "message": sentence(message)])
-        }))
-    Assets.register(on: router)
+    let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error")
     IntakeRoutes(service: service, limiter: limiter).register(on: router)
     // Survivor sessions live in this process's memory only.
     let sessions = try SurvivorPages.makeSessions(clock: pages.clock)

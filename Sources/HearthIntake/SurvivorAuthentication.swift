@@ -3,24 +3,12 @@ public import HearthHTTP
 public import Hummingbird
 import NIOCore
 
-/// The context of a route that needs a survivor who presented their receipt: it can only be made
-/// from a request that ``SurvivorAuthenticator`` let through, so a handler registered on a
-/// `signedInSurvivor(_:)` group cannot run without one.
-public struct SurvivorContext: ChildRequestContext {
-    /// Hummingbird's per-request storage, taken over from the listener's context.
-    public var coreContext: CoreRequestContextStorage
+/// The context of a route that needs a survivor who presented their receipt (``SurvivorAuthenticator``'s groups).
+public typealias SurvivorContext = SignedInContext<AuthenticatedSurvivor>
+
+extension SignedInContext where Identity == AuthenticatedSurvivor {
     /// The survivor, as the service saw them on this request.
-    public let survivor: AuthenticatedSurvivor
-
-    /// Takes the survivor the authenticator put on `context`; without one, ``Problem/receiptNotRecognised``.
-    public init(context: HearthRequestContext) throws {
-        guard case .survivor(let survivor) = context.identity else { throw Problem.receiptNotRecognised }
-        coreContext = context.coreContext
-        self.survivor = survivor
-    }
-
-    /// The same upload limit as the listener's own context.
-    public var maxUploadSize: Int { HearthRequestContext.uploadLimit }
+    public var survivor: AuthenticatedSurvivor { identity }
 }
 
 /// What the survivor API and the survivor pages share: checking a receipt, however it was sent,

@@ -147,10 +147,7 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func caseRecord(id: RecordID) async throws -> (record: StoredRecord, assignee: Int64?)? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = ?", arguments: [Data(id.bytes)]) else { return nil }
-            return (try Self.record(from: row, db), row["assignee"])
-        }
+        try await pool.read { db in try Self.record(where: "id", is: id.bytes, db) }
     }
 
     public func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool {
@@ -175,64 +172,64 @@ extension SQLiteStore: CaseworkStore {
         recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
     ) async throws -> Bool {
         let staffID: Int64? = if case .staff(let id) = author { id } else { nil }
-        return try await pool.write { db in
-            guard let rid = try Self.rid(of: recordID, db) else { return false }
-            try db.execute(
-                sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [rid, Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)])
-            try Self.appendAudit(audit, at: at, db)
-            return true
-        }
+        return try await addNote(
+            recordID, sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
+            values: [Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)], audit: audit, at: at)
     }
 
     public func messages(recordID: RecordID) async throws -> [StoredNote] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.note_id, m.from_survivor, m.at, m.sealed, s.pseudonym, s.role FROM messages m
-                    LEFT JOIN staff s ON s.id = m.staff_id
-                    WHERE m.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY m.seq
-                    """, arguments: [Data(recordID.bytes)]
-            ).map { row in
-                let note: Data = row["note_id"]
-                let sealed: Data = row["sealed"]
-                let role: String? = row["role"]
-                let fromSurvivor: Int64 = row["from_survivor"]
-                return StoredNote(
-                    noteID: Array(note), author: fromSurvivor != 0 ? "survivor" : "staff", pseudonym: row["pseudonym"],
-                    role: role.flatMap(Role.init(rawValue:)), at: row["at"], sealed: Array(sealed))
-            }
-        }
+        try await notes(
+            recordID,
+            sql: """
+                SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role
+                FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
+                WHERE m.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY m.seq
+                """)
     }
 
     public func addAccess(
         recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
     ) async throws -> Bool {
-        try await pool.write { db in
+        try await addNote(
+            recordID, sql: "INSERT INTO access_log (record_rid, note_id, staff_id, role, at, sealed_reason) VALUES (?, ?, ?, ?, ?, ?)",
+            values: [Data(noteID), staffID, role.rawValue, at, Data(sealedReason)], audit: audit, at: at)
+    }
+
+    public func accessLog(recordID: RecordID) async throws -> [StoredNote] {
+        try await notes(
+            recordID,
+            sql: """
+                SELECT a.note_id, 'staff' AS author, a.at, a.sealed_reason AS sealed, s.pseudonym, a.role
+                FROM access_log a JOIN staff s ON s.id = a.staff_id
+                WHERE a.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY a.seq
+                """)
+    }
+
+    /// Inserts a sealed note (`sql` takes the record's row id, then `values`) and its audit event,
+    /// in one transaction; false if the record is gone.
+    private func addNote(
+        _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], audit: AuditEvent, at: Int64
+    )
+        async throws -> Bool
+    {
+        let arguments = StatementArguments(values)
+        return try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return false }
-            try db.execute(
-                sql: "INSERT INTO access_log (record_rid, note_id, staff_id, role, at, sealed_reason) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [rid, Data(noteID), staffID, role.rawValue, at, Data(sealedReason)])
+            try db.execute(sql: sql, arguments: [rid] + arguments)
             try Self.appendAudit(audit, at: at, db)
             return true
         }
     }
 
-    public func accessLog(recordID: RecordID) async throws -> [StoredNote] {
+    /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role).
+    private func notes(_ recordID: RecordID, sql: String) async throws -> [StoredNote] {
         try await pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT a.note_id, a.role, a.at, a.sealed_reason, s.pseudonym FROM access_log a JOIN staff s ON s.id = a.staff_id
-                    WHERE a.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY a.seq
-                    """, arguments: [Data(recordID.bytes)]
-            ).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: [Data(recordID.bytes)]).map { row in
                 let note: Data = row["note_id"]
-                let sealed: Data = row["sealed_reason"]
-                let role: String = row["role"]
+                let sealed: Data = row["sealed"]
+                let role: String? = row["role"]
                 return StoredNote(
-                    noteID: Array(note), author: "staff", pseudonym: row["pseudonym"], role: Role(rawValue: role), at: row["at"],
+                    noteID: Array(note), author: row["author"], pseudonym: row["pseudonym"], role: role.flatMap(Role.init(rawValue:)), at: row["at"],
                     sealed: Array(sealed))
             }
         }

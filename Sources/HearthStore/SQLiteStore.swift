@@ -211,22 +211,19 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     }
 
     public func record(lookup: [UInt8]) async throws -> StoredRecord? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE lookup = ?", arguments: [Data(lookup)]) else {
-                return nil
-            }
-            return try Self.record(from: row, db)
-        }
+        try await pool.read { db in try Self.record(where: "lookup", is: lookup, db)?.record }
     }
 
-    /// Loads a record by id (casework, maintenance and tests).
+    /// Loads a record by id (maintenance and tests).
     public func record(id: RecordID) async throws -> StoredRecord? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE id = ?", arguments: [Data(id.bytes)]) else {
-                return nil
-            }
-            return try Self.record(from: row, db)
-        }
+        try await pool.read { db in try Self.record(where: "id", is: id.bytes, db)?.record }
+    }
+
+    /// The record whose `column` (`id` or `lookup`) holds `value`, with its assignee.
+    static func record(where column: String, is value: [UInt8], _ db: Database) throws -> (record: StoredRecord, assignee: Int64?)? {
+        precondition(column == "id" || column == "lookup")
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM records WHERE \(column) = ?", arguments: [Data(value)]) else { return nil }
+        return (try record(from: row, db), row["assignee"])
     }
 
     static func record(from row: Row, _ db: Database) throws -> StoredRecord {
