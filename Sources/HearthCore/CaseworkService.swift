@@ -1,22 +1,16 @@
 import HearthCrypto
 import Logging
-import Synchronization
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-/// What an opened case shows a member of staff who is allowed to read it.
+/// What an opened case shows a member of staff who is allowed to read it: the record and its thread.
+@dynamicMemberLookup
 public struct OpenedCase: Sendable {
-    public let reference: String
-    public let status: CaseStatus
-    public let createdHour: Int64
-    public let region: Region?
-    public let request: ContactRequest
-    public let consents: [ConsentChoice]
+    /// The record, opened.
+    public let record: RecordView
+    /// The thread with the survivor, oldest first.
     public let messages: [ThreadMessage]
+
+    /// The record's fields (`reference`, `status`, `request`, …).
+    public subscript<T>(dynamicMember field: KeyPath<RecordView, T>) -> T { record[keyPath: field] }
 }
 
 /// One message of a case thread, decrypted.
@@ -151,12 +145,8 @@ public struct CaseworkService: Sendable {
                 audit: event(staff, "case.open", reference.reference, scope: grant.scope), at: now)
         else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
         logger.info("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
-        let body = try Envelope.openBody(record.body, with: dek, recordID: record.id, commitment: record.commitment)
-        let request = try body.withUnsafeBytes { try JSONDecoder().decode(ContactRequest.self, from: Data($0)) }
-        return OpenedCase(
-            reference: reference.reference, status: record.status, createdHour: record.createdHour, region: record.region, request: request,
-            consents: record.wraps.filter { $0.isLive(on: today) }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) },
-            messages: try await thread(record: record, dek: dek))
+        let view = try RecordView(opening: record, with: dek, liveWraps: record.wraps.filter { $0.isLive(on: today) })
+        return OpenedCase(record: view, messages: try await thread(record: record, dek: dek))
     }
 
     func thread(record: StoredRecord, dek: borrowing DataKey) async throws -> [ThreadMessage] {

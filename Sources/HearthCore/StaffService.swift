@@ -2,12 +2,6 @@ import HearthCrypto
 import Logging
 import Synchronization
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Password hashing for staff accounts, run off the event loop (HearthCrypto's
 /// `PasswordHasher` runs Argon2id on its own bounded thread pool).
 public protocol PasswordHashing: Sendable {

@@ -2,12 +2,6 @@ import HearthCrypto
 import Logging
 import Synchronization
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// What the survivor is told when they submit: the only time the receipt is ever shown.
 public struct SubmissionResult: Sendable {
     /// The case reference.
@@ -28,16 +22,16 @@ public struct AuthenticatedSurvivor: Sendable {
     public var reference: String { record.id.reference }
 }
 
-/// Everything a survivor may see about their own record.
+/// Everything a survivor may see about their own record: the record and its consent history.
+@dynamicMemberLookup
 public struct SurvivorView: Sendable {
-    public let reference: String
-    public let status: CaseStatus
-    /// Unix seconds, floored to the hour.
-    public let createdHour: Int64
-    public let region: Region?
-    public let request: ContactRequest
-    public let consents: [ConsentChoice]
+    /// The record, opened.
+    public let record: RecordView
+    /// Every change of consent, oldest first.
     public let history: [ConsentEvent]
+
+    /// The record's fields (`reference`, `status`, `request`, …).
+    public subscript<T>(dynamicMember field: KeyPath<RecordView, T>) -> T { record[keyPath: field] }
 }
 
 /// How long records are kept once no consent is live; shown to survivors before they submit.
@@ -88,7 +82,7 @@ public struct SurvivorService: Sendable {
         let receipt = try Receipt.generate(using: random)
         let dek = try DataKey.generate()
         let commitment = try Envelope.commitment(to: dek, recordID: id)
-        let plaintext = try Self.encode(submission.request)
+        let plaintext = try submission.request.canonicalBody()
         let body = try Envelope.sealBody(plaintext, with: dek, recordID: id, commitment: commitment)
         let ring = keys.current
         var wraps: [StoredWrap] = []
@@ -114,12 +108,6 @@ public struct SurvivorService: Sendable {
         }
         let bytes = try Envelope.wrapForScope(dek, recordID: id, scope: choice.scope, keyVersion: entry.version, publicKey: entry.key)
         return StoredWrap(scope: choice.scope, keyVersion: entry.version, wrap: bytes, expires: choice.expires)
-    }
-
-    static func encode(_ request: ContactRequest) throws -> SecretBytes {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return SecretBytes(copying: Array(try encoder.encode(request)))
     }
 
     /// Checks a receipt (from `Authorization: Receipt …`); a missing, malformed or unknown one
@@ -158,11 +146,8 @@ public struct SurvivorService: Sendable {
     public func view(_ survivor: AuthenticatedSurvivor) async throws -> SurvivorView {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        let plaintext = try Envelope.openBody(r.body, with: dek, recordID: r.id, commitment: r.commitment)
-        let request = try plaintext.withUnsafeBytes { try JSONDecoder().decode(ContactRequest.self, from: Data($0)) }
         return SurvivorView(
-            reference: r.id.reference, status: r.status, createdHour: r.createdHour, region: r.region, request: request,
-            consents: survivor.liveWraps.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }.sorted { $0.scope < $1.scope },
+            record: try RecordView(opening: r, with: dek, liveWraps: survivor.liveWraps.sorted { $0.scope < $1.scope }),
             history: try await store.consentHistory(recordID: r.id))
     }
 
