@@ -28,7 +28,8 @@ public func buildCaseworkRouter(
     clock: any WallClock
 ) throws -> Router<HearthRequestContext> {
     let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error")
-    CaseworkRoutes(staff: staff, casework: casework, limiter: limiter).register(on: router)
-    try StaffPages(staff: staff, casework: casework, limiter: limiter, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
+    let sessions = StaffSessions(staff: staff, limiter: limiter)
+    CaseworkRoutes(sessions: sessions, casework: casework).register(on: router)
+    try StaffPages(sessions: sessions, casework: casework, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
     return router
 }

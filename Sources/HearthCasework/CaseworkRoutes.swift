@@ -9,15 +9,14 @@ import NIOCore
 /// Every other route is registered behind ``StaffAuthenticator`` (see ``CaseworkAccess``), and while
 /// a password change is required, only `POST /api/v1/session/password` and `DELETE /api/v1/session` answer.
 public struct CaseworkRoutes: Sendable {
-    let staff: StaffService
-    let casework: CaseworkService
     let sessions: StaffSessions
+    let casework: CaseworkService
+    var staff: StaffService { sessions.staff }
 
-    /// The routes over the staff and casework services; failed sign-ins are counted in `limiter`.
-    public init(staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter) {
-        self.staff = staff
+    /// The routes over the staff sessions (shared with the pages) and the casework service.
+    public init(sessions: StaffSessions, casework: CaseworkService) {
+        self.sessions = sessions
         self.casework = casework
-        sessions = StaffSessions(staff: staff, limiter: limiter)
     }
 
     /// Adds the public routes to `router`, and the others behind the API's authenticator.
@@ -120,37 +119,14 @@ struct CaseSummaryBody: Encodable {
     }
 }
 
-struct OpenedCaseBody: Encodable {
-    struct Consent: Encodable {
-        let scope: String
-        let expires: String?
-    }
+/// `POST /api/v1/cases/{reference}/open`: the record and its thread.
+typealias OpenedCaseBody = RecordBody<ThreadExtras>
 
-    struct Message: Encodable {
-        let author: String
-        let pseudonym: String?
-        let role: String?
-        let at: String
-        let text: String
-    }
+/// What opening a case adds to the record.
+struct ThreadExtras: Encodable {
+    let messages: [MessageBody]
+}
 
-    let reference: String
-    let status: String
-    let created: String
-    let region: String?
-    let request: ContactRequest
-    let consents: [Consent]
-    let messages: [Message]
-
-    init(_ o: OpenedCase) {
-        reference = o.reference
-        status = o.status.rawValue
-        created = rfc3339(unixSeconds: o.createdHour)
-        region = o.region?.rawValue
-        request = o.request
-        consents = o.consents.map { Consent(scope: $0.scope.rawValue, expires: $0.expires?.description) }
-        messages = o.messages.map {
-            Message(author: $0.author, pseudonym: $0.pseudonym, role: $0.role?.rawValue, at: rfc3339(unixSeconds: $0.at), text: $0.text)
-        }
-    }
+extension RecordBody<ThreadExtras> {
+    init(_ o: OpenedCase) { self.init(o.record, adding: ThreadExtras(messages: o.messages.map(MessageBody.init))) }
 }

@@ -131,50 +131,62 @@ extension StaffPages {
                 return try refusalPage(request, session, denial, heading: "This case cannot be opened", reference: reference)
             }
         }
-        group.post("/cases/:reference/replies") { request, context in
-            let fields = try await FormFields.read(request, allowed: ["text"])
-            try pages.forms.verify(request, fields)
-            let session = context.session
-            let reference = try CaseworkRoutes.reference(context)
+        caseAction(on: group, "replies", fields: ["text"], refused: "Your reply was not sent", done: "replied") {
+            request, fields, session, reference in
             let text = fields.trimmed("text") ?? ""
             guard !text.isEmpty, text.count <= Limits.message else {
-                return try page(
-                    request, "staff-error", status: .badRequest, staff: session,
-                    [
-                        "heading": text.isEmpty ? "Your reply was empty" : "Your reply is too long",
-                        "message": text.isEmpty
-                            ? "Nothing was sent. Open the case again and write your reply."
-                            : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.",
-                        "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
-                    ])
+                return try caseInputPage(
+                    request, session, reference, heading: text.isEmpty ? "Your reply was empty" : "Your reply is too long",
+                    message: text.isEmpty
+                        ? "Nothing was sent. Open the case again and write your reply."
+                        : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.")
             }
-            do {
-                try await casework.reply(reference, text: text, by: session.identity)
-            } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "Your reply was not sent", reference: reference)
-            }
-            return seeOther("/cases/\(reference.reference)?done=replied")
+            try await casework.reply(reference, text: text, by: session.identity)
+            return nil
         }
-        group.post("/cases/:reference/status") { request, context in
-            let fields = try await FormFields.read(request, allowed: ["status"])
-            try pages.forms.verify(request, fields)
-            let session = context.session
-            let reference = try CaseworkRoutes.reference(context)
+        caseAction(on: group, "status", fields: ["status"], refused: "The status was not changed", done: "status") {
+            request, fields, session, reference in
             guard let status = fields.value("status").flatMap(CaseStatus.init(rawValue:)) else {
-                return try page(
-                    request, "staff-error", status: .badRequest, staff: session,
-                    [
-                        "heading": "Choose a status", "message": "Nothing was changed. Choose one of the statuses in the list.",
-                        "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
-                    ])
+                return try caseInputPage(
+                    request, session, reference, heading: "Choose a status", message: "Nothing was changed. Choose one of the statuses in the list.")
             }
-            do {
-                try await casework.setStatus(reference, to: status, by: session.identity)
-            } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "The status was not changed", reference: reference)
-            }
-            return seeOther("/cases/\(reference.reference)?done=status")
+            try await casework.setStatus(reference, to: status, by: session.identity)
+            return nil
         }
+    }
+
+    /// `POST /cases/{reference}/<action>`: reads and checks the form, then runs `act`, which returns
+    /// a page for input it cannot take or nil when done (back to the case with `?done=<done>`); a
+    /// refusal of the access rule becomes the refusal page headed `refused`.
+    func caseAction(
+        on group: RouterGroup<StaffContext>, _ action: String, fields allowed: Set<String>, refused: String, done: String,
+        _ act: @escaping @Sendable (Request, FormFields, AuthenticatedStaff, RecordID) async throws -> Response?
+    ) {
+        group.post("/cases/:reference/\(action)") { request, context in
+            let fields = try await FormFields.read(request, allowed: allowed)
+            try pages.forms.verify(request, fields)
+            let reference = try CaseworkRoutes.reference(context)
+            do {
+                if let page = try await act(request, fields, context.session, reference) { return page }
+            } catch let denial as AccessDenial {
+                return try refusalPage(request, context.session, denial, heading: refused, reference: reference)
+            }
+            return seeOther("/cases/\(reference.reference)?done=\(done)")
+        }
+    }
+
+    /// A 400 page for a case form's input, with the way back to the case.
+    func caseInputPage(
+        _ request: Request, _ session: AuthenticatedStaff, _ reference: RecordID, heading: String, message: String
+    ) throws
+        -> Response
+    {
+        try page(
+            request, "staff-error", status: .badRequest, staff: session,
+            [
+                "heading": heading, "message": message,
+                "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
+            ])
     }
 
     // MARK: Keys

@@ -80,23 +80,7 @@ extension StaffPages {
         }
     }
 
-    static func regionName(_ region: Region?) -> String {
-        switch region {
-        case nil: "Not given"
-        case .northEast: "North East"
-        case .northWest: "North West"
-        case .yorkshireHumber: "Yorkshire and the Humber"
-        case .eastMidlands: "East Midlands"
-        case .westMidlands: "West Midlands"
-        case .east: "East of England"
-        case .london: "London"
-        case .southEast: "South East"
-        case .southWest: "South West"
-        case .wales: "Wales"
-        case .scotland: "Scotland"
-        case .northernIreland: "Northern Ireland"
-        }
-    }
+    static func regionName(_ region: Region?) -> String { region?.name ?? "Not given" }
 
     static func contactMethodName(_ kind: ContactMethodKind) -> String {
         switch kind {

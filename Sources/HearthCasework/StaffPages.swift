@@ -16,9 +16,9 @@ public import Hummingbird
 /// password is unchanged, to `/password` from every page but `/password` itself (sign-out needs
 /// no session). Every decision about a case is the ``CaseworkService``'s: these pages only show it.
 public struct StaffPages: Sendable {
-    let staff: StaffService
-    let casework: CaseworkService
     let sessions: StaffSessions
+    let casework: CaseworkService
+    var staff: StaffService { sessions.staff }
     let keyStatus: KeyStatusSource
     let pages: PageSettings
     /// Username and password between the two sign-in steps, in memory only, for five minutes at most.
@@ -39,15 +39,11 @@ public struct StaffPages: Sendable {
     static let loginFailedMessage =
         "The username, password or code was not right. Check them and try again. If it keeps happening, ask an administrator."
 
-    /// Pages over the same services, rate limiter (`limiter`, shared with the API's sign-in) and
-    /// sessions as the API routes; `clock` times the step between password and code.
-    public init(
-        staff: StaffService, casework: CaseworkService, limiter: FailureRateLimiter, keyStatus: KeyStatusSource, pages: PageSettings,
-        clock: any WallClock
-    ) throws {
-        self.staff = staff
+    /// Pages over the same sessions (and so the same sign-in rate limiter) and services as the API
+    /// routes; `clock` times the step between password and code.
+    public init(sessions: StaffSessions, casework: CaseworkService, keyStatus: KeyStatusSource, pages: PageSettings, clock: any WallClock) throws {
+        self.sessions = sessions
         self.casework = casework
-        sessions = StaffSessions(staff: staff, limiter: limiter)
         self.keyStatus = keyStatus
         self.pages = pages
         pendingLogins = try EphemeralSessions(idle: Self.pendingLoginSeconds, absolute: Self.pendingLoginSeconds, capacity: 2_000, clock: clock)

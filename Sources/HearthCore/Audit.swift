@@ -42,8 +42,10 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
-/// A signed statement of the chain's head at one entry.
-public struct AuditCheckpoint: Sendable, Equatable {
+/// A signed statement of the chain's head at one entry. Encodes as `hearth audit checkpoint
+/// --json` prints it, to keep off the host: `seq`, `hash` and `signature` in lowercase hex, `at`
+/// in RFC 3339, `keyVersion`.
+public struct AuditCheckpoint: Sendable, Equatable, Encodable {
     public let seq: Int64
     public let hash: [UInt8]
     public let at: Int64
@@ -56,6 +58,25 @@ public struct AuditCheckpoint: Sendable, Equatable {
         self.at = at
         self.keyVersion = keyVersion
         self.signature = signature
+    }
+
+    enum Key: String, CodingKey {
+        case seq, hash, at, keyVersion, signature
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(Self.hex(hash), forKey: .hash)
+        try c.encode(rfc3339(unixSeconds: at), forKey: .at)
+        try c.encode(keyVersion, forKey: .keyVersion)
+        try c.encode(Self.hex(signature), forKey: .signature)
+    }
+
+    /// Lowercase hex.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef")
+        return String(bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
     }
 }
 

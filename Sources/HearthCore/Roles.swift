@@ -89,16 +89,19 @@ public struct AccessDenial: Error, Sendable, Equatable {
 /// Permission to decrypt one record through one scope. Only ``AccessPolicy/decide(staff:record:today:)``
 /// makes one, so holding a grant proves every check passed.
 public struct AccessGrant: Sendable {
+    /// Who may decrypt.
     public let staff: StaffIdentity
+    /// Which record.
     public let recordID: RecordID
-    public let scope: Scope
-    /// The consent wrap the grant opens.
+    /// The live consent wrap the grant opens; its scope is the role's.
     public let wrap: StoredWrap
 
-    fileprivate init(staff: StaffIdentity, recordID: RecordID, scope: Scope, wrap: StoredWrap) {
+    /// The scope the grant reads through.
+    public var scope: Scope { wrap.scope }
+
+    fileprivate init(staff: StaffIdentity, recordID: RecordID, wrap: StoredWrap) {
         self.staff = staff
         self.recordID = recordID
-        self.scope = scope
         self.wrap = wrap
     }
 }
@@ -113,6 +116,6 @@ public enum AccessPolicy {
             return .failure(.noConsent)
         }
         guard assignee == staff.id else { return .failure(.notAssigned) }
-        return .success(AccessGrant(staff: staff, recordID: record.id, scope: scope, wrap: wrap))
+        return .success(AccessGrant(staff: staff, recordID: record.id, wrap: wrap))
     }
 }

@@ -28,20 +28,3 @@ public enum Scope: String, CaseIterable, Codable, Sendable, Comparable {
     /// Orders scopes as they are listed in the design (support first).
     public static func < (a: Scope, b: Scope) -> Bool { a.id < b.id }
 }
-
-/// Where a survivor lives, at the coarse grain needed to route a case; a fixed list so that
-/// nothing free-text is ever stored in clear.
-public enum Region: String, CaseIterable, Codable, Sendable {
-    case northEast = "north-east"
-    case northWest = "north-west"
-    case yorkshireHumber = "yorkshire-humber"
-    case eastMidlands = "east-midlands"
-    case westMidlands = "west-midlands"
-    case east = "east"
-    case london = "london"
-    case southEast = "south-east"
-    case southWest = "south-west"
-    case wales = "wales"
-    case scotland = "scotland"
-    case northernIreland = "northern-ireland"
-}

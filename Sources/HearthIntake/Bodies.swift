@@ -1,15 +1,5 @@
-public import HearthCore
-
-/// `{"scope", "expires"?}`.
-struct ConsentBody: Encodable {
-    let scope: String
-    let expires: String?
-
-    init(_ c: ConsentChoice) {
-        scope = c.scope.rawValue
-        expires = c.expires?.description
-    }
-}
+import HearthCore
+import HearthHTTP
 
 /// `{"days", "summary"}`.
 struct RetentionBody: Encodable {
@@ -30,8 +20,11 @@ struct SubmissionBody: Encodable {
     let retention: RetentionBody
 }
 
-/// `GET /api/v1/me`.
-struct MeBody: Encodable {
+/// `GET /api/v1/me`: the record, its consent history and the retention policy.
+typealias MeBody = RecordBody<MeExtras>
+
+/// What `GET /api/v1/me` adds to the record.
+struct MeExtras: Encodable {
     struct Event: Encodable {
         let scope: String
         let action: String
@@ -39,43 +32,19 @@ struct MeBody: Encodable {
         let expires: String?
     }
 
-    let reference: String
-    let status: String
-    let created: String
-    let region: String?
-    let request: ContactRequest
-    let consents: [ConsentBody]
     let consentHistory: [Event]
     let retention: RetentionBody
-
-    init(_ v: SurvivorView, retention: RetentionPolicy) {
-        reference = v.reference
-        status = v.status.rawValue
-        created = rfc3339(unixSeconds: v.createdHour)
-        region = v.region?.rawValue
-        request = v.request
-        consents = v.consents.map(ConsentBody.init)
-        consentHistory = v.history.map {
-            Event(scope: $0.scope.rawValue, action: $0.action.rawValue, at: rfc3339(unixSeconds: $0.at), expires: $0.expires?.description)
-        }
-        self.retention = RetentionBody(retention)
-    }
 }
 
-/// One message of a thread as the API shows it.
-public struct MessageBody: Encodable, Sendable {
-    let author: String
-    let pseudonym: String?
-    let role: String?
-    let at: String
-    let text: String
-
-    public init(_ m: ThreadMessage) {
-        author = m.author
-        pseudonym = m.pseudonym
-        role = m.role?.rawValue
-        at = rfc3339(unixSeconds: m.at)
-        text = m.text
+extension RecordBody<MeExtras> {
+    init(_ v: SurvivorView, retention: RetentionPolicy) {
+        self.init(
+            v.record,
+            adding: MeExtras(
+                consentHistory: v.history.map {
+                    .init(scope: $0.scope.rawValue, action: $0.action.rawValue, at: rfc3339(unixSeconds: $0.at), expires: $0.expires?.description)
+                },
+                retention: RetentionBody(retention)))
     }
 }
 

@@ -202,31 +202,13 @@ enum SurvivorText {
         }
     }
 
-    static func region(_ r: Region) -> String {
-        switch r {
-        case .northEast: "North East England"
-        case .northWest: "North West England"
-        case .yorkshireHumber: "Yorkshire and the Humber"
-        case .eastMidlands: "East Midlands"
-        case .westMidlands: "West Midlands"
-        case .east: "East of England"
-        case .london: "London"
-        case .southEast: "South East England"
-        case .southWest: "South West England"
-        case .wales: "Wales"
-        case .scotland: "Scotland"
-        case .northernIreland: "Northern Ireland"
-        }
-    }
-
     /// A case status as a short label and a sentence.
-    static func status(_ raw: String) -> (label: String, text: String) {
-        switch CaseStatus(rawValue: raw) {
+    static func status(_ status: CaseStatus) -> (label: String, text: String) {
+        switch status {
         case .new: ("Received", "Your request has arrived. It is waiting for someone to pick it up.")
         case .inProgress: ("In progress", "Someone is working on your request.")
         case .waiting: ("Waiting", "We are waiting for something before we can go further, for example a reply.")
         case .closed: ("Closed", "The people working on your request have closed it. You can still write to them below.")
-        case nil: ("Received", "Your request has arrived.")
         }
     }
 
@@ -310,7 +292,7 @@ enum SurvivorText {
                 }
             rows.append(["label": "Can we leave a message", "value": message])
         }
-        rows.append(["label": "Where you live", "value": r.region.map(region) ?? "Prefer not to say"])
+        rows.append(["label": "Where you live", "value": r.region?.name ?? "Prefer not to say"])
         rows.append(["label": "What you would like", "value": r.wants.map { want($0).label }.joined(separator: "\n")])
         rows.append(["label": "What happened", "value": r.account ?? "Nothing written"])
         return rows

@@ -93,7 +93,7 @@ public struct SurvivorPages: Sendable {
         }
         context["mayLeave"] = [("yes", "Yes"), ("no", "No")].map { ["value": $0.0, "label": $0.1, "checked": answers.mayLeaveMessage == $0.0] }
         context["regions"] = Region.allCases.map {
-            ["value": $0.rawValue, "label": SurvivorText.region($0), "selected": answers.region == $0.rawValue]
+            ["value": $0.rawValue, "label": $0.name, "selected": answers.region == $0.rawValue]
         }
         context["wants"] = Want.allCases.map { w -> [String: Any] in
             let text = SurvivorText.want(w)

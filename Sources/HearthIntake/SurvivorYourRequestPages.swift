@@ -44,7 +44,7 @@ extension SurvivorPages {
             errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
         }
         var context = Self.errorContext(errors)
-        let progress = SurvivorText.status(view.status.rawValue)
+        let progress = SurvivorText.status(view.status)
         context["reference"] = view.reference
         context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
         context["statusLabel"] = progress.label

@@ -13,15 +13,7 @@ extension KeyDirectory {
     public func retiredFile(_ kind: KeyKind, version: UInt32) -> String { file("\(kind.name).v\(version).retired") }
 
     /// Versions retired for a kind, ascending.
-    public func retiredVersions(of kind: KeyKind) -> [UInt32] {
-        let prefix = "\(kind.name).v"
-        return SecureFile.list(path).compactMap { name -> UInt32? in
-            guard name.hasPrefix(prefix), name.hasSuffix(".retired") else { return nil }
-            let digits = name.dropFirst(prefix.count).dropLast(8)
-            guard let v = UInt32(digits), v > 0, String(v) == digits else { return nil }
-            return v
-        }.sorted()
-    }
+    public func retiredVersions(of kind: KeyKind) -> [UInt32] { versions(of: kind, suffix: ".retired") }
 
     /// Creates version N+1 of a scope key pair, which becomes primary at once.
     @discardableResult

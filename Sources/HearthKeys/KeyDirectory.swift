@@ -38,11 +38,14 @@ public struct KeyDirectory: Sendable {
     public func sealedFile(_ kind: KeyKind, version: UInt32) -> String { file("\(kind.name).v\(version).sealed") }
 
     /// The versions present for a kind, from `.pub` file names, ascending.
-    public func versions(of kind: KeyKind) -> [UInt32] {
+    public func versions(of kind: KeyKind) -> [UInt32] { versions(of: kind, suffix: ".pub") }
+
+    /// The versions named `<name>.v<N><suffix>` for a kind (canonical decimal N ≥ 1), ascending.
+    func versions(of kind: KeyKind, suffix: String) -> [UInt32] {
         let prefix = "\(kind.name).v"
         return SecureFile.list(path).compactMap { name -> UInt32? in
-            guard name.hasPrefix(prefix), name.hasSuffix(".pub") else { return nil }
-            let digits = name.dropFirst(prefix.count).dropLast(4)
+            guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return nil }
+            let digits = name.dropFirst(prefix.count).dropLast(suffix.count)
             guard let v = UInt32(digits), v > 0, String(v) == digits else { return nil }
             return v
         }.sorted()

@@ -96,7 +96,7 @@ struct Staff: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
-            let now = Int64(Date().timeIntervalSince1970)
+            let now = m.clock.unixSeconds()
             let lines = try await m.store.allStaff().map {
                 Line(
                     username: $0.identity.username, role: $0.identity.role.rawValue, pseudonym: $0.identity.pseudonym, disabled: $0.disabled,
@@ -179,14 +179,6 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var common: Staff.Common
         @Flag var json = false
 
-        struct Head: Encodable {
-            let seq: Int64
-            let hash: String
-            let at: String
-            let keyVersion: UInt32
-            let signature: String
-        }
-
         func run() async throws {
             let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             let casework = m.caseworkService()
@@ -195,14 +187,12 @@ struct Audit: AsyncParsableCommand {
                 print("the audit trail is empty")
                 return
             }
-            func hex(_ b: [UInt8]) -> String {
-                b.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-            }
-            let head = Head(seq: c.seq, hash: hex(c.hash), at: rfc3339(unixSeconds: c.at), keyVersion: c.keyVersion, signature: hex(c.signature))
             if json {
-                try printJSON(head)
+                try printJSON(c)
             } else {
-                print("entry \(head.seq) hash \(head.hash)\nsigned \(head.at) with audit key v\(head.keyVersion): \(head.signature)")
+                let hash = AuditCheckpoint.hex(c.hash)
+                let signed = rfc3339(unixSeconds: c.at)
+                print("entry \(c.seq) hash \(hash)\nsigned \(signed) with audit key v\(c.keyVersion): \(AuditCheckpoint.hex(c.signature))")
             }
         }
     }
