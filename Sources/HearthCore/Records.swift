@@ -21,26 +21,26 @@ public struct StoredWrap: Sendable, Equatable {
     public func isLive(on today: Day) -> Bool { expires.map { today <= $0 } ?? true }
 }
 
-/// A new record, sealed and ready to store. Holds no plaintext and no bare key.
-public struct NewRecord: Sendable {
+/// A record's sealed parts as stored: its id, routing metadata (creation hour, region), the key
+/// commitment, the sealed body, the survivor wrap and the consent wraps. Nothing here is
+/// plaintext or a bare key (SECURITY.md §3).
+public struct SealedRecord: Sendable {
     public let id: RecordID
-    public let lookup: [UInt8]
+    /// Unix seconds, floored to the hour.
     public let createdHour: Int64
     public let region: Region?
     public let commitment: [UInt8]
     public let body: [UInt8]
     public let survivorWrap: [UInt8]
+    /// Consent wraps (once stored, an expired one may linger until swept: check ``StoredWrap/isLive(on:)``).
     public let wraps: [StoredWrap]
 
-    /// Creates a record ready to store. Every field must already be sealed or derived
-    /// (SECURITY.md §3): nothing here may be plaintext or a bare key. Public so that stores and
-    /// their tests can build records without going through ``SurvivorService``.
+    /// The sealed parts. Public so that stores and their tests can build records without going
+    /// through ``SurvivorService``.
     public init(
-        id: RecordID, lookup: [UInt8], createdHour: Int64, region: Region?, commitment: [UInt8], body: [UInt8],
-        survivorWrap: [UInt8], wraps: [StoredWrap]
+        id: RecordID, createdHour: Int64, region: Region?, commitment: [UInt8], body: [UInt8], survivorWrap: [UInt8], wraps: [StoredWrap]
     ) {
         self.id = id
-        self.lookup = lookup
         self.createdHour = createdHour
         self.region = region
         self.commitment = commitment
@@ -50,32 +50,40 @@ public struct NewRecord: Sendable {
     }
 }
 
-/// A record as loaded from storage.
-public struct StoredRecord: Sendable {
-    public let id: RecordID
-    public let createdHour: Int64
-    public let region: Region?
-    public let status: CaseStatus
-    public let commitment: [UInt8]
-    public let body: [UInt8]
-    public let survivorWrap: [UInt8]
-    /// Wraps present in storage (an expired one may linger until swept: check ``StoredWrap/isLive(on:)``).
-    public let wraps: [StoredWrap]
+/// A new record, sealed and ready to store, with the lookup id its receipt derives.
+@dynamicMemberLookup
+public struct NewRecord: Sendable {
+    /// The sealed parts.
+    public let sealed: SealedRecord
+    /// The receipt's lookup id (SECURITY.md §3.9).
+    public let lookup: [UInt8]
 
-    /// Creates a stored record.
-    public init(
-        id: RecordID, createdHour: Int64, region: Region?, status: CaseStatus, commitment: [UInt8], body: [UInt8],
-        survivorWrap: [UInt8], wraps: [StoredWrap]
-    ) {
-        self.id = id
-        self.createdHour = createdHour
-        self.region = region
-        self.status = status
-        self.commitment = commitment
-        self.body = body
-        self.survivorWrap = survivorWrap
-        self.wraps = wraps
+    /// A record to store.
+    public init(_ sealed: SealedRecord, lookup: [UInt8]) {
+        self.sealed = sealed
+        self.lookup = lookup
     }
+
+    /// The sealed parts' fields (`id`, `body`, `wraps`, …).
+    public subscript<T>(dynamicMember field: KeyPath<SealedRecord, T>) -> T { sealed[keyPath: field] }
+}
+
+/// A record as loaded from storage: its sealed parts and its case status.
+@dynamicMemberLookup
+public struct StoredRecord: Sendable {
+    /// The sealed parts.
+    public let sealed: SealedRecord
+    /// The case's status (metadata, set by staff).
+    public let status: CaseStatus
+
+    /// A loaded record.
+    public init(_ sealed: SealedRecord, status: CaseStatus) {
+        self.sealed = sealed
+        self.status = status
+    }
+
+    /// The sealed parts' fields (`id`, `body`, `wraps`, …).
+    public subscript<T>(dynamicMember field: KeyPath<SealedRecord, T>) -> T { sealed[keyPath: field] }
 }
 
 /// One change of consent, as the survivor sees it in their history.

@@ -91,9 +91,10 @@ public struct SurvivorService: Sendable {
         }
         let hour = floorToHour(clock.unixSeconds())
         let record = NewRecord(
-            id: id, lookup: try receipt.lookupID(), createdHour: hour, region: submission.request.region,
-            commitment: commitment, body: body,
-            survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps)
+            SealedRecord(
+                id: id, createdHour: hour, region: submission.request.region, commitment: commitment, body: body,
+                survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps),
+            lookup: try receipt.lookupID())
         try await store.insert(record, audit: [.recordCreated(id)] + wraps.map { .consentGranted(id, scope: $0.scope) }, at: hour)
         // The access log line and the audit trail already record the submission; this detail is for debugging.
         logger.debug(

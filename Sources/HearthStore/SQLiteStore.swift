@@ -246,9 +246,10 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         let body: Data = row["body"]
         let survivorWrap: Data = row["survivor_wrap"]
         return StoredRecord(
-            id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)),
-            status: CaseStatus(rawValue: row["status"]) ?? .new,
-            commitment: Array(commitment), body: Array(body), survivorWrap: Array(survivorWrap), wraps: wraps)
+            SealedRecord(
+                id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)), commitment: Array(commitment),
+                body: Array(body), survivorWrap: Array(survivorWrap), wraps: wraps),
+            status: CaseStatus(rawValue: row["status"]) ?? .new)
     }
 
     public func putConsent(_ wrap: StoredWrap, recordID: RecordID, audit: AuditEvent, at hour: Int64) async throws -> Bool {

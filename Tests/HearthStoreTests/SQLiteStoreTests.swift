@@ -144,15 +144,10 @@ struct SQLiteStoreRecordTests {
         let first = try SealedFixture()
         let clash = try SealedFixture()
         let clashing = NewRecord(
-            id: clash.record.id,
-            lookup: first.record.lookup,
-            createdHour: clash.record.createdHour,
-            region: nil,
-            commitment: clash.record.commitment,
-            body: clash.record.body,
-            survivorWrap: clash.record.survivorWrap,
-            wraps: []
-        )
+            SealedRecord(
+                id: clash.record.id, createdHour: clash.record.createdHour, region: nil, commitment: clash.record.commitment,
+                body: clash.record.body, survivorWrap: clash.record.survivorWrap, wraps: []),
+            lookup: first.record.lookup)
         let bystander = try SealedFixture()
         try await f.store.insert(first.record, at: testHour)
         // Submitted together, so they are likely to share one group-commit transaction.

@@ -55,15 +55,10 @@ struct SealedFixture: Sendable {
             wraps.append(StoredWrap(scope: scope, keyVersion: 1, wrap: wrap, expires: expires))
         }
         record = NewRecord(
-            id: id,
-            lookup: try receipt.lookupID(),
-            createdHour: 1_795_910_400,
-            region: .london,
-            commitment: commitment,
-            body: body,
-            survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt),
-            wraps: wraps
-        )
+            SealedRecord(
+                id: id, createdHour: 1_795_910_400, region: .london, commitment: commitment, body: body,
+                survivorWrap: try Envelope.wrapForSurvivor(dek, recordID: id, receipt: receipt), wraps: wraps),
+            lookup: try receipt.lookupID())
         self.receipt = receipt.displayed
         self.plaintext = Array(plaintext.utf8)
     }
