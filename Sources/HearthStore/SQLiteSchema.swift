@@ -1,0 +1,121 @@
+import GRDB
+
+/// The schema, as GRDB migrations: `STRICT` tables; children reference a record by its integer
+/// row id; the audit tables refuse updates and deletes by trigger.
+extension SQLiteStore {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: records, consent wraps, consent events") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE records (
+                        rid INTEGER PRIMARY KEY,
+                        id BLOB NOT NULL UNIQUE CHECK (length(id) = 10),
+                        lookup BLOB NOT NULL UNIQUE CHECK (length(lookup) = 32),
+                        format INTEGER NOT NULL,
+                        created_hour INTEGER NOT NULL,
+                        region TEXT,
+                        status TEXT NOT NULL DEFAULT 'new',
+                        commitment BLOB NOT NULL CHECK (length(commitment) = 32),
+                        body BLOB NOT NULL,
+                        survivor_wrap BLOB NOT NULL,
+                        no_consent_since INTEGER
+                    ) STRICT;
+                    CREATE TABLE consent_wraps (
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        scope TEXT NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
+                        key_version INTEGER NOT NULL,
+                        wrap BLOB NOT NULL,
+                        expires TEXT,
+                        PRIMARY KEY (record_rid, scope)
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE INDEX consent_wraps_version ON consent_wraps(scope, key_version, record_rid);
+                    CREATE INDEX consent_wraps_expires ON consent_wraps(expires) WHERE expires IS NOT NULL;
+                    CREATE TABLE consent_events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        scope TEXT NOT NULL,
+                        action TEXT NOT NULL CHECK (action IN ('granted','withdrawn','expired')),
+                        expires TEXT,
+                        at INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE INDEX consent_events_record ON consent_events(record_rid);
+                    CREATE INDEX records_no_consent ON records(no_consent_since) WHERE no_consent_since IS NOT NULL;
+                    """)
+        }
+        m.registerMigration("v2: staff, sessions, assignment, messages, access log, audit trail") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE staff (
+                        id INTEGER PRIMARY KEY,
+                        username TEXT NOT NULL UNIQUE,
+                        role TEXT NOT NULL,
+                        pseudonym TEXT NOT NULL UNIQUE,
+                        password_hash TEXT NOT NULL,
+                        totp_secret BLOB NOT NULL,
+                        totp_last_step INTEGER NOT NULL DEFAULT 0,
+                        must_change_password INTEGER NOT NULL DEFAULT 1,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        failed_logins INTEGER NOT NULL DEFAULT 0,
+                        locked_until INTEGER NOT NULL DEFAULT 0,
+                        created INTEGER NOT NULL
+                    ) STRICT;
+                    CREATE TABLE sessions (
+                        token_hash BLOB PRIMARY KEY,
+                        staff_id INTEGER NOT NULL REFERENCES staff(id) ON DELETE CASCADE,
+                        created INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    ALTER TABLE records ADD COLUMN assignee INTEGER REFERENCES staff(id);
+                    CREATE TABLE messages (
+                        seq INTEGER PRIMARY KEY,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        note_id BLOB NOT NULL,
+                        from_survivor INTEGER NOT NULL,
+                        staff_id INTEGER REFERENCES staff(id),
+                        at INTEGER NOT NULL,
+                        sealed BLOB NOT NULL
+                    ) STRICT;
+                    CREATE INDEX messages_record ON messages(record_rid);
+                    CREATE TABLE access_log (
+                        seq INTEGER PRIMARY KEY,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        note_id BLOB NOT NULL,
+                        staff_id INTEGER NOT NULL REFERENCES staff(id),
+                        role TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        sealed_reason BLOB NOT NULL
+                    ) STRICT;
+                    CREATE INDEX access_log_record ON access_log(record_rid);
+                    CREATE TABLE audit (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        action TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        previous_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL
+                    ) STRICT;
+                    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+                        BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+                    CREATE TABLE audit_checkpoints (
+                        seq INTEGER PRIMARY KEY,
+                        hash BLOB NOT NULL,
+                        at INTEGER NOT NULL,
+                        key_version INTEGER NOT NULL,
+                        signature BLOB NOT NULL
+                    ) STRICT;
+                    CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+                        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                    CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+                        BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+                    """)
+        }
+        return m
+    }
+}
