@@ -62,11 +62,13 @@ public final class HearthAssembly: Sendable {
     public let retention: RetentionService
     /// The certificate files clients should trust, as lines for `hearth serve` to print.
     public let certificateLines: [String]
+    private let reloader: KeyReloader
     private let group: ServiceGroup
 
     private init(
         settings: HearthSettings, keys: KeyDirectory, store: SQLiteStore, survivors: SurvivorService?, casework: CaseworkService?,
-        staff: StaffService?, retention: RetentionService, routes: [ListenerKind: RouteTable], certificateLines: [String], group: ServiceGroup
+        staff: StaffService?, retention: RetentionService, routes: [ListenerKind: RouteTable], certificateLines: [String],
+        reloader: KeyReloader, group: ServiceGroup
     ) {
         self.settings = settings
         self.keys = keys
@@ -77,6 +79,7 @@ public final class HearthAssembly: Sendable {
         self.retention = retention
         self.routes = routes
         self.certificateLines = certificateLines
+        self.reloader = reloader
         self.group = group
     }
 
@@ -140,19 +143,22 @@ public final class HearthAssembly: Sendable {
             staff = staffService
             caseworkKeys = held
         }
-        if settings.backgroundJobs {
-            services.append(KeyReloader(keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings, caseworkKeys: caseworkKeys))
-        }
+        let reloader = KeyReloader(keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings, caseworkKeys: caseworkKeys)
+        if settings.backgroundJobs { services.append(reloader) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         return HearthAssembly(
             settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff, retention: retention,
-            routes: routes, certificateLines: certificates, group: group)
+            routes: routes, certificateLines: certificates, reloader: reloader, group: group)
     }
 
     /// Runs every listener and background job until graceful shutdown.
     public func run() async throws { try await group.run() }
+
+    /// Reloads keys now, as the key reloader does within two seconds of a rotation or retirement:
+    /// the intake seals to the new primary versions, casework opens every live version.
+    public func reloadKeys() throws { try reloader.reload() }
 
     /// Starts a graceful shutdown: listeners stop accepting, jobs finish their round.
     public func shutdown() async { await group.triggerGracefulShutdown() }

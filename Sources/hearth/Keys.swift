@@ -13,6 +13,14 @@ struct Keys: AsyncParsableCommand {
         abstract: "Create, inspect, rotate, re-wrap and retire Hearth's keys.",
         subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, RotateMaster.self])
 
+    /// The scope named by `--scope`, or a usage error listing the scopes.
+    static func scope(_ name: String) throws -> Scope {
+        guard let scope = Scope(rawValue: name) else {
+            throw ValidationError("--scope must be one of: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return scope
+    }
+
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the master key, every scope key pair, the audit key and a development TLS certificate.")
@@ -119,7 +127,7 @@ struct Keys: AsyncParsableCommand {
         var scope: String
 
         func validate() throws {
-            guard Scope(rawValue: scope) != nil else { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+            _ = try Keys.scope(scope)
         }
 
         func run() async throws {
@@ -139,7 +147,7 @@ struct Keys: AsyncParsableCommand {
         var batch: Int = 500
 
         func validate() throws {
-            if let scope, Scope(rawValue: scope) == nil { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+            if let scope { _ = try Keys.scope(scope) }
             guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1 to 100000") }
         }
 
@@ -170,7 +178,7 @@ struct Keys: AsyncParsableCommand {
         @Option var version: UInt32
 
         func validate() throws {
-            guard Scope(rawValue: scope) != nil else { throw ValidationError("--scope must be one of: support, review, police, prosecution") }
+            _ = try Keys.scope(scope)
         }
 
         func run() async throws {

@@ -153,16 +153,17 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var common: Staff.Common
 
         func run() async throws {
-            let keys = KeyDirectory(path: common.locations.keys)
-            let database = "\(common.locations.data)/hearth.sqlite"
-            guard FileManager.default.fileExists(atPath: database) else {
+            let settings = common.locations.settings()
+            guard let store = try HearthMaintenance.openStore(settings, create: false) else {
                 FileHandle.standardError.write(
-                    Data("hearth: there is no database at '\(database)'\nhint: pass --data with the data directory of the service\n".utf8))
+                    Data(
+                        "hearth: there is no database at '\(settings.databasePath)'\nhint: pass --data with the data directory of the service\n".utf8)
+                )
                 throw ExitCode(1)
             }
+            let keys = KeyDirectory(path: settings.keys)
             var publicKeys: [UInt32: Ed25519PublicKey] = [:]
             for v in keys.versions(of: .audit) { publicKeys[v] = try keys.loadAuditPublicKey(version: v) }
-            guard let store = try HearthMaintenance.openStore(common.locations.settings(), create: false) else { throw ExitCode(1) }
             let entries = try await store.auditEntries()
             let checkpoints = try await store.auditCheckpoints()
             if let problem = try AuditChain.verify(entries: entries, checkpoints: checkpoints, publicKeys: publicKeys) {

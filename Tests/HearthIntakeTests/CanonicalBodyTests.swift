@@ -34,14 +34,10 @@ struct CanonicalBodyTests {
         let hex = try #require(fields["plaintext"])
         let expected = try #require(bytes(hex: hex))
 
-        let dir = try TemporaryDirectory()
-        let keys = KeyDirectory(path: dir.file("keys"))
-        try keys.initialise(passphrase: nil)
-        let store = try SQLiteStore(path: dir.file("data.sqlite"), logger: Logger(label: "test"))
-        let service = SurvivorService(
-            store: store, keys: PublicKeyRingHolder(try keys.loadPublicKeyRing()), clock: TestClock(),
-            random: SystemRandomSource(),
-            retention: RetentionPolicy(days: 30), logger: Logger(label: "test"))
+        try await IntakeHarness.with { h in try await sealsTheVector(h.service, h.store, request: request, expected: expected) }
+    }
+
+    func sealsTheVector(_ service: SurvivorService, _ store: SQLiteStore, request: String, expected: [UInt8]) async throws {
         let submission = try Submission.validate(try JSONValue.parse(Array(request.utf8)), today: service.today)
         let result = try await service.submit(submission)
 

@@ -74,7 +74,7 @@ struct RewrapCrashTests {
     )
     func rewrapSurvivesSigkill() async throws {
         let started = ContinuousClock.now
-        let f = try Support.Fixture.make()
+        let f = try await Support.Fixture.make()
         // 800 records: support on 6 in 8 (some with review or police too), review only on 1, none on 1.
         let seeded = try await Support.seed(f.service, count: 800, workers: 32) { i in
             switch i % 8 {
@@ -164,7 +164,7 @@ struct RewrapCrashTests {
         "while rewrap (batch 1, every scope) runs on 300 records, survivors submit, grant and withdraw: nothing acknowledged is lost, no withdrawn wrap comes back, the consent history is intact"
     )
     func rewrapBesideLiveSurvivors() async throws {
-        let f = try Support.Fixture.make()
+        let f = try await Support.Fixture.make()
         // Three or four wraps per record, so the job (every scope, one wrap per transaction) lasts.
         let seededScopes: @Sendable (Int) -> [String] = { i in
             i % 5 == 0 ? ["support", "review", "police", "prosecution"] : ["support", "police", "prosecution"]
@@ -346,17 +346,10 @@ struct RewrapCrashTests {
         "compare-and-set: wraps withdrawn, re-granted (fresh or by a stale intake still sealing to v1) or renewed between the job's read and its write are left alone, not overwritten or brought back"
     )
     func rowsChangedMidBatchAreLeftAlone() async throws {
-        let f = try Support.Fixture.make()
+        let f = try await Support.Fixture.make()
         let seeded = try await Support.seed(f.service, count: 40, workers: 1) { _ in ["support"] }
-        let staleRing = PublicKeyRingHolder(try f.keys.loadPublicKeyRing())  // an intake that has not reloaded yet
-        let stale = SurvivorService(
-            store: f.store,
-            keys: staleRing,
-            clock: SystemClock(),
-            random: SystemRandomSource(),
-            retention: RetentionPolicy(days: 30),
-            logger: LogCapture().logger()
-        )
+        // A second intake process on the same files that has not reloaded its keys yet.
+        let stale = try await Support.Fixture.intakeProcess(keys: f.keys.path, data: f.data).survivors!
         try f.rotate(.support)
         let receipts = Dictionary(uniqueKeysWithValues: seeded.map { ($0.reference, $0.receipt) })
         let service = f.service
