@@ -23,3 +23,19 @@ public func makeTLSApplication<Responder: HTTPResponder>(
         onServerRunning: onServerRunning,
         logger: logger)
 }
+
+/// A listener's router with what every Hearth listener has, in order: security headers on every
+/// answer, the access log, errors as JSON under `/api/` and as the `errorTemplate` page elsewhere,
+/// and the two static assets. The listener adds its own routes.
+public func makeListenerRouter(pages: PageSettings, errorTemplate: String) -> Router<HearthRequestContext> {
+    let router = Router(context: HearthRequestContext.self)
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AccessLogMiddleware())
+    let renderer = pages.renderer
+    router.add(
+        middleware: ErrorMiddleware(htmlPage: { status, _, message in
+            renderer.page(errorTemplate, status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        }))
+    Assets.register(on: router)
+    return router
+}
