@@ -140,6 +140,7 @@ let package = Package(
             resources: [.copy("Vectors")],
             swiftSettings: strict
         ),
+        .testTarget(name: "HearthKeysTests", dependencies: ["HearthKeys", "HearthCore", "HearthCrypto", "HearthTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "HearthStoreTests",
             dependencies: [
