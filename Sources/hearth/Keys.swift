@@ -13,6 +13,16 @@ struct Keys: AsyncParsableCommand {
         abstract: "Create, inspect, rotate, re-wrap and retire Hearth's keys.",
         subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, RotateMaster.self])
 
+    /// A new master passphrase from the environment variable `name` (12 characters at least), or
+    /// nil when no variable is named.
+    static func newPassphrase(fromEnvironment name: String?) throws -> SecretBytes? {
+        guard let name else { return nil }
+        guard let value = ProcessInfo.processInfo.environment[name], value.utf8.count >= 12 else {
+            throw ValidationError("the environment variable \(name) must hold a passphrase of at least 12 characters")
+        }
+        return SecretBytes(copying: Array(value.utf8))
+    }
+
     /// The scope named by `--scope`, or a usage error listing the scopes.
     static func scope(_ name: String) throws -> Scope {
         guard let scope = Scope(rawValue: name) else {
@@ -39,13 +49,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             umask(0o077)
             let keys = KeyDirectory(path: dir)
-            var passphrase: SecretBytes?
-            if let passphraseEnv {
-                guard let value = ProcessInfo.processInfo.environment[passphraseEnv], value.utf8.count >= 12 else {
-                    throw ValidationError("the environment variable \(passphraseEnv) must hold a passphrase of at least 12 characters")
-                }
-                passphrase = SecretBytes(copying: Array(value.utf8))
-            }
+            let passphrase = try Keys.newPassphrase(fromEnvironment: passphraseEnv)
             do {
                 guard keys.isEmpty else {
                     throw KeyFileError(path: dir, reason: "it already holds keys", hint: "keys are never overwritten; choose an empty directory")
@@ -217,13 +221,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let old = try m.masterKey(place.settings)
-            var new: SecretBytes?
-            if let newPassphraseEnv {
-                guard let value = ProcessInfo.processInfo.environment[newPassphraseEnv], value.utf8.count >= 12 else {
-                    throw ValidationError("the environment variable \(newPassphraseEnv) must hold a passphrase of at least 12 characters")
-                }
-                new = SecretBytes(copying: Array(value.utf8))
-            }
+            let new = try Keys.newPassphrase(fromEnvironment: newPassphraseEnv)
             try m.keys.rotateMaster(from: old, newPassphrase: new)
             try await m.keyLifecycle().recordMasterRotation()
             print("every private key is now sealed under the new master key")
