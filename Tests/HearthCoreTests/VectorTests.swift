@@ -17,7 +17,7 @@ struct Vector: Sendable, CustomTestStringConvertible {
     static let knownKeys: Set<String> = [
         "expect", "scenario", "operation", "error", "record_id", "receipt", "scope", "key_version", "scope_secret_key",
         "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext", "request", "note_kind", "note_id", "note",
-        "master_key", "key_name", "public_file", "sealed_file", "secret_key",
+        "master_key", "key_name", "public_file", "sealed_file", "secret_key", "manifest", "audit_public_key", "primaries",
     ]
 
     /// Parses `key: value` lines; blank lines and lines starting with `#` are ignored.
@@ -75,6 +75,11 @@ private func perform(_ v: Vector) throws -> [UInt8] {
     switch v["operation"] {
     case "verify-key-pair":
         return try verifyKeyPair(v)
+    case "verify-key-manifest":
+        // SECURITY.md §3.18: canonical decoding, then the signature under the audit key.
+        let manifest = try KeyManifest.verify(try v.bytes("manifest"), auditKey: try Ed25519PublicKey(bytes: try v.bytes("audit_public_key")))
+        #expect(manifest.body + Array(try v.bytes("manifest").suffix(64)) == (try v.bytes("manifest")), "re-encodes byte for byte")
+        return Array(manifest.primarySummary.utf8)
     case "open-with-receipt", "open-with-scope-key", "open-note":
         return try openRecord(v)
     default:
@@ -169,7 +174,11 @@ struct VectorRunnerTests {
         switch vector["expect"] {
         case "success":
             let output = try perform(vector)
-            #expect(output == (try vector.bytes(vector["operation"] == "verify-key-pair" ? "secret_key" : "plaintext")))
+            switch vector["operation"] {
+            case "verify-key-pair": #expect(output == (try vector.bytes("secret_key")))
+            case "verify-key-manifest": #expect(String(decoding: output, as: UTF8.self) == vector["primaries"])
+            default: #expect(output == (try vector.bytes("plaintext")))
+            }
         case "failure":
             let expected = try #require(vector["error"], "a failure vector names its error")
             do {
