@@ -68,6 +68,18 @@ public struct HearthMaintenance: Sendable {
     /// Rotation, retirement and their audit, over this key directory and store.
     public func keyLifecycle() -> KeyLifecycleService { KeyLifecycleService(store: store, files: keys, clock: clock) }
 
+    /// Publishes the public keys for the intake into `target` (SECURITY.md §3.18): every live scope
+    /// `.pub`, the audit key's `.pub` and `keys.manifest` signed with the audit key (opened with the
+    /// master key, not kept), and audits it as `keys.publish`.
+    public func publishKeys(to target: String, settings: HearthSettings) async throws -> KeyManifest {
+        let version = caseworkKeys.auditKeyVersion
+        let manifest = try keys.publish(
+            to: KeyDirectory(path: target), auditKey: try keys.loadAuditPrivateKey(version: version, master: try masterKey(settings)),
+            auditVersion: version, now: clock.unixSeconds())
+        try await keyLifecycle().recordPublication(primaries: manifest.primarySummary)
+        return manifest
+    }
+
     /// The re-wrap job over this key directory and store.
     public func rewrapJob(logger: Logger) -> RewrapJob { RewrapJob(store: store, files: keys, clock: clock, logger: logger) }
 

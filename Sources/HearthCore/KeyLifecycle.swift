@@ -84,6 +84,12 @@ public struct KeyLifecycleService: Sendable {
         try await store.appendAudit(AuditEvent(actor: actor, action: "keys.rotate-master"), at: clock.unixSeconds())
     }
 
+    /// Records a key publication for the intake (the files are written by HearthKeys): `subject`
+    /// lists the primary versions published, e.g. `support.v2,review.v1,police.v1,prosecution.v1`.
+    public func recordPublication(primaries subject: String) async throws {
+        try await store.appendAudit(AuditEvent(actor: actor, action: "keys.publish", subject: subject), at: clock.unixSeconds())
+    }
+
     func audit(_ action: String, _ scope: Scope, _ version: UInt32, outcome: String = "ok") async throws {
         try await store.appendAudit(
             AuditEvent(actor: actor, action: action, subject: "\(scope.rawValue).v\(version)", scope: scope.rawValue, outcome: outcome),

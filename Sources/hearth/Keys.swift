@@ -11,7 +11,7 @@ import Logging
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, inspect, rotate, re-wrap and retire Hearth's keys.",
-        subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, RotateMaster.self])
+        subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, Publish.self, RotateMaster.self])
 
     /// A new master passphrase from the environment variable `name` (12 characters at least), or
     /// nil when no variable is named.
@@ -138,6 +138,7 @@ struct Keys: AsyncParsableCommand {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey(place.settings))
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
+            print(Keys.publishReminder)
         }
     }
 
@@ -205,6 +206,37 @@ struct Keys: AsyncParsableCommand {
                 throw ExitCode(1)
             }
             print("\(scope) v\(version) retired: its private key was overwritten and deleted")
+            print(Keys.publishReminder)
+        }
+    }
+
+    /// Printed after a rotation or retirement: a separate intake sees neither until keys are published.
+    static let publishReminder =
+        "a separate intake (`hearth intake`) keeps its keys until you run `hearth keys publish --to DIR` for its key directory"
+
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the public keys and a signed keys.manifest into the intake's key directory; a running intake takes them within seconds.")
+        @OptionGroup var place: KeyLocations
+        @Option(help: "The intake's key directory (created 0700 if missing; must hold no private key).")
+        var to: String
+
+        func run() async throws {
+            let manifest: KeyManifest
+            do {
+                let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+                manifest = try await m.publishKeys(to: to, settings: place.settings)
+            } catch let e as KeyFileError {
+                FileHandle.standardError.write(Data("hearth: nothing published: \(e)\n".utf8))
+                throw ExitCode(78)
+            }
+            for e in manifest.entries {
+                print("\(e.scope.rawValue) v\(e.version)\(e.isPrimary ? " (primary)" : "")")
+            }
+            print(
+                "published to \(to)/\(KeyManifest.fileName), created \(rfc3339(unixSeconds: manifest.created)), signed by audit v\(manifest.auditVersion)"
+            )
+            print("the intake also needs its own tls.crt and tls.key in \(to)/")
         }
     }
 

@@ -306,6 +306,7 @@ struct KeyLifecycleTests {
                 // Rotate to v2; the running service picks it up and seals new wraps to v2.
                 let rotate2 = try await cli(["keys", "rotate", "--scope", "support"])
                 #expect(rotate2.succeeded && rotate2.stdout.contains("support v2 is now primary"), "\(rotate2)")
+                #expect(rotate2.stdout.contains("hearth keys publish --to DIR"), "a separate intake needs a publication: \(rotate2.stdout)")
                 var reloads = try await Self.waitForReload(server, after: 0, primary: "support.v2")
                 #expect(
                     Support.supportLines(try await status()) == [
@@ -370,6 +371,7 @@ struct KeyLifecycleTests {
                 for v in 1...2 {
                     let retire = try await cli(["keys", "retire", "--scope", "support", "--version", "\(v)"])
                     #expect(retire.succeeded && retire.stdout.contains("support v\(v) retired"), "\(retire)")
+                    #expect(retire.stdout.contains("hearth keys publish --to DIR"), "\(retire.stdout)")
                     #expect(!FileManager.default.fileExists(atPath: keys.sealedFile(.scope(.support), version: UInt32(v))))
                     #expect(!FileManager.default.fileExists(atPath: keys.publicFile(.scope(.support), version: UInt32(v))))
                     #expect(mode(keys.retiredFile(.scope(.support), version: UInt32(v))) == 0o600)
