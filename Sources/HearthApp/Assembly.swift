@@ -91,7 +91,9 @@ public final class HearthAssembly: Sendable {
     ) async throws -> HearthAssembly {
         let keys = KeyDirectory(path: settings.keys)
         if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
-        try keys.recoverInterruptedRotation()
+        let intakeKeys = IntakeKeys(directory: keys, requirePublished: settings.requirePublishedKeys)
+        // A published directory must hold no private key: refuse before anything could touch one.
+        if settings.requirePublishedKeys { try keys.refusePrivateKeys() } else { try keys.recoverInterruptedRotation() }
         try keys.checkPermissions()
         try DataDirectory.prepare(settings.data)
         let store = try SQLiteStore(path: settings.databasePath, logger: logger)
@@ -107,7 +109,9 @@ public final class HearthAssembly: Sendable {
             store: store, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: logger)
 
         if listeners.contains(.intake) {
-            let ring = PublicKeyRingHolder(try keys.loadPublicKeyRing())
+            let loaded = try intakeKeys.load()
+            intakeKeys.commit(loaded)
+            let ring = PublicKeyRingHolder(loaded.ring)
             rings.append(ring)
             let service = SurvivorService(
                 store: store, keys: ring, clock: settings.clock, random: settings.random, retention: retention.policy, logger: logger)
@@ -143,7 +147,9 @@ public final class HearthAssembly: Sendable {
             staff = staffService
             caseworkKeys = held
         }
-        let reloader = KeyReloader(keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings, caseworkKeys: caseworkKeys)
+        let reloader = KeyReloader(
+            keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings,
+            intakeKeys: listeners.contains(.intake) ? intakeKeys : nil, caseworkKeys: caseworkKeys)
         if settings.backgroundJobs { services.append(reloader) }
         let group = ServiceGroup(
             configuration: .init(
@@ -156,8 +162,10 @@ public final class HearthAssembly: Sendable {
     /// Runs every listener and background job until graceful shutdown.
     public func run() async throws { try await group.run() }
 
-    /// Reloads keys now, as the key reloader does within two seconds of a rotation or retirement:
-    /// the intake seals to the new primary versions, casework opens every live version.
+    /// Reloads keys now, as the key reloader does within two seconds of a rotation, retirement or
+    /// publication: the intake seals to the new primary versions (those a published manifest
+    /// names), casework opens every live version. Throws ``KeyFileError`` and keeps the keys in
+    /// use when the new ones are refused (a forged or stale manifest, say).
     public func reloadKeys() throws { try reloader.reload() }
 
     /// Starts a graceful shutdown: listeners stop accepting, jobs finish their round.

@@ -14,26 +14,35 @@ struct KeyReloader: Service {
     let passphrase: PassphraseSource
     let logger: Logger
     let rings: [PublicKeyRingHolder]
+    /// The intake's public keys (nil without an intake listener).
+    let intakeKeys: IntakeKeys?
     let caseworkKeys: CaseworkKeys?
 
     /// Names, sizes and times of the key files: changes when a version is added, retired or re-sealed.
     func fingerprint() -> String {
-        SecureFile.list(keys.path).filter { $0.hasSuffix(".pub") || $0.hasSuffix(".sealed") || $0.hasSuffix(".retired") || $0.hasPrefix("master.") }
-            .map { name -> String in
-                var st = stat()
-                _ = stat(keys.file(name), &st)
-                return "\(name):\(st.st_size):\(st.st_mtim.tv_sec):\(st.st_mtim.tv_nsec)"
-            }.joined(separator: "|")
+        SecureFile.list(keys.path).filter {
+            $0.hasSuffix(".pub") || $0.hasSuffix(".sealed") || $0.hasSuffix(".retired") || $0.hasPrefix("master.")
+                || $0 == KeyManifest.fileName
+        }
+        .map { name -> String in
+            var st = stat()
+            _ = stat(keys.file(name), &st)
+            return "\(name):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec):\(st.st_mtim.tv_nsec)"
+        }.joined(separator: "|")
     }
 
     func reload() throws {
-        try keys.recoverInterruptedRotation()
+        // A published (intake-only) directory holds no master key: there is no rotation to finish,
+        // and a stray `.next` file must be refused, not deleted.
+        if intakeKeys?.requirePublished != true { try keys.recoverInterruptedRotation() }
         try keys.checkPermissions()
-        let ring = try keys.loadPublicKeyRing()
+        let loaded = try intakeKeys?.load()
+        let ring = try loaded?.ring ?? keys.loadPublicKeyRing()
         if let caseworkKeys {
             let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
             try caseworkKeys.reloadScopeKeys(from: keys, master: master)
         }
+        if let loaded { intakeKeys?.commit(loaded) }
         for holder in rings { holder.replace(with: ring) }
         logger.notice(
             "keys reloaded",
@@ -46,6 +55,7 @@ struct KeyReloader: Service {
         let initial = fingerprint()
         await cancelWhenGracefulShutdown {
             var seen = initial
+            var refused = ""
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(2))
                 let now = self.fingerprint()
@@ -54,8 +64,13 @@ struct KeyReloader: Service {
                     try self.reload()
                     seen = now
                 } catch {
-                    // Half-way through a rotation, or a bad file: keep the keys in use, try again.
-                    self.logger.error("key reload failed; keeping the keys in use", metadata: ["error": "\(error)"])
+                    // Half-way through a rotation or a publication, or a bad, forged or stale file:
+                    // keep the keys in use and try again, logging once per state of the directory.
+                    // The error names the file and the reason; it never holds key material.
+                    if refused != now {
+                        self.logger.error("key reload refused; keeping the keys in use", metadata: ["error": "\(error)"])
+                    }
+                    refused = now
                 }
             }
         }

@@ -31,6 +31,10 @@ public struct HearthSettings: Sendable {
     public var exitURL = PageSettings.defaultExitURL
     /// Where the master passphrase comes from, when the keys use one.
     public var passphrase = PassphraseSource.none
+    /// The intake reads a published key directory (`hearth intake`): `keys.manifest` is required
+    /// and verified, and any private key file in the directory stops start-up. Otherwise (`hearth
+    /// serve`, one process over the casework directory) a manifest is verified and used only when present.
+    public var requirePublishedKeys = false
     /// Creates development keys and a self-signed certificate where none exist (`serve --dev`).
     public var createDevelopmentKeys = false
     /// Runs the expiry and retention sweep, the audit checkpointer and the key reloader.

@@ -106,13 +106,17 @@ struct Serve: AsyncParsableCommand {
 
 struct Intake: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the intake listener alone; its key directory needs only *.pub, tls.crt and tls.key.")
+        abstract:
+            "Run the intake listener alone on a published key directory (`hearth keys publish --to DIR`): keys.manifest, *.pub, tls.crt and tls.key; any private key stops it."
+    )
 
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
 
     func run() async throws {
-        try await Runner(settings: listener.settings(locations), listeners: [.intake], logLevel: listener.logLevel).run()
+        var settings = listener.settings(locations)
+        settings.requirePublishedKeys = true
+        try await Runner(settings: settings, listeners: [.intake], logLevel: listener.logLevel).run()
     }
 }
 

@@ -125,25 +125,37 @@ struct StartupRefusalTests {
         try await expectRefusal(keys: keys, in: work, naming: "\(keys)/master.key", reason: "missing")
     }
 
-    @Test("an intake-only key directory (*.pub, tls.crt, tls.key) starts `hearth intake` and answers /healthz over verified TLS")
-    func intakeStartsWithPublicKeysAndTLSOnly() async throws {
-        let work = try TemporaryDirectory()
-        let full = try await makeKeySet(in: work, name: "full")
+    /// Publishes `full` into a new intake directory with `hearth keys publish` and adds the TLS pair.
+    func publishIntakeKeys(from full: String, in work: TemporaryDirectory) async throws -> String {
         let intakeKeys = work.file("intake-keys")
-        #expect(mkdir(intakeKeys, 0o700) == 0)
-        #expect(chmod(intakeKeys, 0o700) == 0)
-        let wanted = try FileManager.default.contentsOfDirectory(atPath: full).filter {
-            ($0.hasSuffix(".pub") && !$0.hasPrefix("audit.") && !$0.hasPrefix("casework.")) || $0 == "tls.crt" || $0 == "tls.key"
-        }
-        for name in wanted {
+        let publish = try await ChildProcess.run(
+            ["keys", "publish", "--keys", full, "--data", work.file("data"), "--to", intakeKeys], in: work.path, timeout: .seconds(30))
+        #expect(publish.succeeded, "\(publish)")
+        #expect(publish.stdout.contains("support v1 (primary)"), "\(publish.stdout)")
+        #expect(publish.stdout.contains("keys.manifest"), "\(publish.stdout)")
+        for name in ["tls.crt", "tls.key"] {
             let target = "\(intakeKeys)/\(name)"
             #expect(
                 FileManager.default.createFile(atPath: target, contents: Data(fileBytes("\(full)/\(name)")), attributes: [.posixPermissions: 0o600]))
             #expect(chmod(target, 0o600) == 0)
         }
-        let present = try FileManager.default.contentsOfDirectory(atPath: intakeKeys)
-        #expect(present.count == 6, "four scope public keys and the TLS pair: \(present)")
-        #expect(!present.contains { $0.hasSuffix(".sealed") || $0.hasPrefix("master.") }, "\(present)")
+        return intakeKeys
+    }
+
+    @Test(
+        "`hearth keys publish` makes an intake directory (*.pub, keys.manifest, then tls.*) on which `hearth intake` answers /healthz over verified TLS"
+    )
+    func intakeStartsWithPublicKeysAndTLSOnly() async throws {
+        let work = try TemporaryDirectory()
+        let full = try await makeKeySet(in: work, name: "full")
+        let intakeKeys = try await publishIntakeKeys(from: full, in: work)
+        let present = try FileManager.default.contentsOfDirectory(atPath: intakeKeys).sorted()
+        #expect(
+            present == [
+                "audit.v1.pub", "keys.manifest", "police.v1.pub", "prosecution.v1.pub", "review.v1.pub", "support.v1.pub", "tls.crt", "tls.key",
+            ], "the four scope public keys, the audit public key, the manifest and the TLS pair")
+        #expect(mode(intakeKeys) == 0o700)
+        #expect(mode("\(intakeKeys)/keys.manifest") == 0o600)
 
         try await withHearth(
             ["intake", "--keys", intakeKeys, "--data", work.file("data"), "--intake-port", "0"], in: work.path
@@ -154,5 +166,43 @@ struct StartupRefusalTests {
                 #expect(reply.status == 200)
             }
         }
+    }
+
+    @Test(
+        "`hearth intake` refuses a key directory holding a private key, naming it (exit 78)",
+        arguments: ["support.v1.sealed", "master.key", "rotate-master.commit"])
+    func intakeRefusesPrivateKeys(_ name: String) async throws {
+        let work = try TemporaryDirectory()
+        let full = try await makeKeySet(in: work, name: "full")
+        let intakeKeys = try await publishIntakeKeys(from: full, in: work)
+        let source = FileManager.default.fileExists(atPath: "\(full)/\(name)") ? fileBytes("\(full)/\(name)") : Array("move master.key\n".utf8)
+        #expect(FileManager.default.createFile(atPath: "\(intakeKeys)/\(name)", contents: Data(source), attributes: [.posixPermissions: 0o600]))
+        let outcome = try await ChildProcess.run(
+            ["intake", "--keys", intakeKeys, "--data", work.file("data"), "--intake-port", "0"], in: work.path, timeout: .seconds(30))
+        #expect(outcome.exitedNormally && outcome.status == 78, "\(outcome)")
+        #expect(outcome.stderr.contains("refusing to start"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("'\(intakeKeys)/\(name)'"), "names the file: \(outcome.stderr)")
+        #expect(outcome.stderr.contains("the intake must hold public keys only"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("hearth keys publish --to DIR"), "\(outcome.stderr)")
+        #expect(!outcome.stdout.contains("intake:"), "it never listens: \(outcome.stdout)")
+        #expect(FileManager.default.fileExists(atPath: "\(intakeKeys)/\(name)"), "nothing is deleted or recovered in an intake directory")
+    }
+
+    @Test("`hearth intake` refuses a key directory without keys.manifest, and `hearth keys publish` refuses the casework directory itself")
+    func intakeRefusesUnpublishedDirectory() async throws {
+        let work = try TemporaryDirectory()
+        let full = try await makeKeySet(in: work, name: "full")
+        let intakeKeys = try await publishIntakeKeys(from: full, in: work)
+        try FileManager.default.removeItem(atPath: "\(intakeKeys)/keys.manifest")
+        let outcome = try await ChildProcess.run(
+            ["intake", "--keys", intakeKeys, "--data", work.file("data"), "--intake-port", "0"], in: work.path, timeout: .seconds(30))
+        #expect(outcome.exitedNormally && outcome.status == 78, "\(outcome)")
+        #expect(outcome.stderr.contains("'\(intakeKeys)/keys.manifest': it is missing"), "\(outcome.stderr)")
+
+        let intoItself = try await ChildProcess.run(
+            ["keys", "publish", "--keys", full, "--data", work.file("data"), "--to", full], in: work.path, timeout: .seconds(30))
+        #expect(intoItself.exitedNormally && intoItself.status == 78, "\(intoItself)")
+        #expect(intoItself.stderr.contains("nothing published"), "\(intoItself.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(full)/keys.manifest"))
     }
 }
