@@ -89,6 +89,10 @@ public final class HearthAssembly: Sendable {
         _ settings: HearthSettings, listeners: Listeners, logger: Logger,
         onListening: @escaping @Sendable (ListenerKind, Int) -> Void = { _, _ in }
     ) async throws -> HearthAssembly {
+        // Read the passphrase once, now: from here on it lives only in zeroizing memory (the
+        // key reloader uses the held copy), never in the environment.
+        var settings = settings
+        settings.passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
         if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
         try keys.recoverInterruptedRotation()

@@ -20,20 +20,23 @@ public struct HearthMaintenance: Sendable {
     public let clock: any WallClock
     /// The random source.
     public let random: any RandomSource
+    /// The master passphrase, read once by ``open(_:)`` (or none).
+    public let passphrase: PassphraseSource
 
     /// Opens keys (with the master key from `settings.passphrase`) and the store, finishing an
     /// interrupted master-key rotation first. Throws ``KeyFileError`` naming the file on any problem.
     public static func open(_ settings: HearthSettings) throws -> HearthMaintenance {
         umask(0o077)
+        let passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
         try keys.recoverInterruptedRotation()
         try keys.checkPermissions()
         try DataDirectory.prepare(settings.data)
-        let master = try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+        let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
         let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
         return HearthMaintenance(
             keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock,
-            random: settings.random)
+            random: settings.random, passphrase: passphrase)
     }
 
     /// Opens the store alone (no key is opened), creating the data directory if `create` is set;
@@ -48,9 +51,9 @@ public struct HearthMaintenance: Sendable {
         return try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
     }
 
-    /// The master key, for commands that re-seal or re-wrap.
-    public func masterKey(_ settings: HearthSettings) throws -> SecretKey {
-        try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+    /// The master key, for commands that re-seal or re-wrap (with the passphrase ``open(_:)`` read).
+    public func masterKey() throws -> SecretKey {
+        try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
     }
 
     /// Staff accounts, hashing at the interactive cost on one thread (a CLI runs one at a time).

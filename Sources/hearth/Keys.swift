@@ -136,7 +136,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey(place.settings))
+            let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey())
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
         }
     }
@@ -157,7 +157,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let master = try m.masterKey(place.settings)
+            let master = try m.masterKey()
             let job = m.rewrapJob(logger: Logger(label: "hearth"))
             let terminal = isatty(STDOUT_FILENO) == 1
             for s in scope.map({ [Scope(rawValue: $0)!] }) ?? Scope.allCases {
@@ -220,7 +220,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let old = try m.masterKey(place.settings)
+            let old = try m.masterKey()
             let new = try Keys.newPassphrase(fromEnvironment: newPassphraseEnv)
             try m.keys.rotateMaster(from: old, newPassphrase: new)
             try await m.keyLifecycle().recordMasterRotation()
