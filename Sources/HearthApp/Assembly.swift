@@ -97,7 +97,7 @@ public final class HearthAssembly: Sendable {
         if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
         try keys.recoverInterruptedRotation()
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data)
+        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         let store = try SQLiteStore(path: settings.databasePath, logger: logger)
         var services: [any Service] = []
         var certificates: [String] = []

@@ -31,7 +31,7 @@ public struct HearthMaintenance: Sendable {
         let keys = KeyDirectory(path: settings.keys)
         try keys.recoverInterruptedRotation()
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data)
+        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
         let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
         return HearthMaintenance(
@@ -44,7 +44,7 @@ public struct HearthMaintenance: Sendable {
     public static func openStore(_ settings: HearthSettings, create: Bool) throws -> SQLiteStore? {
         if create {
             umask(0o077)
-            try DataDirectory.prepare(settings.data)
+            try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         } else if !FileManager.default.fileExists(atPath: settings.databasePath) {
             return nil
         }

@@ -31,6 +31,10 @@ public struct HearthSettings: Sendable {
     public var exitURL = PageSettings.defaultExitURL
     /// Where the master passphrase comes from, when the keys use one.
     public var passphrase = PassphraseSource.none
+    /// The data directory and database files may be shared with this process's own group
+    /// (`--shared-data-group`: the intake and casework users of a single-host SQLite install,
+    /// both in one group). Nothing may ever be open to others; without this, not to group either.
+    public var sharedDataGroup = false
     /// Creates development keys and a self-signed certificate where none exist (`serve --dev`).
     public var createDevelopmentKeys = false
     /// Runs the expiry and retention sweep, the audit checkpointer and the key reloader.

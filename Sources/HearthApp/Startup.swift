@@ -118,16 +118,72 @@ public enum DevelopmentKeys {
     }
 }
 
-/// The data directory: created 0700, refused when group or others can read it.
+/// The data directory: created 0700, refused when group or others can reach it — unless it is
+/// shared with this process's own group on purpose (`--shared-data-group`).
 public enum DataDirectory {
-    /// Creates the data directory (0700) and refuses one that group or others can read.
-    public static func prepare(_ path: String) throws {
-        if mkdir(path, 0o700) != 0 && errno != EEXIST {
+    /// The database files a shared data directory holds (the WAL and shared-memory files take the
+    /// database file's mode when SQLite creates them).
+    static let databaseFiles = ["hearth.sqlite", "hearth.sqlite-wal", "hearth.sqlite-shm"]
+
+    /// Creates the data directory (0700) and refuses one, or a database file in it, that group or
+    /// others can reach. With `sharedGroup`, group access is allowed when the group is this
+    /// process's own (effective) group: a new directory is made 2770 and a new database file
+    /// 0660, so the intake and casework users of that group both open it. Others are always
+    /// refused. Key files are not affected: they stay 0600.
+    public static func prepare(_ path: String, sharedGroup: Bool = false) throws {
+        if mkdir(path, sharedGroup ? 0o770 : 0o700) == 0 {
+            if sharedGroup && chmod(path, 0o2770) != 0 {
+                throw KeyFileError(path: path, reason: "cannot make the data directory group-shared", hint: "run `chmod 2770 \(path)`")
+            }
+        } else if errno != EEXIST {
             throw KeyFileError(path: path, reason: "cannot create the data directory", hint: "check the parent directory")
         }
+        try check(path, what: "the data directory", sharedGroup: sharedGroup, fix: sharedGroup ? "chmod 2770" : "chmod 700")
+        // Without sharing, the 0700 directory alone keeps the files private (as before).
+        guard sharedGroup else { return }
+        for name in databaseFiles {
+            let file = "\(path)/\(name)"
+            var st = stat()
+            guard lstat(file, &st) == 0 else { continue }
+            try check(file, what: "the database file", sharedGroup: true, fix: "chmod 660")
+        }
+        try createSharedDatabase("\(path)/\(databaseFiles[0])")
+    }
+
+    /// Refuses `path` when others can reach it, or group can without `sharedGroup`, or its group is
+    /// not this process's group.
+    static func check(_ path: String, what: String, sharedGroup: Bool, fix: String) throws {
         var st = stat()
-        guard stat(path, &st) == 0, st.st_mode & 0o077 == 0 else {
-            throw KeyFileError(path: path, reason: "the data directory is open to group or others", hint: "run `chmod 700 \(path)`")
+        guard lstat(path, &st) == 0 else { throw KeyFileError(path: path, reason: "cannot read \(what)", hint: "check the parent directory") }
+        guard st.st_mode & 0o007 == 0 else {
+            throw KeyFileError(path: path, reason: "\(what) is open to others", hint: "run `\(fix) \(path)`")
+        }
+        guard st.st_mode & 0o070 != 0 else { return }
+        guard sharedGroup else {
+            throw KeyFileError(
+                path: path, reason: "\(what) is open to group or others",
+                hint: "run `chmod 700 \(path)`, or pass --shared-data-group when the intake and casework users share it")
+        }
+        guard st.st_gid == getegid() else {
+            throw KeyFileError(
+                path: path, reason: "\(what) is shared with a group (gid \(st.st_gid)) that is not this process's group (gid \(getegid()))",
+                hint: "run `chgrp` with the group both services run as (hearth-data), or run this as that group")
+        }
+    }
+
+    /// Creates the (empty) database file 0660 if it does not exist yet, whatever the umask; SQLite
+    /// then gives its WAL and shared-memory files the same mode.
+    static func createSharedDatabase(_ file: String) throws {
+        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o660)
+        if fd < 0 {
+            guard errno == EEXIST else {
+                throw KeyFileError(path: file, reason: "cannot create the database file", hint: "check the data directory's owner and mode")
+            }
+            return
+        }
+        defer { close(fd) }
+        guard fchmod(fd, 0o660) == 0 else {
+            throw KeyFileError(path: file, reason: "cannot make the database file group-shared", hint: "run `chmod 660 \(file)`")
         }
     }
 }

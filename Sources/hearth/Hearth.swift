@@ -20,10 +20,18 @@ struct Locations: ParsableArguments {
     @Option(help: "Data directory (the SQLite database lives here).")
     var data: String = ".hearth"
 
+    @Flag(
+        name: .customLong("shared-data-group"),
+        help:
+            "Allow the data directory and database files to be shared with this process's own group (separate intake and casework users in one group); never with others."
+    )
+    var sharedDataGroup = false
+
     /// The composition root's settings for these locations (every other value at its default).
     func settings(passphrase: PassphraseSource = .none) -> HearthSettings {
         var s = HearthSettings(keys: keys, data: data)
         s.passphrase = passphrase
+        s.sharedDataGroup = sharedDataGroup
         return s
     }
 }

@@ -72,12 +72,18 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Data directory (the SQLite database lives here).")
         var data: String = ".hearth"
 
+        @Flag(
+            name: .customLong("shared-data-group"),
+            help: "Allow the data directory and database files to be shared with this process's own group; never with others.")
+        var sharedDataGroup = false
+
         @OptionGroup var passphrase: PassphraseOption
 
         var locations: Locations {
             var l = Locations()
             l.keys = dir
             l.data = data
+            l.sharedDataGroup = sharedDataGroup
             return l
         }
 

@@ -101,4 +101,71 @@ struct ServiceUserTests {
         #expect(outcome.stderr.contains("the passphrase credential is missing"), "\(outcome.stderr)")
         #expect(!outcome.stdout.contains("casework:"), "it never listens: \(outcome.stdout)")
     }
+
+    @Test("a group-shared data directory (0770) is refused without --shared-data-group")
+    func sharedDataDirectoryRefusedWithoutOption() throws {
+        let work = try TemporaryDirectory()
+        let data = work.file("data")
+        #expect(mkdir(data, 0o700) == 0 && chmod(data, 0o770) == 0)
+        #expect(throws: KeyFileError.self) { try DataDirectory.prepare(data) }
+        do {
+            try DataDirectory.prepare(data)
+        } catch {
+            #expect("\(error)".contains("open to group or others") && "\(error)".contains("--shared-data-group"), "\(error)")
+        }
+    }
+
+    @Test("with --shared-data-group: a directory open to others, or a database file open to others, is still refused")
+    func sharedDataDirectoryStillRefusesOthers() throws {
+        let work = try TemporaryDirectory()
+        let data = work.file("data")
+        #expect(mkdir(data, 0o700) == 0 && chmod(data, 0o775) == 0)
+        #expect(throws: KeyFileError.self) { try DataDirectory.prepare(data, sharedGroup: true) }
+        #expect(chmod(data, 0o2770) == 0)
+        let database = "\(data)/hearth.sqlite"
+        #expect(FileManager.default.createFile(atPath: database, contents: Data()) && chmod(database, 0o664) == 0)
+        do {
+            try DataDirectory.prepare(data, sharedGroup: true)
+            Issue.record("a database file open to others was accepted")
+        } catch {
+            #expect("\(error)".contains("'\(database)'") && "\(error)".contains("open to others"), "\(error)")
+        }
+    }
+
+    @Test("with --shared-data-group: a directory shared with another group than the process's is refused")
+    func sharedDataDirectoryOfAnotherGroupRefused() throws {
+        let work = try TemporaryDirectory()
+        let data = work.file("data")
+        #expect(mkdir(data, 0o700) == 0 && chmod(data, 0o770) == 0)
+        // Only root may give a directory to a group it is not in.
+        guard geteuid() == 0 else { return }
+        #expect(chown(data, geteuid(), getegid() &+ 4242) == 0)
+        do {
+            try DataDirectory.prepare(data, sharedGroup: true)
+            Issue.record("a directory shared with another group was accepted")
+        } catch {
+            #expect("\(error)".contains("not this process's group"), "\(error)")
+        }
+    }
+
+    @Test("`serve --dev --shared-data-group`: the data directory is made 2770 and the database files 0660; key files stay 0600")
+    func sharedDataGroupStartsAndSharesTheDatabase() async throws {
+        let work = try TemporaryDirectory("hearth-shared-data")
+        let data = work.file("data")
+        try await withHearth(
+            ["serve", "--dev", "--data", data, "--shared-data-group", "--intake-port", "0", "--casework-port", "0"], in: work.path
+        ) { _, listener in
+            try await withClient(listener) { client in
+                let reply = try await client.send(
+                    .POST, "/api/v1/contact-requests", json: sampleRequest(canary: "shared", consents: [["scope": "support"]]))
+                #expect(reply.status == 201, "\(reply.text)")
+            }
+            #expect(mode(data) == 0o2770)
+            #expect(mode("\(data)/hearth.sqlite") == 0o660)
+            if mode("\(data)/hearth.sqlite-wal") != nil { #expect(mode("\(data)/hearth.sqlite-wal") == 0o660) }
+            for name in try FileManager.default.contentsOfDirectory(atPath: work.file("keys")) {
+                #expect(mode(work.file("keys/\(name)")) == 0o600, "\(name)")
+            }
+        }
+    }
 }
