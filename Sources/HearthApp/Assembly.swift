@@ -89,13 +89,17 @@ public final class HearthAssembly: Sendable {
         _ settings: HearthSettings, listeners: Listeners, logger: Logger,
         onListening: @escaping @Sendable (ListenerKind, Int) -> Void = { _, _ in }
     ) async throws -> HearthAssembly {
+        // Read the passphrase once, now: from here on it lives only in zeroizing memory (the
+        // key reloader uses the held copy), never in the environment.
+        var settings = settings
+        settings.passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
         if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
         let intakeKeys = IntakeKeys(directory: keys, requirePublished: settings.requirePublishedKeys)
         // A published directory must hold no private key: refuse before anything could touch one.
         if settings.requirePublishedKeys { try keys.refusePrivateKeys() } else { try keys.recoverInterruptedRotation() }
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data)
+        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         let store = try SQLiteStore(path: settings.databasePath, logger: logger)
         var services: [any Service] = []
         var certificates: [String] = []

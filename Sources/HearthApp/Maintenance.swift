@@ -20,20 +20,23 @@ public struct HearthMaintenance: Sendable {
     public let clock: any WallClock
     /// The random source.
     public let random: any RandomSource
+    /// The master passphrase, read once by ``open(_:)`` (or none).
+    public let passphrase: PassphraseSource
 
     /// Opens keys (with the master key from `settings.passphrase`) and the store, finishing an
     /// interrupted master-key rotation first. Throws ``KeyFileError`` naming the file on any problem.
     public static func open(_ settings: HearthSettings) throws -> HearthMaintenance {
         umask(0o077)
+        let passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
         try keys.recoverInterruptedRotation()
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data)
-        let master = try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
+        let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
         let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
         return HearthMaintenance(
             keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock,
-            random: settings.random)
+            random: settings.random, passphrase: passphrase)
     }
 
     /// Opens the store alone (no key is opened), creating the data directory if `create` is set;
@@ -41,16 +44,16 @@ public struct HearthMaintenance: Sendable {
     public static func openStore(_ settings: HearthSettings, create: Bool) throws -> SQLiteStore? {
         if create {
             umask(0o077)
-            try DataDirectory.prepare(settings.data)
+            try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         } else if !FileManager.default.fileExists(atPath: settings.databasePath) {
             return nil
         }
         return try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
     }
 
-    /// The master key, for commands that re-seal or re-wrap.
-    public func masterKey(_ settings: HearthSettings) throws -> SecretKey {
-        try keys.loadMasterKey(passphrase: try settings.passphrase.passphrase(for: keys))
+    /// The master key, for commands that re-seal or re-wrap (with the passphrase ``open(_:)`` read).
+    public func masterKey() throws -> SecretKey {
+        try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
     }
 
     /// Staff accounts, hashing at the interactive cost on one thread (a CLI runs one at a time).
@@ -71,10 +74,10 @@ public struct HearthMaintenance: Sendable {
     /// Publishes the public keys for the intake into `target` (SECURITY.md §3.18): every live scope
     /// `.pub`, the audit key's `.pub` and `keys.manifest` signed with the audit key (opened with the
     /// master key, not kept), and audits it as `keys.publish`.
-    public func publishKeys(to target: String, settings: HearthSettings) async throws -> KeyManifest {
+    public func publishKeys(to target: String) async throws -> KeyManifest {
         let version = caseworkKeys.auditKeyVersion
         let manifest = try keys.publish(
-            to: KeyDirectory(path: target), auditKey: try keys.loadAuditPrivateKey(version: version, master: try masterKey(settings)),
+            to: KeyDirectory(path: target), auditKey: try keys.loadAuditPrivateKey(version: version, master: try masterKey()),
             auditVersion: version, now: clock.unixSeconds())
         try await keyLifecycle().recordPublication(primaries: manifest.primarySummary)
         return manifest

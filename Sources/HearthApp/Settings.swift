@@ -35,6 +35,10 @@ public struct HearthSettings: Sendable {
     /// and verified, and any private key file in the directory stops start-up. Otherwise (`hearth
     /// serve`, one process over the casework directory) a manifest is verified and used only when present.
     public var requirePublishedKeys = false
+    /// The data directory and database files may be shared with this process's own group
+    /// (`--shared-data-group`: the intake and casework users of a single-host SQLite install,
+    /// both in one group). Nothing may ever be open to others; without this, not to group either.
+    public var sharedDataGroup = false
     /// Creates development keys and a self-signed certificate where none exist (`serve --dev`).
     public var createDevelopmentKeys = false
     /// Runs the expiry and retention sweep, the audit checkpointer and the key reloader.
@@ -60,11 +64,44 @@ public struct HearthSettings: Sendable {
 }
 
 /// Where the master passphrase comes from.
+///
+/// A process reads the passphrase once, at start (``readOnce()``), and from then on holds it only
+/// in zeroizing memory (``held(_:)``) for key reloads: never in its environment.
 public enum PassphraseSource: Sendable, Equatable {
     /// The master key is a key file (`master.key`); there is no passphrase.
     case none
-    /// The passphrase is in this environment variable (`--passphrase-env VAR`).
+    /// The passphrase is in this environment variable (`--passphrase-env VAR`). ``readOnce()``
+    /// copies it out, then wipes the variable's bytes and removes it from the environment.
     case environment(String)
+    /// The passphrase is the systemd credential of this name, the file
+    /// `$CREDENTIALS_DIRECTORY/NAME` (`--passphrase-credential NAME`, from `LoadCredentialEncrypted=`
+    /// or `LoadCredential=`). One trailing newline is not part of the passphrase.
+    case credential(String)
+    /// The passphrase, already read, in zeroizing memory.
+    case held(HeldPassphrase)
+}
+
+/// A master passphrase read once at start and kept in zeroizing memory for key reloads. Never
+/// printed: its description names only where it came from.
+public final class HeldPassphrase: Sendable, Equatable, CustomStringConvertible {
+    private let secret: SecretBytes
+    /// Where the passphrase came from (`environment variable X`, `credential file /path`), for messages.
+    public let origin: String
+
+    /// Holds `secret`, read from `origin`.
+    public init(_ secret: consuming SecretBytes, origin: String) {
+        self.secret = secret
+        self.origin = origin
+    }
+
+    /// A copy of the passphrase, for one key derivation.
+    public func copy() -> SecretBytes { secret.duplicate() }
+
+    /// Where the passphrase came from; never the passphrase.
+    public var description: String { "passphrase from \(origin)" }
+
+    /// Two held passphrases are equal only when they are the same object.
+    public static func == (a: HeldPassphrase, b: HeldPassphrase) -> Bool { a === b }
 }
 
 /// The listeners a process runs.

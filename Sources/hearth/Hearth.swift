@@ -20,21 +20,50 @@ struct Locations: ParsableArguments {
     @Option(help: "Data directory (the SQLite database lives here).")
     var data: String = ".hearth"
 
+    @Flag(
+        name: .customLong("shared-data-group"),
+        help:
+            "Allow the data directory and database files to be shared with this process's own group (separate intake and casework users in one group); never with others."
+    )
+    var sharedDataGroup = false
+
     /// The composition root's settings for these locations (every other value at its default).
     func settings(passphrase: PassphraseSource = .none) -> HearthSettings {
         var s = HearthSettings(keys: keys, data: data)
         s.passphrase = passphrase
+        s.sharedDataGroup = sharedDataGroup
         return s
     }
 }
 
-/// `--passphrase-env`: declared once, used by every command that opens the master key.
+/// `--passphrase-credential` or `--passphrase-env`: declared once, used by every command that
+/// opens the master key. Either is read once at start; the variable is then wiped from the
+/// environment.
 struct PassphraseOption: ParsableArguments {
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the master passphrase (when keys use master.kdf).")
+    @Option(
+        name: .customLong("passphrase-credential"),
+        help: "systemd credential holding the master passphrase: reads $CREDENTIALS_DIRECTORY/NAME once (LoadCredentialEncrypted=).")
+    var passphraseCredential: String?
+
+    @Option(
+        name: .customLong("passphrase-env"),
+        help: "Environment variable holding the master passphrase (when keys use master.kdf); read once, then removed from the environment.")
     var passphraseEnv: String?
 
+    func validate() throws {
+        if passphraseCredential != nil && passphraseEnv != nil {
+            throw ValidationError("give --passphrase-credential or --passphrase-env, not both")
+        }
+        if let name = passphraseCredential, name.isEmpty || name.contains("/") || name == "." || name == ".." {
+            throw ValidationError("--passphrase-credential takes a credential name, not a path")
+        }
+    }
+
     /// Where the composition root reads the passphrase from.
-    var source: PassphraseSource { passphraseEnv.map(PassphraseSource.environment) ?? .none }
+    var source: PassphraseSource {
+        if let passphraseCredential { return .credential(passphraseCredential) }
+        return passphraseEnv.map(PassphraseSource.environment) ?? .none
+    }
 }
 
 struct ListenerOptions: ParsableArguments {

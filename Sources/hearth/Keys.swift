@@ -72,12 +72,18 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Data directory (the SQLite database lives here).")
         var data: String = ".hearth"
 
+        @Flag(
+            name: .customLong("shared-data-group"),
+            help: "Allow the data directory and database files to be shared with this process's own group; never with others.")
+        var sharedDataGroup = false
+
         @OptionGroup var passphrase: PassphraseOption
 
         var locations: Locations {
             var l = Locations()
             l.keys = dir
             l.data = data
+            l.sharedDataGroup = sharedDataGroup
             return l
         }
 
@@ -136,7 +142,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey(place.settings))
+            let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey())
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
             print(Keys.publishReminder)
         }
@@ -158,7 +164,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let master = try m.masterKey(place.settings)
+            let master = try m.masterKey()
             let job = m.rewrapJob(logger: Logger(label: "hearth"))
             let terminal = isatty(STDOUT_FILENO) == 1
             for s in scope.map({ [Scope(rawValue: $0)!] }) ?? Scope.allCases {
@@ -225,7 +231,7 @@ struct Keys: AsyncParsableCommand {
             let manifest: KeyManifest
             do {
                 let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-                manifest = try await m.publishKeys(to: to, settings: place.settings)
+                manifest = try await m.publishKeys(to: to)
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: nothing published: \(e)\n".utf8))
                 throw ExitCode(78)
@@ -252,7 +258,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
-            let old = try m.masterKey(place.settings)
+            let old = try m.masterKey()
             let new = try Keys.newPassphrase(fromEnvironment: newPassphraseEnv)
             try m.keys.rotateMaster(from: old, newPassphrase: new)
             try await m.keyLifecycle().recordMasterRotation()

@@ -61,7 +61,7 @@ final class PublishedIntake: Sendable {
         let caseworkSettings = caseworkSettings(work)
         try KeyDirectory(path: caseworkSettings.keys).initialise(passphrase: nil)
         let maintenance = try HearthMaintenance.open(caseworkSettings)
-        _ = try await maintenance.publishKeys(to: work.file("intake-keys"), settings: caseworkSettings)
+        _ = try await maintenance.publishKeys(to: work.file("intake-keys"))
         try HearthTLS.createDevelopmentCertificate(keys: KeyDirectory(path: work.file("intake-keys")))
         let settings = intakeSettings(work, reloader: reloader)
         let logs = LogCapture()
@@ -112,14 +112,14 @@ final class PublishedIntake: Sendable {
     }
 
     func rotateSupport() async throws {
-        _ = try await maintenance.keyLifecycle().rotate(.support, master: try maintenance.masterKey(settings))
+        _ = try await maintenance.keyLifecycle().rotate(.support, master: try maintenance.masterKey())
     }
 
     /// Publishes a minute after the last publication (the casework host's clock moves on).
     @discardableResult
     func publish() async throws -> KeyManifest {
         (settings.clock as? TestClock)?.advance(seconds: 60)
-        return try await maintenance.publishKeys(to: published.path, settings: settings)
+        return try await maintenance.publishKeys(to: published.path)
     }
 
     /// Replaces the manifest's bytes (mode 0600), as someone with write access to the directory could.
@@ -260,7 +260,7 @@ struct PublishedKeysTests {
             try await h.publish()
             try h.assembly.reloadKeys()
             #expect(try await h.submitSupport() == 2)
-            let master = try h.maintenance.masterKey(h.settings)
+            let master = try h.maintenance.masterKey()
             let result = try await h.maintenance.rewrapJob(logger: LogCapture().logger()).run(scope: .support, master: master)
             #expect(result.done == 3)
             try await h.maintenance.keyLifecycle().retire(.support, version: 1)
