@@ -40,6 +40,9 @@ struct KeyReloader: Service {
         let ring = try loaded?.ring ?? keys.loadPublicKeyRing()
         if let caseworkKeys {
             let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
+            // As at start: every .pub must match its sealed private key, or the intake side would
+            // seal new consents to a key no one can open.
+            try keys.verifyPrivateKeys(master: master)
             try caseworkKeys.reloadScopeKeys(from: keys, master: master)
         }
         if let loaded { intakeKeys?.commit(loaded) }
