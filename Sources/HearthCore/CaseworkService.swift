@@ -120,6 +120,22 @@ public struct CaseworkService: Sendable {
         }
     }
 
+    /// Turns a guarded write's outcome into the answer: a consent withdrawn or a case reassigned
+    /// after the decision is refused (and audited) as if it had happened before it.
+    func guarded(_ outcome: GuardedWrite, _ reference: RecordID, staff: StaffIdentity, action: String) async throws {
+        let denial: AccessDenial
+        switch outcome {
+        case .done: return
+        case .recordGone: throw Problem(.notFound, code: "not-found", "there is no case with that reference")
+        case .consentGone: denial = .noConsent
+        case .notAssigned: denial = .notAssigned
+        }
+        try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
+        logger.notice(
+            "case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+        throw denial
+    }
+
     func dataKey(_ grant: AccessGrant, record: StoredRecord) throws -> DataKey {
         guard let key = keys.privateKey(grant.scope, version: grant.wrap.keyVersion) else {
             throw KeyFileError(
@@ -139,12 +155,12 @@ public struct CaseworkService: Sendable {
         let sealedReason = try Envelope.sealNote(
             SecretBytes(copying: Array(reason.utf8)), kind: .accessReason, with: dek, recordID: record.id, noteID: noteID,
             commitment: record.commitment)
-        guard
-            try await store.addAccess(
-                recordID: record.id, noteID: noteID, staffID: staff.id, role: staff.role, sealedReason: sealedReason,
-                audit: event(staff, "case.open", reference.reference, scope: grant.scope), at: now)
-        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
-        logger.info("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
+        try await guarded(
+            store.addAccess(
+                recordID: record.id, noteID: noteID, role: staff.role, sealedReason: sealedReason, check: GrantCheck(grant, today: today),
+                audit: event(staff, "case.open", reference.reference, scope: grant.scope), at: now),
+            reference, staff: staff, action: "case.open")
+        logger.debug("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
         let view = try RecordView(opening: record, with: dek, liveWraps: record.wraps.filter { $0.isLive(on: today) })
         return OpenedCase(record: view, messages: try await thread(record: record, dek: dek))
     }
@@ -161,11 +177,11 @@ public struct CaseworkService: Sendable {
         let sealed = try Envelope.sealNote(
             SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: false), with: dek, recordID: record.id, noteID: noteID,
             commitment: record.commitment)
-        guard
-            try await store.addMessage(
-                recordID: record.id, noteID: noteID, author: .staff(id: staff.id), sealed: sealed,
-                audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now)
-        else { throw Problem(.notFound, code: "not-found", "there is no case with that reference") }
+        try await guarded(
+            store.addStaffReply(
+                recordID: record.id, noteID: noteID, sealed: sealed, check: GrantCheck(grant, today: today),
+                audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now),
+            reference, staff: staff, action: "case.reply")
     }
 
     /// Changes a case's status: same gates as opening (no decryption needed, but the same rule).

@@ -111,14 +111,46 @@ public protocol CaseworkStore: AuditStore {
     func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's sealed messages, oldest first.
     func messages(recordID: RecordID) async throws -> [StoredNote]
-    /// Appends a sealed message and `audit` in one transaction. False if the record is gone.
-    func addMessage(
-        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
-    ) async throws -> Bool
-    /// Records an opening: the sealed reason and `audit` in one transaction. False if the record is gone.
+    /// Appends a staff reply and `audit` in one transaction, only if `check` still holds in it.
+    func addStaffReply(
+        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite
+    /// Records an opening (the sealed reason and `audit`) in one transaction, only if `check`
+    /// still holds in it: a withdrawal or reassignment committed after the access decision wins.
     func addAccess(
-        recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
-    ) async throws -> Bool
+        recordID: RecordID, noteID: [UInt8], role: Role, sealedReason: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite
+}
+
+/// What a casework write that follows an access decision re-checks inside its own transaction
+/// (invariant 3): the consent wrap the grant opened is still stored, unchanged and live on `today`,
+/// and the case is still assigned to `staffID`.
+public struct GrantCheck: Sendable, Equatable {
+    /// The member of staff, who must still be the assignee.
+    public let staffID: Int64
+    /// The wrap the grant opened (scope, key version and bytes must all be unchanged).
+    public let wrap: StoredWrap
+    /// The day the consent must still be live on.
+    public let today: Day
+
+    /// The check for `grant` on `today`.
+    public init(_ grant: AccessGrant, today: Day) {
+        staffID = grant.staff.id
+        wrap = grant.wrap
+        self.today = today
+    }
+}
+
+/// The outcome of a write guarded by a ``GrantCheck``.
+public enum GuardedWrite: Sendable, Equatable {
+    /// Written, with its audit event.
+    case done
+    /// The record no longer exists; nothing was written.
+    case recordGone
+    /// The wrap was withdrawn, expired or replaced meanwhile; nothing was written.
+    case consentGone
+    /// The case was reassigned meanwhile; nothing was written.
+    case notAssigned
 }
 
 /// An opaque position in a store's order of consent wraps, for resuming a re-wrap batch. Only

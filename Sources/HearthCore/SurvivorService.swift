@@ -137,7 +137,7 @@ public struct SurvivorService: Sendable {
                 _ = try await store.removeConsent(
                     w.scope, recordID: record.id, action: .expired, audit: .consentExpired(record.id, scope: w.scope),
                     at: floorToHour(clock.unixSeconds()))
-                logger.info("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
+                logger.debug("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
             }
         }
         return AuthenticatedSurvivor(receipt: receipt, record: record, liveWraps: live)
@@ -164,7 +164,7 @@ public struct SurvivorService: Sendable {
         else {
             throw Problem.receiptNotRecognised
         }
-        logger.info("consent granted", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(choice.scope.rawValue)"])
+        logger.debug("consent granted", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(choice.scope.rawValue)"])
         var live = survivor.liveWraps.filter { $0.scope != choice.scope }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }
         live.append(choice)
         return live.sorted { $0.scope < $1.scope }
@@ -179,14 +179,14 @@ public struct SurvivorService: Sendable {
         else {
             throw Problem(.notFound, code: "consent-not-live", "there is no live consent for '\(scope.rawValue)' to withdraw")
         }
-        logger.info("consent withdrawn", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
+        logger.debug("consent withdrawn", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
         return survivor.liveWraps.filter { $0.scope != scope }.map { ConsentChoice(scope: $0.scope, expires: $0.expires) }
     }
 
     /// Erases everything: every wrap and the ciphertext, then the WAL is truncated.
     public func erase(_ survivor: AuthenticatedSurvivor) async throws {
         _ = try await store.erase(recordID: survivor.record.id, audit: .recordErased(survivor.record.id), at: floorToHour(clock.unixSeconds()))
-        logger.info("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
+        logger.debug("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
     }
 
     /// The message thread, decrypted with the receipt.
@@ -209,7 +209,7 @@ public struct SurvivorService: Sendable {
             try await store.addMessage(
                 recordID: r.id, noteID: noteID, author: .survivor, sealed: sealed, audit: .survivorMessage(r.id), at: now - now % 60)
         else { throw Problem.receiptNotRecognised }
-        logger.info("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
+        logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
     }
 
     /// Who opened the record, when and why (the reasons are sealed under the record's data key).

@@ -174,7 +174,15 @@ extension SQLiteStore: CaseworkStore {
         let staffID: Int64? = if case .staff(let id) = author { id } else { nil }
         return try await addNote(
             recordID, sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
-            values: [Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)], audit: audit, at: at)
+            values: [Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)], check: nil, audit: audit, at: at) == .done
+    }
+
+    public func addStaffReply(
+        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite {
+        try await addNote(
+            recordID, sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, 0, ?, ?, ?)",
+            values: [Data(noteID), check.staffID, at, Data(sealed)], check: check, audit: audit, at: at)
     }
 
     public func messages(recordID: RecordID) async throws -> [StoredNote] {
@@ -188,11 +196,11 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func addAccess(
-        recordID: RecordID, noteID: [UInt8], staffID: Int64, role: Role, sealedReason: [UInt8], audit: AuditEvent, at: Int64
-    ) async throws -> Bool {
+        recordID: RecordID, noteID: [UInt8], role: Role, sealedReason: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite {
         try await addNote(
             recordID, sql: "INSERT INTO access_log (record_rid, note_id, staff_id, role, at, sealed_reason) VALUES (?, ?, ?, ?, ?, ?)",
-            values: [Data(noteID), staffID, role.rawValue, at, Data(sealedReason)], audit: audit, at: at)
+            values: [Data(noteID), check.staffID, role.rawValue, at, Data(sealedReason)], check: check, audit: audit, at: at)
     }
 
     public func accessLog(recordID: RecordID) async throws -> [StoredNote] {
@@ -208,17 +216,31 @@ extension SQLiteStore: CaseworkStore {
     /// Inserts a sealed note (`sql` takes the record's row id, then `values`) and its audit event,
     /// in one transaction; false if the record is gone.
     private func addNote(
-        _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], audit: AuditEvent, at: Int64
-    )
-        async throws -> Bool
-    {
+        _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], check: GrantCheck?, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite {
         let arguments = StatementArguments(values)
         return try await pool.write { db in
-            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            guard let rid = try Self.rid(of: recordID, db) else { return .recordGone }
+            if let check, let refusal = try Self.refusal(of: check, rid: rid, db) { return refusal }
             try db.execute(sql: sql, arguments: [rid] + arguments)
             try Self.appendAudit(audit, at: at, db)
-            return true
+            return .done
         }
+    }
+
+    /// Why `check` no longer holds in this transaction, or nil when it does: the same wrap (scope,
+    /// version and bytes) still stored and live on the check's day, and the same assignee.
+    static func refusal(of check: GrantCheck, rid: Int64, _ db: Database) throws -> GuardedWrite? {
+        let w = check.wrap
+        let live = try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT 1 FROM consent_wraps WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?
+                AND (expires IS NULL OR expires >= ?)
+                """, arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), check.today.description])
+        guard live != nil else { return .consentGone }
+        let assignee = try Row.fetchOne(db, sql: "SELECT assignee FROM records WHERE rid = ?", arguments: [rid])?["assignee"] as Int64?
+        return assignee == check.staffID ? nil : .notAssigned
     }
 
     /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role).
