@@ -283,4 +283,22 @@ struct AuditTrailTests {
 
         #expect(try await f.run(["audit", "verify"]).succeeded, "the original is untouched")
     }
+
+    @Test("entry k rewritten and re-hashed, k+1 left alone, no checkpoint over them: verify names entry k+1 (the link check)")
+    func rehashedEntryBreaksTheNextLink() async throws {
+        let f = try await Self.checkpointedTrail(4)
+        // Two entries past the signed checkpoint at 4, so only the chain's links guard them.
+        _ = try await f.addStaff("user5", role: "caseworker")
+        _ = try await f.addStaff("user6", role: "reviewer")
+        #expect(try await f.run(["audit", "verify"]).succeeded)
+        let relinked = try Self.tamperedCopy(of: f, named: "relinked") { db in
+            let e = try #require(try Self.entries(db).first { $0.seq == 5 })
+            let event = AuditEvent(
+                actor: e.event.actor, role: e.event.role, action: e.event.action, subject: e.event.subject, scope: "admin", outcome: e.event.outcome)
+            let hash = try AuditChain.hash(previous: e.previousHash, seq: e.seq, at: e.at, event: event)
+            try db.execute(sql: "UPDATE audit SET scope = ?, hash = ? WHERE seq = 5", arguments: [event.scope, Data(hash)])
+            #expect(db.changesCount == 1)
+        }
+        try await Self.expectVerifyNames(f, data: relinked, entry: 6, kind: "reordered", "entry 5 rewritten and re-hashed alone")
+    }
 }
