@@ -204,10 +204,20 @@ public struct StaffService: Sendable {
             throw Problem(.badRequest, code: "invalid-value", "the new password needs 12 to 128 characters")
         }
         guard new != current else { throw Problem(.badRequest, code: "invalid-value", "the new password must differ from the current one") }
-        guard let staff = try await store.staff(id: session.identity.id), try await hasher.verify(current, against: staff.passwordHash) else {
-            try await store.appendAudit(
-                AuditEvent(actor: "staff:\(session.identity.id)", role: session.identity.role.rawValue, action: "staff.password", outcome: "failed"),
-                at: clock.unixSeconds())
+        guard let staff = try await store.staff(id: session.identity.id) else { throw Self.notSignedIn }
+        guard try await hasher.verify(current, against: staff.passwordHash) else {
+            // A wrong current password counts like a failed sign-in, so a stolen session cannot be
+            // used to guess the password; at the lock-out the session ends too.
+            let now = clock.unixSeconds()
+            let locks = staff.failedLogins + 1 >= Self.lockAfter && staff.lockedUntil <= now
+            try await store.recordLoginFailure(
+                staffID: staff.identity.id, lockUntil: locks ? now + Self.lockSeconds : nil,
+                audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password", outcome: "failed"),
+                at: now)
+            if locks {
+                try await store.deleteSession(tokenHash: session.tokenHash, audit: nil, at: now)
+                throw Self.notSignedIn
+            }
             throw Problem(.badRequest, code: "invalid-value", "the current password is not right")
         }
         try await store.setPassword(
