@@ -212,7 +212,8 @@ public struct StaffService: Sendable {
             let locks = staff.failedLogins + 1 >= Self.lockAfter && staff.lockedUntil <= now
             try await store.recordLoginFailure(
                 staffID: staff.identity.id, lockUntil: locks ? now + Self.lockSeconds : nil,
-                audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password", outcome: "failed"),
+                audit: AuditEvent(
+                    actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.password", outcome: "failed"),
                 at: now)
             if locks {
                 try await store.deleteSession(tokenHash: session.tokenHash, audit: nil, at: now)
