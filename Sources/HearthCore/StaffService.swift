@@ -236,10 +236,16 @@ public struct StaffService: Sendable {
     }
 }
 
-/// Counts failures per unknown username in memory (keyed hashes, bounded), mirroring the counts
-/// that real accounts keep in the database.
+/// Counts failures per unknown username in memory, mirroring the counts real accounts keep in
+/// the database, so that unknown usernames slow down exactly like real ones.
+///
+/// A fixed table of counters indexed by a keyed hash of the username: nothing is ever cleared or
+/// evicted, so no flood of made-up usernames can reset a count and let timing tell which
+/// usernames exist (as clearing a full table did). Two names that share a counter only both slow
+/// down sooner. Counts reset when the process restarts, as the limiter's do.
 final class FailureCounter: Sendable {
-    private let counts = Mutex<[[UInt8]: Int]>([:])
+    static let buckets = 1 << 16
+    private let counts = Mutex<[UInt16]>(Array(repeating: 0, count: FailureCounter.buckets))
     private let key: SecretBytes
 
     init() {
@@ -248,11 +254,11 @@ final class FailureCounter: Sendable {
 
     /// Records one more failure for `name` and returns the count.
     func record(_ name: String) -> Int {
-        let id = (try? Blake2b.hash(Array(name.utf8), key: key, outputByteCount: 16)) ?? []
+        let h = (try? Blake2b.hash(Array(name.utf8), key: key, outputByteCount: 16)) ?? [0, 0]
+        let bucket = Int(h[0]) << 8 | Int(h[1])
         return counts.withLock { c in
-            if c.count > 10_000 { c.removeAll() }
-            c[id, default: 0] += 1
-            return c[id]!
+            if c[bucket] < UInt16.max { c[bucket] += 1 }
+            return Int(c[bucket])
         }
     }
 }
