@@ -27,9 +27,11 @@ public func buildCaseworkRouter(
     staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
     clock: any WallClock
 ) throws -> Router<HearthRequestContext> {
-    let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error")
+    let routes = RouteIndex()
+    let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error", routes: routes)
     let sessions = StaffSessions(staff: staff, limiter: limiter)
     CaseworkRoutes(sessions: sessions, casework: casework).register(on: router)
     try StaffPages(sessions: sessions, casework: casework, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)
+    routes.record(router)
     return router
 }

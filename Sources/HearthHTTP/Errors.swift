@@ -137,7 +137,7 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 case .contentTooLarge: (ProblemResponse.tooLarge.code, ProblemResponse.tooLarge.message)
                 default: ("bad-request", "the request could not be understood")
                 }
-            return (e.status, code, message, [:])
+            return (e.status, code, message, e.status == .methodNotAllowed ? e.headers : [:])
         default:
             context.logger.error(
                 "request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "http.route": "\(context.endpointPath ?? "-")"])

@@ -26,8 +26,9 @@ public func makeTLSApplication<Responder: HTTPResponder>(
 
 /// A listener's router with what every Hearth listener has, in order: security headers on every
 /// answer, the access log, errors as JSON under `/api/` and as the `errorTemplate` page elsewhere,
-/// and the two static assets. The listener adds its own routes.
-public func makeListenerRouter(pages: PageSettings, errorTemplate: String) -> Router<HearthRequestContext> {
+/// 405 with `Allow` for a known address asked with another method (from `routes`, which the
+/// listener fills once its routes are registered), and the two static assets.
+public func makeListenerRouter(pages: PageSettings, errorTemplate: String, routes: RouteIndex) -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
@@ -36,6 +37,7 @@ public func makeListenerRouter(pages: PageSettings, errorTemplate: String) -> Ro
         middleware: ErrorMiddleware(htmlPage: { status, _, message in
             renderer.page(errorTemplate, status: status, ["heading": errorHeading(status), "message": sentence(message)])
         }))
+    router.add(middleware: MethodNotAllowedMiddleware(index: routes))
     Assets.register(on: router)
     return router
 }

@@ -22,10 +22,12 @@ public enum IntakeAccess {
 
 /// Builds the intake router: routes plus security headers, error mapping and access log.
 public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) throws -> Router<HearthRequestContext> {
-    let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error")
+    let routes = RouteIndex()
+    let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error", routes: routes)
     IntakeRoutes(service: service, limiter: limiter).register(on: router)
     // Survivor sessions live in this process's memory only.
     let sessions = try SurvivorPages.makeSessions(clock: pages.clock)
     SurvivorPages(service: service, limiter: limiter, pages: pages, sessions: sessions).register(on: router)
+    routes.record(router)
     return router
 }

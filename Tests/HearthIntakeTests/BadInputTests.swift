@@ -201,4 +201,21 @@ struct BadInputTests {
             }
         }
     }
+
+    @Test("a known address asked with another method gets 405 with Allow (JSON under /api/, a page elsewhere); unknown addresses 404")
+    func wrongMethodOnKnownAddress() async throws {
+        try await IntakeHarness.with { h in
+            for (method, path, allow) in [
+                (HTTPMethodName.PUT, "/api/v1/me", "DELETE, GET"), (.GET, "/api/v1/contact-requests", "POST"),
+                (.GET, "/api/v1/me/consents/police", "DELETE"), (.DELETE, "/", "GET"),
+            ] {
+                let r = try await h.client.send(method.nio, path)
+                #expect(r.status == 405, "\(method) \(path) → \(r.status)")
+                #expect(r.headers.first(name: "Allow") == allow, "\(method) \(path): \(r.headers)")
+                if path.hasPrefix("/api/") { #expect(r.json["code"] as? String == "method-not-allowed") }
+            }
+            #expect(try await h.client.send(.GET, "/api/v1/nothing-here").status == 404)
+            #expect(try await h.client.send(.GET, "/admin").status == 404)
+        }
+    }
 }
