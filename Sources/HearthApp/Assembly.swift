@@ -211,3 +211,30 @@ public func buildCaseworkApplication(
         onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
     return (application, certificate, RouteTable(router))
 }
+
+extension HearthAssembly {
+    /// Assembles `listeners`, runs them, and returns once every one is listening, with the ports
+    /// they bound (what a caller asking for port 0 needs) and the task running them. A start-up
+    /// failure (a port in use, say) is thrown rather than waited on for ever.
+    public static func start(
+        _ settings: HearthSettings, listeners: Listeners, logger: Logger
+    ) async throws -> (assembly: HearthAssembly, ports: [ListenerKind: Int], running: Task<Void, any Error>) {
+        let (bound, sink) = AsyncStream.makeStream(of: (ListenerKind, Int).self)
+        let assembly = try await assemble(settings, listeners: listeners, logger: logger) { kind, port in sink.yield((kind, port)) }
+        let running = Task {
+            defer { sink.finish() }
+            try await assembly.run()
+        }
+        let expected = [listeners.contains(.intake), listeners.contains(.casework)].filter { $0 }.count
+        var ports: [ListenerKind: Int] = [:]
+        for await (kind, port) in bound {
+            ports[kind] = port
+            if ports.count == expected { break }
+        }
+        guard ports.count == expected else {
+            try await running.value
+            throw KeyFileError(path: settings.data, reason: "the listeners stopped before they were all listening", hint: "see the log")
+        }
+        return (assembly, ports, running)
+    }
+}

@@ -76,16 +76,7 @@ final class CaseworkHarness: Sendable {
         let clock = TestClock()
         settings.clock = clock
         let logs = LogCapture()
-        let (ports, sink) = AsyncStream.makeStream(of: (ListenerKind, Int).self)
-        let assembly = try await HearthAssembly.assemble(settings, listeners: [.intake, .casework], logger: logs.logger()) { kind, port in
-            sink.yield((kind, port))
-        }
-        let task = Task { try await assembly.run() }
-        var found: [ListenerKind: Int] = [:]
-        for await (kind, port) in ports {
-            found[kind] = port
-            if found.count == 2 { break }
-        }
+        let (assembly, found, task) = try await HearthAssembly.start(settings, listeners: [.intake, .casework], logger: logs.logger())
         let cert = assembly.keys.tlsCertificateFile
         return CaseworkHarness(
             dir: dir, assembly: assembly, logs: logs, clock: clock,

@@ -65,15 +65,8 @@ final class PublishedIntake: Sendable {
         try HearthTLS.createDevelopmentCertificate(keys: KeyDirectory(path: work.file("intake-keys")))
         let settings = intakeSettings(work, reloader: reloader)
         let logs = LogCapture()
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let assembly = try await HearthAssembly.assemble(settings, listeners: .intake, logger: logs.logger()) { _, port in portSink.yield(port) }
-        let task = Task { try await assembly.run() }
-        var port = 0
-        for await p in ports {
-            port = p
-            break
-        }
-        let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(port)", certificatePath: assembly.keys.tlsCertificateFile)
+        let (assembly, ports, task) = try await HearthAssembly.start(settings, listeners: .intake, logger: logs.logger())
+        let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(ports[.intake]!)", certificatePath: assembly.keys.tlsCertificateFile)
         return PublishedIntake(
             work: work, maintenance: maintenance, settings: caseworkSettings, assembly: assembly, client: client, logs: logs, task: task)
     }
