@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The only C boundary: libsodium through pkg-config (Debian: libsodium-dev).
@@ -54,6 +55,18 @@ let package = Package(
             dependencies: [
                 "HearthCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The PostgreSQL store (postgres-nio): the same contracts, with the database roles as the
+        // boundary between intake and casework.
+        .target(
+            name: "HearthPostgres",
+            dependencies: [
+                "HearthCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -99,7 +112,7 @@ let package = Package(
         .target(
             name: "HearthApp",
             dependencies: [
-                "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthHTTP", "HearthIntake", "HearthCasework",
+                "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthPostgres", "HearthHTTP", "HearthIntake", "HearthCasework",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -110,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "hearth",
             dependencies: [
-                "HearthApp", "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthHTTP",
+                "HearthApp", "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthPostgres", "HearthHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -7,6 +7,9 @@ pkg-config --exists sqlite3 2>/dev/null || need+=(libsqlite3-dev)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v curl >/dev/null || need+=(curl)
 command -v openssl >/dev/null || need+=(openssl)
+# PostgreSQL 15 (Debian 12) for the PostgreSQL store's tests, which run their own throwaway cluster
+# (Tests/postgres-cluster.sh); the package's own cluster, if its postinst starts one, is not used.
+{ [ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null; } || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -6,7 +6,6 @@ import HearthCrypto
 import HearthHTTP
 import HearthIntake
 import HearthKeys
-public import HearthStore
 import Hummingbird
 public import Logging
 public import ServiceLifecycle
@@ -48,8 +47,8 @@ public final class HearthAssembly: Sendable {
     public let settings: HearthSettings
     /// The key directory.
     public let keys: KeyDirectory
-    /// The store both sides share (single host).
-    public let store: SQLiteStore
+    /// The stores each side uses.
+    public let stores: HearthStores
     /// The survivor service, when the intake listener runs.
     public let survivors: SurvivorService?
     /// The casework service, when the casework listener runs.
@@ -66,13 +65,13 @@ public final class HearthAssembly: Sendable {
     private let group: ServiceGroup
 
     private init(
-        settings: HearthSettings, keys: KeyDirectory, store: SQLiteStore, survivors: SurvivorService?, casework: CaseworkService?,
+        settings: HearthSettings, keys: KeyDirectory, stores: HearthStores, survivors: SurvivorService?, casework: CaseworkService?,
         staff: StaffService?, retention: RetentionService, routes: [ListenerKind: RouteTable], certificateLines: [String],
         reloader: KeyReloader, group: ServiceGroup
     ) {
         self.settings = settings
         self.keys = keys
-        self.store = store
+        self.stores = stores
         self.survivors = survivors
         self.casework = casework
         self.staff = staff
@@ -99,8 +98,7 @@ public final class HearthAssembly: Sendable {
         // A published directory must hold no private key: refuse before anything could touch one.
         if settings.requirePublishedKeys { try keys.refusePrivateKeys() } else { try keys.recoverInterruptedRotation() }
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
-        let store = try SQLiteStore(path: settings.databasePath, logger: logger)
+        let stores = try await HearthStores.open(settings, for: listeners, logger: logger)
         var services: [any Service] = []
         var certificates: [String] = []
         var rings: [PublicKeyRingHolder] = []
@@ -110,7 +108,7 @@ public final class HearthAssembly: Sendable {
         var caseworkKeys: CaseworkKeys?
         var routes: [ListenerKind: RouteTable] = [:]
         let retention = RetentionService(
-            store: store, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: logger)
+            store: stores.casework, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: logger)
 
         if listeners.contains(.intake) {
             let loaded = try intakeKeys.load()
@@ -118,7 +116,7 @@ public final class HearthAssembly: Sendable {
             let ring = PublicKeyRingHolder(loaded.ring)
             rings.append(ring)
             let service = SurvivorService(
-                store: store, keys: ring, clock: settings.clock, random: settings.random, retention: retention.policy, logger: logger)
+                store: stores.intake, keys: ring, clock: settings.clock, random: settings.random, retention: retention.policy, logger: logger)
             let (application, table) = try await buildIntakeApplication(
                 service: service, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)
@@ -132,12 +130,13 @@ public final class HearthAssembly: Sendable {
             try keys.verifyPrivateKeys(master: master)
             _ = try keys.loadPublicKeyRing()
             let held = try CaseworkKeys(directory: keys, master: master)
-            let service = CaseworkService(store: store, keys: held, clock: settings.clock, random: settings.random, logger: logger)
+            let service = CaseworkService(store: stores.casework, keys: held, clock: settings.clock, random: settings.random, logger: logger)
             let staffService = StaffService(
-                store: store, keys: held, clock: settings.clock, random: settings.random, hasher: try PasswordHasher(cost: settings.passwordCost),
+                store: stores.casework, keys: held, clock: settings.clock, random: settings.random,
+                hasher: try PasswordHasher(cost: settings.passwordCost),
                 logger: logger)
             let (application, certificate, table) = try await buildCaseworkApplication(
-                staff: staffService, casework: service, store: store, keys: keys, settings: settings, logger: logger, onListening: onListening)
+                staff: staffService, casework: service, stores: stores, keys: keys, settings: settings, logger: logger, onListening: onListening)
             services.append(application)
             routes[.casework] = table
             if settings.backgroundJobs {
@@ -159,12 +158,15 @@ public final class HearthAssembly: Sendable {
             configuration: .init(
                 services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
         return HearthAssembly(
-            settings: settings, keys: keys, store: store, survivors: survivors, casework: casework, staff: staff, retention: retention,
+            settings: settings, keys: keys, stores: stores, survivors: survivors, casework: casework, staff: staff, retention: retention,
             routes: routes, certificateLines: certificates, reloader: reloader, group: group)
     }
 
     /// Runs every listener and background job until graceful shutdown.
-    public func run() async throws { try await group.run() }
+    public func run() async throws {
+        defer { stores.close() }
+        try await group.run()
+    }
 
     /// Reloads keys now, as the key reloader does within two seconds of a rotation, retirement or
     /// publication: the intake seals to the new primary versions (those a published manifest
@@ -196,14 +198,14 @@ public func buildIntakeApplication(
 /// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when
 /// present, else `tls.crt`/`tls.key`. Returns the application and the certificate it serves.
 public func buildCaseworkApplication(
-    staff: StaffService, casework: CaseworkService, store: SQLiteStore, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
+    staff: StaffService, casework: CaseworkService, stores: HearthStores, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
 ) async throws -> (application: some Service, certificate: String, routes: RouteTable) {
     let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
     let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
     let tls = try HearthTLS.serverConfiguration(certificateFile: certificate, keyFile: ownCertificate ? keys.caseworkKeyFile : keys.tlsKeyFile)
     let router = try buildCaseworkRouter(
-        staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await store.wrapCounts() }),
+        staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await stores.wrapCounts() }),
         limiter: try FailureRateLimiter(burst: settings.loginFailures, refillPerSecond: settings.failureRefillPerSecond),
         pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock)
     let application = try makeTLSApplication(

@@ -3,7 +3,6 @@ public import HearthCore
 public import HearthCrypto
 public import HearthKeys
 import HearthKeys
-public import HearthStore
 public import Logging
 
 /// What the CLI's maintenance commands work with: the key directory, the store and, for those
@@ -12,8 +11,8 @@ public import Logging
 public struct HearthMaintenance: Sendable {
     /// The key directory.
     public let keys: KeyDirectory
-    /// The store.
-    public let store: SQLiteStore
+    /// The store (SQLite or PostgreSQL, as the settings name).
+    public let store: any CaseworkSideStore
     /// The casework keys, opened with the master key.
     public let caseworkKeys: CaseworkKeys
     /// The wall clock.
@@ -25,15 +24,14 @@ public struct HearthMaintenance: Sendable {
 
     /// Opens keys (with the master key from `settings.passphrase`) and the store, finishing an
     /// interrupted master-key rotation first. Throws ``KeyFileError`` naming the file on any problem.
-    public static func open(_ settings: HearthSettings) throws -> HearthMaintenance {
+    public static func open(_ settings: HearthSettings) async throws -> HearthMaintenance {
         umask(0o077)
         let passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
         try keys.recoverInterruptedRotation()
         try keys.checkPermissions()
-        try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         let master = try keys.loadMasterKey(passphrase: try passphrase.passphrase(for: keys))
-        let store = try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
+        let store = try await HearthStores.open(settings, for: .casework, logger: Self.silentLogger).casework
         return HearthMaintenance(
             keys: keys, store: store, caseworkKeys: try CaseworkKeys(directory: keys, master: master), clock: settings.clock,
             random: settings.random, passphrase: passphrase)
@@ -41,14 +39,16 @@ public struct HearthMaintenance: Sendable {
 
     /// Opens the store alone (no key is opened), creating the data directory if `create` is set;
     /// nil when there is no database and `create` is not set.
-    public static func openStore(_ settings: HearthSettings, create: Bool) throws -> SQLiteStore? {
-        if create {
-            umask(0o077)
-            try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
-        } else if !FileManager.default.fileExists(atPath: settings.databasePath) {
-            return nil
+    /// PostgreSQL is always there once migrated.
+    public static func openStore(_ settings: HearthSettings, create: Bool) async throws -> (any CaseworkSideStore)? {
+        if settings.database == nil {
+            if create {
+                umask(0o077)
+            } else if !FileManager.default.fileExists(atPath: settings.databasePath) {
+                return nil
+            }
         }
-        return try SQLiteStore(path: settings.databasePath, logger: Self.silentLogger)
+        return try await HearthStores.open(settings, for: .casework, logger: Self.silentLogger).casework
     }
 
     /// The master key, for commands that re-seal or re-wrap (with the passphrase ``open(_:)`` read).
@@ -89,17 +89,19 @@ public struct HearthMaintenance: Sendable {
     /// Key lifecycle for retirement, which opens no private key and so needs neither the master
     /// key nor every key file to open: it must also finish a retirement interrupted after the
     /// private key was destroyed.
-    public static func keyLifecycleWithoutMaster(_ settings: HearthSettings) throws -> KeyLifecycleService {
+    public static func keyLifecycleWithoutMaster(_ settings: HearthSettings) async throws -> KeyLifecycleService {
         let keys = KeyDirectory(path: settings.keys)
         umask(0o077)
         try keys.checkPermissions()
-        guard let store = try openStore(settings, create: true) else { throw KeyFileError(path: settings.data, reason: "no database", hint: "") }
+        guard let store = try await openStore(settings, create: true) else {
+            throw KeyFileError(path: settings.data, reason: "no database", hint: "")
+        }
         return KeyLifecycleService(store: store, files: keys, clock: settings.clock)
     }
 
     /// Expiry and retention over the store (nil when there is no database).
-    public static func retention(_ settings: HearthSettings) throws -> RetentionService? {
-        try openStore(settings, create: false).map {
+    public static func retention(_ settings: HearthSettings) async throws -> RetentionService? {
+        try await openStore(settings, create: false).map {
             RetentionService(store: $0, policy: RetentionPolicy(days: settings.retentionDays), clock: settings.clock, logger: silentLogger)
         }
     }

@@ -2,6 +2,7 @@ public import HearthCore
 public import HearthCrypto
 import HearthHTTP
 import HearthKeys
+public import HearthPostgres
 
 /// Everything that decides how a Hearth process is put together: where keys and data live, how
 /// the listeners are reached, and the few knobs tests turn (each named for what it weakens).
@@ -58,6 +59,12 @@ public struct HearthSettings: Sendable {
         self.keys = keys
         self.data = data
     }
+
+    /// The PostgreSQL database (`--database postgres://…`), or nil for the embedded SQLite file.
+    /// The casework side and the maintenance commands connect with it.
+    public var database: PostgresLocation?
+    /// The intake side's own connection (its role `hearth_intake`), when it differs from ``database``.
+    public var intakeDatabase: PostgresLocation?
 
     /// The SQLite database inside ``data``.
     public var databasePath: String { "\(data)/hearth.sqlite" }

@@ -20,42 +20,35 @@ public protocol AuditStore: Sendable {
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws
 }
 
-/// Who wrote a message in a case thread.
-public enum MessageAuthor: Sendable, Equatable {
-    /// The survivor, with their receipt.
-    case survivor
-    /// A member of staff, by id.
-    case staff(id: Int64)
-}
-
-/// What the intake side may do: everything is reached through a record id that a receipt's
-/// lookup id led to; it cannot list records, read staff or change assignment.
+/// What the intake side may do. Everything after submission is reached through the lookup id
+/// that only a survivor's receipt derives (SECURITY.md §3.9): the intake cannot list records,
+/// name one by its id, read staff or change assignment. A store may let the database write the
+/// survivor's audit events itself (PostgreSQL does, so a compromised intake cannot choose them);
+/// they are then exactly the `audit` events given here.
 public protocol IntakeStore: Sendable {
     /// Stores a new record with its wraps, one `granted` consent event per wrap and the `audit`
     /// events, in one transaction; returns only after that transaction is durably committed
     /// (commits may be grouped; invariant 5).
     func insert(_ record: NewRecord, audit: [AuditEvent], at hour: Int64) async throws
-    /// The record whose receipt lookup id is `lookup`, with its wraps. One read.
+    /// The record whose receipt lookup id is `lookup`, with its bound wraps (``StoredWrap``). One read.
     func record(lookup: [UInt8]) async throws -> StoredRecord?
-    /// Adds or replaces the consent wrap for `wrap.scope` and records a `granted` event and
-    /// `audit`, in one transaction. False if the record no longer exists.
-    func putConsent(_ wrap: StoredWrap, recordID: RecordID, audit: AuditEvent, at hour: Int64) async throws -> Bool
+    /// Adds or replaces the consent wrap for `wrap.scope` and records a `granted` event (the
+    /// grant the wrap is bound to) and `audit`, in one transaction. False if the record is gone.
+    func putConsent(_ wrap: StoredWrap, lookup: [UInt8], audit: AuditEvent, at hour: Int64) async throws -> Bool
     /// Deletes the wrap for `scope` and records `action` and `audit` in the same transaction
     /// (invariant 2), then scrubs the deleted bytes from any write-ahead log. False if none was live.
-    func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64) async throws -> Bool
+    func removeConsent(_ scope: Scope, lookup: [UInt8], action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64) async throws -> Bool
     /// The record's consent history, oldest first.
-    func consentHistory(recordID: RecordID) async throws -> [ConsentEvent]
+    func consentHistory(lookup: [UInt8]) async throws -> [ConsentEvent]
     /// Crypto-shreds the record: every wrap, message, access entry and the ciphertext in one
     /// transaction with `audit`, then scrubs the deleted bytes. False if it did not exist.
-    func erase(recordID: RecordID, audit: AuditEvent, at: Int64) async throws -> Bool
+    func erase(lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's sealed messages, oldest first.
-    func messages(recordID: RecordID) async throws -> [StoredNote]
-    /// Appends a sealed message and `audit` in one transaction. False if the record is gone.
-    func addMessage(
-        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
-    ) async throws -> Bool
+    func messages(lookup: [UInt8]) async throws -> [StoredNote]
+    /// Appends a message the survivor wrote and `audit`, in one transaction. False if the record is gone.
+    func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's sealed access log (who opened it, with the sealed reason), oldest first.
-    func accessLog(recordID: RecordID) async throws -> [StoredNote]
+    func accessLog(lookup: [UInt8]) async throws -> [StoredNote]
 }
 
 /// What the retention sweep needs: withdraw expired consents and shred records with none.

@@ -15,6 +15,8 @@ public struct SubmissionResult: Sendable {
 /// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` makes one.
 public struct AuthenticatedSurvivor: Sendable {
     let receipt: Receipt
+    /// The receipt's lookup id: how every store call names the record.
+    let lookup: [UInt8]
     let record: StoredRecord
     let liveWraps: [StoredWrap]
 
@@ -127,7 +129,8 @@ public struct SurvivorService: Sendable {
     }
 
     func authenticate(_ receipt: Receipt) async throws -> AuthenticatedSurvivor {
-        guard let record = try await store.record(lookup: receipt.lookupID()) else { throw Problem.receiptNotRecognised }
+        let lookup = try receipt.lookupID()
+        guard let record = try await store.record(lookup: lookup) else { throw Problem.receiptNotRecognised }
         let today = today
         var live: [StoredWrap] = []
         for w in record.wraps {
@@ -135,12 +138,12 @@ public struct SurvivorService: Sendable {
                 live.append(w)
             } else {
                 _ = try await store.removeConsent(
-                    w.scope, recordID: record.id, action: .expired, audit: .consentExpired(record.id, scope: w.scope),
+                    w.scope, lookup: lookup, action: .expired, audit: .consentExpired(record.id, scope: w.scope),
                     at: floorToHour(clock.unixSeconds()))
                 logger.debug("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
             }
         }
-        return AuthenticatedSurvivor(receipt: receipt, record: record, liveWraps: live)
+        return AuthenticatedSurvivor(receipt: receipt, lookup: lookup, record: record, liveWraps: live)
     }
 
     /// Opens the survivor's own record with their receipt.
@@ -149,7 +152,7 @@ public struct SurvivorService: Sendable {
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
         return SurvivorView(
             record: try RecordView(opening: r, with: dek, liveWraps: survivor.liveWraps.sorted { $0.scope < $1.scope }),
-            history: try await store.consentHistory(recordID: r.id))
+            history: try await store.consentHistory(lookup: survivor.lookup))
     }
 
     /// Gives (or changes the expiry of) consent for one scope: the DEK is opened with the survivor
@@ -160,7 +163,7 @@ public struct SurvivorService: Sendable {
         let stored = try wrap(dek, id: r.id, choice: choice, ring: keys.current)
         guard
             try await store.putConsent(
-                stored, recordID: r.id, audit: .consentGranted(r.id, scope: choice.scope), at: floorToHour(clock.unixSeconds()))
+                stored, lookup: survivor.lookup, audit: .consentGranted(r.id, scope: choice.scope), at: floorToHour(clock.unixSeconds()))
         else {
             throw Problem.receiptNotRecognised
         }
@@ -175,7 +178,8 @@ public struct SurvivorService: Sendable {
         let r = survivor.record
         guard
             try await store.removeConsent(
-                scope, recordID: r.id, action: .withdrawn, audit: .consentWithdrawn(r.id, scope: scope), at: floorToHour(clock.unixSeconds()))
+                scope, lookup: survivor.lookup, action: .withdrawn, audit: .consentWithdrawn(r.id, scope: scope), at: floorToHour(clock.unixSeconds())
+            )
         else {
             throw Problem(.notFound, code: "consent-not-live", "there is no live consent for '\(scope.rawValue)' to withdraw")
         }
@@ -185,7 +189,7 @@ public struct SurvivorService: Sendable {
 
     /// Erases everything: every wrap and the ciphertext, then the WAL is truncated.
     public func erase(_ survivor: AuthenticatedSurvivor) async throws {
-        _ = try await store.erase(recordID: survivor.record.id, audit: .recordErased(survivor.record.id), at: floorToHour(clock.unixSeconds()))
+        _ = try await store.erase(lookup: survivor.lookup, audit: .recordErased(survivor.record.id), at: floorToHour(clock.unixSeconds()))
         logger.debug("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
     }
 
@@ -193,7 +197,7 @@ public struct SurvivorService: Sendable {
     public func messages(_ survivor: AuthenticatedSurvivor) async throws -> [ThreadMessage] {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        return try ThreadMessage.open(try await store.messages(recordID: r.id), with: dek, record: r)
+        return try ThreadMessage.open(try await store.messages(lookup: survivor.lookup), with: dek, record: r)
     }
 
     /// Writes back to the people working on the case: sealed under the record's data key.
@@ -206,8 +210,8 @@ public struct SurvivorService: Sendable {
             commitment: r.commitment)
         let now = clock.unixSeconds()
         guard
-            try await store.addMessage(
-                recordID: r.id, noteID: noteID, author: .survivor, sealed: sealed, audit: .survivorMessage(r.id), at: now - now % 60)
+            try await store.addSurvivorMessage(
+                lookup: survivor.lookup, noteID: noteID, sealed: sealed, audit: .survivorMessage(r.id), at: now - now % 60)
         else { throw Problem.receiptNotRecognised }
         logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
     }
@@ -217,7 +221,7 @@ public struct SurvivorService: Sendable {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
         var out: [AccessLogEntry] = []
-        for note in try await store.accessLog(recordID: r.id) {
+        for note in try await store.accessLog(lookup: survivor.lookup) {
             let reason = try Envelope.openNote(
                 note.sealed, kind: .accessReason, with: dek, recordID: r.id, noteID: note.noteID, commitment: r.commitment)
             out.append(

@@ -129,7 +129,8 @@ extension SQLiteStore: CaseworkStore {
                 db,
                 sql: """
                     SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username,
-                      (SELECT group_concat(scope) FROM consent_wraps w WHERE w.record_rid = r.rid AND (w.expires IS NULL OR w.expires >= ?)) AS scopes
+                      (SELECT group_concat(scope) FROM consent_wraps w WHERE w.record_rid = r.rid AND (w.expires IS NULL OR w.expires >= ?)
+                        AND \(Self.boundWrap)) AS scopes
                     FROM records r LEFT JOIN staff s ON s.id = r.assignee ORDER BY r.created_hour, r.rid
                     """, arguments: [today]
             ).map { row in
@@ -168,13 +169,15 @@ extension SQLiteStore: CaseworkStore {
         }
     }
 
-    public func addMessage(
-        recordID: RecordID, noteID: [UInt8], author: MessageAuthor, sealed: [UInt8], audit: AuditEvent, at: Int64
-    ) async throws -> Bool {
-        let staffID: Int64? = if case .staff(let id) = author { id } else { nil }
-        return try await addNote(
-            recordID, sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, ?, ?, ?)",
-            values: [Data(noteID), staffID == nil ? 1 : 0, staffID, at, Data(sealed)], check: nil, audit: audit, at: at) == .done
+    public func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            guard let rid = try Self.rid(lookup: lookup, db) else { return false }
+            try db.execute(
+                sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, 1, NULL, ?, ?)",
+                arguments: [rid, Data(noteID), at, Data(sealed)])
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
     }
 
     public func addStaffReply(
@@ -186,14 +189,19 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func messages(recordID: RecordID) async throws -> [StoredNote] {
-        try await notes(
-            recordID,
-            sql: """
-                SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role
-                FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
-                WHERE m.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY m.seq
-                """)
+        try await notes(of: "id", recordID.bytes, sql: Self.messagesSQL)
     }
+
+    public func messages(lookup: [UInt8]) async throws -> [StoredNote] {
+        try await notes(of: "lookup", lookup, sql: Self.messagesSQL)
+    }
+
+    /// The thread of the record whose `{column}` is the argument.
+    static let messagesSQL = """
+        SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role
+        FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
+        WHERE m.record_rid = (SELECT rid FROM records WHERE {column} = ?) ORDER BY m.seq
+        """
 
     public func addAccess(
         recordID: RecordID, noteID: [UInt8], role: Role, sealedReason: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
@@ -203,25 +211,25 @@ extension SQLiteStore: CaseworkStore {
             values: [Data(noteID), check.staffID, role.rawValue, at, Data(sealedReason)], check: check, audit: audit, at: at)
     }
 
-    public func accessLog(recordID: RecordID) async throws -> [StoredNote] {
+    public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
         try await notes(
-            recordID,
+            of: "lookup", lookup,
             sql: """
                 SELECT a.note_id, 'staff' AS author, a.at, a.sealed_reason AS sealed, s.pseudonym, a.role
                 FROM access_log a JOIN staff s ON s.id = a.staff_id
-                WHERE a.record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY a.seq
+                WHERE a.record_rid = (SELECT rid FROM records WHERE {column} = ?) ORDER BY a.seq
                 """)
     }
 
     /// Inserts a sealed note (`sql` takes the record's row id, then `values`) and its audit event,
     /// in one transaction; false if the record is gone.
     private func addNote(
-        _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], check: GrantCheck?, audit: AuditEvent, at: Int64
+        _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite {
         let arguments = StatementArguments(values)
         return try await pool.write { db in
             guard let rid = try Self.rid(of: recordID, db) else { return .recordGone }
-            if let check, let refusal = try Self.refusal(of: check, rid: rid, db) { return refusal }
+            if let refusal = try Self.refusal(of: check, rid: rid, db) { return refusal }
             try db.execute(sql: sql, arguments: [rid] + arguments)
             try Self.appendAudit(audit, at: at, db)
             return .done
@@ -235,18 +243,21 @@ extension SQLiteStore: CaseworkStore {
         let live = try Bool.fetchOne(
             db,
             sql: """
-                SELECT 1 FROM consent_wraps WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?
-                AND (expires IS NULL OR expires >= ?)
+                SELECT 1 FROM consent_wraps w WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?
+                AND (expires IS NULL OR expires >= ?) AND \(boundWrap)
                 """, arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), check.today.description])
         guard live != nil else { return .consentGone }
         let assignee = try Row.fetchOne(db, sql: "SELECT assignee FROM records WHERE rid = ?", arguments: [rid])?["assignee"] as Int64?
         return assignee == check.staffID ? nil : .notAssigned
     }
 
-    /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role).
-    private func notes(_ recordID: RecordID, sql: String) async throws -> [StoredNote] {
-        try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [Data(recordID.bytes)]).map { row in
+    /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role) for
+    /// the record whose `column` (`id` or `lookup`, put in for `{column}`) holds `value`.
+    private func notes(of column: String, _ value: [UInt8], sql: String) async throws -> [StoredNote] {
+        precondition(column == "id" || column == "lookup")
+        let sql = sql.replacingOccurrences(of: "{column}", with: column)
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: [Data(value)]).map { row in
                 let note: Data = row["note_id"]
                 let sealed: Data = row["sealed"]
                 let role: String? = row["role"]

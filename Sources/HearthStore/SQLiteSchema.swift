@@ -116,6 +116,17 @@ extension SQLiteStore {
                         BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
                     """)
         }
+        m.registerMigration("v3: consent wraps bound to their grant") { db in
+            // Each wrap names the `granted` event it answers; existing wraps are bound to their
+            // scope's latest grant.
+            try db.execute(
+                sql: """
+                    ALTER TABLE consent_wraps ADD COLUMN grant_seq INTEGER NOT NULL DEFAULT 0;
+                    UPDATE consent_wraps SET grant_seq = coalesce((SELECT max(seq) FROM consent_events e
+                        WHERE e.record_rid = consent_wraps.record_rid AND e.scope = consent_wraps.scope AND e.action = 'granted'), 0);
+                    CREATE INDEX consent_events_scope ON consent_events(record_rid, scope, seq);
+                    """)
+        }
         return m
     }
 }

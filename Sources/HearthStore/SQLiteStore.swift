@@ -68,8 +68,7 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         ])
         let rid = db.lastInsertedRowID
         for w in r.wraps {
-            try putWrap(w, rid: rid, db)
-            try appendEvent(rid: rid, scope: w.scope, action: .granted, expires: w.expires, at: hour, db)
+            try putWrap(w, rid: rid, grant: try appendEvent(rid: rid, scope: w.scope, action: .granted, expires: w.expires, at: hour, db), db)
         }
         for event in audit { try appendAudit(event, at: hour, db) }
     }
@@ -80,19 +79,38 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT rid FROM records WHERE id = ?"), arguments: [Data(recordID.bytes)])
     }
 
-    static func putWrap(_ w: StoredWrap, rid: Int64, _ db: Database) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO consent_wraps (record_rid, scope, key_version, wrap, expires) VALUES (?, ?, ?, ?, ?)"
-        ).execute(arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description])
+    /// The row id of the record whose receipt lookup id is `lookup`, or nil if it is gone.
+    static func rid(lookup: [UInt8], _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT rid FROM records WHERE lookup = ?"), arguments: [Data(lookup)])
     }
 
+    /// Stores a wrap bound to `grant`, the sequence number of the `granted` event it answers.
+    static func putWrap(_ w: StoredWrap, rid: Int64, grant: Int64, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description, grant])
+    }
+
+    /// Appends a consent event; returns its sequence number.
+    @discardableResult
     static func appendEvent(
         rid: Int64, scope: Scope, action: ConsentEvent.Action, expires: Day?, at hour: Int64, _ db: Database
-    ) throws {
+    ) throws -> Int64 {
         try db.cachedStatement(
             sql: "INSERT INTO consent_events (record_rid, scope, action, expires, at) VALUES (?, ?, ?, ?, ?)"
         ).execute(arguments: [rid, scope.rawValue, action.rawValue, expires?.description, hour])
+        return db.lastInsertedRowID
     }
+
+    /// SQL true when the wrap `w` answers the latest consent event of its scope, a `granted` one
+    /// (SECURITY.md §3.19): a copy of a wrap put back after a withdrawal is not bound and opens
+    /// for no one.
+    static let boundWrap = """
+        EXISTS (SELECT 1 FROM consent_events e WHERE e.seq = w.grant_seq AND e.record_rid = w.record_rid
+                AND e.scope = w.scope AND e.action = 'granted')
+        AND NOT EXISTS (SELECT 1 FROM consent_events e WHERE e.record_rid = w.record_rid AND e.scope = w.scope
+                AND e.seq > w.grant_seq)
+        """
 
     public func record(lookup: [UInt8]) async throws -> StoredRecord? {
         try await pool.read { db in try Self.record(where: "lookup", is: lookup, db)?.record }
@@ -110,14 +128,23 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         return (try record(from: row, db), row["assignee"])
     }
 
+    /// A wrap that is not bound to its scope's latest grant was found and ignored: someone put a
+    /// saved wrap back behind Hearth's back.
+    static func unboundWrapSeen() {
+        unboundWrapLogger.warning("a consent wrap not bound to its latest grant was ignored: the database was changed outside Hearth")
+    }
+
+    static let unboundWrapLogger = Logger(label: "hearth.store")
+
     static func record(from row: Row, _ db: Database) throws -> StoredRecord {
         let idData: Data = row["id"]
         let id = RecordID(bytes: Array(idData))!
         let rid: Int64 = row["rid"]
-        let wraps = try Row.fetchAll(
-            db, sql: "SELECT scope, key_version, wrap, expires FROM consent_wraps WHERE record_rid = ? ORDER BY scope",
-            arguments: [rid]
-        ).map { w -> StoredWrap in
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT scope, key_version, wrap, expires, \(boundWrap) AS bound FROM consent_wraps w WHERE record_rid = ? ORDER BY scope",
+            arguments: [rid])
+        if rows.contains(where: { !($0["bound"] as Bool) }) { unboundWrapSeen() }
+        let wraps = rows.filter { $0["bound"] as Bool }.map { w -> StoredWrap in
             let scope: String = w["scope"]
             let version: Int64 = w["key_version"]
             let wrap: Data = w["wrap"]
@@ -136,11 +163,11 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
             status: CaseStatus(rawValue: row["status"]) ?? .new)
     }
 
-    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, audit: AuditEvent, at hour: Int64) async throws -> Bool {
+    public func putConsent(_ wrap: StoredWrap, lookup: [UInt8], audit: AuditEvent, at hour: Int64) async throws -> Bool {
         try await pool.write { db in
-            guard let rid = try Self.rid(of: recordID, db) else { return false }
-            try Self.putWrap(wrap, rid: rid, db)
-            try Self.appendEvent(rid: rid, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
+            guard let rid = try Self.rid(lookup: lookup, db) else { return false }
+            let grant = try Self.appendEvent(rid: rid, scope: wrap.scope, action: .granted, expires: wrap.expires, at: hour, db)
+            try Self.putWrap(wrap, rid: rid, grant: grant, db)
             try Self.appendAudit(audit, at: hour, db)
             try db.execute(sql: "UPDATE records SET no_consent_since = NULL WHERE rid = ?", arguments: [rid])
             return true
@@ -148,10 +175,10 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     }
 
     public func removeConsent(
-        _ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64
+        _ scope: Scope, lookup: [UInt8], action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64
     ) async throws -> Bool {
         let removed = try await pool.write { db in
-            guard let rid = try Self.rid(of: recordID, db) else { return false }
+            guard let rid = try Self.rid(lookup: lookup, db) else { return false }
             return try Self.removeConsentNow(scope, rid: rid, action: action, audit: audit, at: hour, db)
         }
         // `secure_delete` zeroes the wrap in the new page version only: the old one, wrap
@@ -177,12 +204,13 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         return true
     }
 
-    public func consentHistory(recordID: RecordID) async throws -> [ConsentEvent] {
+    public func consentHistory(lookup: [UInt8]) async throws -> [ConsentEvent] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT scope, action, expires, at FROM consent_events WHERE record_rid = (SELECT rid FROM records WHERE id = ?) ORDER BY seq",
-                arguments: [Data(recordID.bytes)]
+                sql:
+                    "SELECT scope, action, expires, at FROM consent_events WHERE record_rid = (SELECT rid FROM records WHERE lookup = ?) ORDER BY seq",
+                arguments: [Data(lookup)]
             ).map { row in
                 let scope: String = row["scope"]
                 let action: String = row["action"]
@@ -194,9 +222,9 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         }
     }
 
-    public func erase(recordID: RecordID, audit: AuditEvent, at: Int64) async throws -> Bool {
+    public func erase(lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
         let existed = try await pool.write { db in
-            try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [Data(recordID.bytes)])
+            try db.execute(sql: "DELETE FROM records WHERE lookup = ?", arguments: [Data(lookup)])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(audit, at: at, db)
             return true

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HearthApp
 import HearthHTTP
+import HearthPostgres
 
 /// `hearth`: run the service and look after its keys.
 @main
@@ -9,7 +10,7 @@ struct Hearth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hearth",
         abstract: "A protected way for survivors to come forward, and for the people they choose to answer them.",
-        subcommands: [Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self, Retention.self])
+        subcommands: [Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self, Retention.self, Database.self])
 }
 
 /// Where keys and data live, and how the listener is reached; shared by every command.
@@ -27,11 +28,35 @@ struct Locations: ParsableArguments {
     )
     var sharedDataGroup = false
 
+    @Option(
+        help:
+            "PostgreSQL instead of the SQLite file: postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=CA (or ?host=/socket/dir). The intake connects as hearth_intake, casework and maintenance as hearth_casework."
+    )
+    var database: String?
+
+    @Option(
+        name: .customLong("intake-database"),
+        help: "For `serve` with PostgreSQL: the intake side's own connection (as hearth_intake); else --database serves both sides.")
+    var intakeDatabase: String?
+
+    func validate() throws {
+        do {
+            _ = try database.map(PostgresLocation.init(url:))
+            _ = try intakeDatabase.map(PostgresLocation.init(url:))
+        } catch let e as PostgresLocationError {
+            throw ValidationError(e.description)
+        }
+        if intakeDatabase != nil && database == nil { throw ValidationError("--intake-database needs --database") }
+    }
+
     /// The composition root's settings for these locations (every other value at its default).
     func settings(passphrase: PassphraseSource = .none) -> HearthSettings {
         var s = HearthSettings(keys: keys, data: data)
         s.passphrase = passphrase
         s.sharedDataGroup = sharedDataGroup
+        // Both URLs parsed in validate().
+        s.database = database.flatMap { try? PostgresLocation(url: $0) }
+        s.intakeDatabase = intakeDatabase.flatMap { try? PostgresLocation(url: $0) }
         return s
     }
 }

@@ -107,7 +107,7 @@ struct Keys: AsyncParsableCommand {
             let directory = KeyDirectory(path: dir)
             try? directory.recoverInterruptedRotation()
             var counts: [Scope: [UInt32: Int]] = [:]
-            if let store = try HearthMaintenance.openStore(HearthSettings(keys: dir, data: data), create: false) {
+            if let store = try await HearthMaintenance.openStore(HearthSettings(keys: dir, data: data), create: false) {
                 counts = try await store.wrapCounts()
             }
             let report = KeyStatusReport(directory: directory, wrapCounts: counts)
@@ -141,7 +141,7 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let m = try await HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let version = try await m.keyLifecycle().rotate(Scope(rawValue: scope)!, master: try m.masterKey())
             print("\(scope) v\(version) is now primary; run `hearth keys rewrap --scope \(scope)` to move existing wraps to it")
             print(Keys.publishReminder)
@@ -163,7 +163,7 @@ struct Keys: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let m = try await HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let master = try m.masterKey()
             let job = m.rewrapJob(logger: Logger(label: "hearth"))
             let terminal = isatty(STDOUT_FILENO) == 1
@@ -197,7 +197,7 @@ struct Keys: AsyncParsableCommand {
             // to open: it must also finish a retirement interrupted after the private key was destroyed.
             let lifecycle: KeyLifecycleService
             do {
-                lifecycle = try HearthMaintenance.keyLifecycleWithoutMaster(place.settings)
+                lifecycle = try await HearthMaintenance.keyLifecycleWithoutMaster(place.settings)
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)
@@ -230,7 +230,7 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let manifest: KeyManifest
             do {
-                let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+                let m = try await HearthMaintenance.open(place.locations, passphrase: place.passphrase)
                 manifest = try await m.publishKeys(to: to)
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: nothing published: \(e)\n".utf8))
@@ -257,7 +257,7 @@ struct Keys: AsyncParsableCommand {
         var newPassphraseEnv: String?
 
         func run() async throws {
-            let m = try HearthMaintenance.open(place.locations, passphrase: place.passphrase)
+            let m = try await HearthMaintenance.open(place.locations, passphrase: place.passphrase)
             let old = try m.masterKey()
             let new = try Keys.newPassphrase(fromEnvironment: newPassphraseEnv)
             try m.keys.rotateMaster(from: old, newPassphrase: new)

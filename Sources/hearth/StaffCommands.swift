@@ -9,9 +9,9 @@ import Logging
 
 extension HearthMaintenance {
     /// Opens keys and store for a maintenance command; a key problem exits 78 naming the file.
-    static func open(_ locations: Locations, passphrase: PassphraseOption) throws -> HearthMaintenance {
+    static func open(_ locations: Locations, passphrase: PassphraseOption) async throws -> HearthMaintenance {
         do {
-            return try HearthMaintenance.open(locations.settings(passphrase: passphrase.source))
+            return try await HearthMaintenance.open(locations.settings(passphrase: passphrase.source))
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
             throw ExitCode(78)
@@ -73,7 +73,7 @@ struct Staff: AsyncParsableCommand {
 
         func run() async throws {
             let role = Role(rawValue: role)!
-            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try Staff.show(try await m.staffService().add(username: username, role: role, actor: "cli"), json: json)
             }
@@ -95,7 +95,7 @@ struct Staff: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             let now = m.clock.unixSeconds()
             let lines = try await m.store.allStaff().map {
                 Line(
@@ -120,7 +120,7 @@ struct Staff: AsyncParsableCommand {
         @Argument var username: String
 
         func run() async throws {
-            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try await m.staffService().disable(username: username, actor: "cli")
                 print("disabled \(username); their sessions have ended")
@@ -135,7 +135,7 @@ struct Staff: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             try await reportingProblems {
                 try Staff.show(try await m.staffService().reset(username: username, actor: "cli"), json: json)
             }
@@ -154,7 +154,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let settings = common.locations.settings()
-            guard let store = try HearthMaintenance.openStore(settings, create: false) else {
+            guard let store = try await HearthMaintenance.openStore(settings, create: false) else {
                 FileHandle.standardError.write(
                     Data(
                         "hearth: there is no database at '\(settings.databasePath)'\nhint: pass --data with the data directory of the service\n".utf8)
@@ -181,7 +181,7 @@ struct Audit: AsyncParsableCommand {
         @Flag var json = false
 
         func run() async throws {
-            let m = try HearthMaintenance.open(common.locations, passphrase: common.passphrase)
+            let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             let casework = m.caseworkService()
             try await casework.checkpointAudit(minimumNewEntries: 1)
             guard let c = try await m.store.auditCheckpoints().last else {
@@ -217,7 +217,7 @@ struct Retention: AsyncParsableCommand {
         func run() async throws {
             var settings = locations.settings()
             settings.retentionDays = retentionDays
-            guard let retention = try HearthMaintenance.retention(settings) else {
+            guard let retention = try await HearthMaintenance.retention(settings) else {
                 FileHandle.standardError.write(Data("hearth: there is no database at '\(settings.databasePath)'\n".utf8))
                 throw ExitCode(1)
             }

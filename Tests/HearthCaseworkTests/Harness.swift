@@ -39,7 +39,7 @@ final class CaseworkHarness: Sendable {
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
-    var store: SQLiteStore { assembly.store }
+    var store: SQLiteStore { assembly.sqlite }
     var staffService: StaffService { assembly.staff! }
     var casework: CaseworkService { assembly.casework! }
     var survivors: SurvivorService { assembly.survivors! }
@@ -222,4 +222,12 @@ func wrongCode(_ h: CaseworkHarness, _ s: TestStaff) -> String {
     var n = 123_456
     while accepted.contains(String(n)) { n += 1 }
     return String(n)
+}
+
+extension HearthAssembly {
+    /// The SQLite store these harnesses run on (the embedded default), for inspection.
+    var sqlite: SQLiteStore {
+        guard let store = stores.sqlite else { preconditionFailure("this harness runs on SQLite") }
+        return store
+    }
 }

@@ -24,7 +24,7 @@ final class IntakeHarness: Sendable {
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
-    var store: SQLiteStore { assembly.store }
+    var store: SQLiteStore { assembly.sqlite }
     var service: SurvivorService { assembly.survivors! }
     var databasePath: String { assembly.settings.databasePath }
 
@@ -114,4 +114,12 @@ final class IntakeHarness: Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+extension HearthAssembly {
+    /// The SQLite store these harnesses run on (the embedded default), for inspection.
+    var sqlite: SQLiteStore {
+        guard let store = stores.sqlite else { preconditionFailure("this harness runs on SQLite") }
+        return store
+    }
 }

@@ -60,7 +60,7 @@ final class PublishedIntake: Sendable {
         let work = try TemporaryDirectory("hearth-publish")
         let caseworkSettings = caseworkSettings(work)
         try KeyDirectory(path: caseworkSettings.keys).initialise(passphrase: nil)
-        let maintenance = try HearthMaintenance.open(caseworkSettings)
+        let maintenance = try await HearthMaintenance.open(caseworkSettings)
         _ = try await maintenance.publishKeys(to: work.file("intake-keys"))
         try HearthTLS.createDevelopmentCertificate(keys: KeyDirectory(path: work.file("intake-keys")))
         let settings = intakeSettings(work, reloader: reloader)
@@ -96,7 +96,7 @@ final class PublishedIntake: Sendable {
             throw HarnessError("submission failed: \(reply.status) \(reply.text)")
         }
         let id = Data(RecordID(reference: reference)!.bytes)
-        return try await assembly.store.inspect { db in
+        return try await assembly.sqlite.inspect { db in
             try Int.fetchOne(
                 db,
                 sql: "SELECT key_version FROM consent_wraps WHERE scope = 'support' AND record_rid = (SELECT rid FROM records WHERE id = ?)",
@@ -146,7 +146,7 @@ struct PublishedKeysTests {
             #expect(manifest.primarySummary == "support.v1,review.v1,police.v1,prosecution.v1")
             #expect(manifest.auditVersion == 1)
             #expect(try await h.submitSupport() == 1)
-            let audited = try await h.assembly.store.inspect { db in
+            let audited = try await h.assembly.sqlite.inspect { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM audit WHERE action = 'keys.publish'") ?? 0
             }
             #expect(audited == 1, "publishing is audited")
@@ -263,7 +263,7 @@ struct PublishedKeysTests {
             #expect(!SecureFile.list(h.published.path).contains { $0.hasSuffix(".retired") || $0.hasSuffix(".sealed") })
             #expect(try h.published.loadPublishedKeys().manifest.entries.filter { $0.scope == .support }.map(\.version) == [2])
             for _ in 0..<2 { #expect(try await h.submitSupport() == 2) }
-            let atRetired = try await h.assembly.store.inspect { db in
+            let atRetired = try await h.assembly.sqlite.inspect { db in
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM consent_wraps WHERE scope = 'support' AND key_version = 1") ?? -1
             }
             #expect(atRetired == 0)

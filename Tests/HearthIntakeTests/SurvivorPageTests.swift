@@ -459,7 +459,7 @@ extension IntakeHarness {
     /// `reason` and reply; returns the caseworker.
     func caseworker(openingCase reference: String, reason: String, reply: String) async throws -> StaffIdentity {
         // The services the CLI's maintenance commands use, from the composition root.
-        let maintenance = try HearthMaintenance.open(assembly.settings)
+        let maintenance = try await HearthMaintenance.open(assembly.settings)
         let staff = try maintenance.staffService()
         _ = try await staff.add(username: "supervisor1", role: .supervisor, actor: "test")
         _ = try await staff.add(username: "caseworker1", role: .caseworker, actor: "test")

@@ -100,7 +100,7 @@ struct SQLiteStoreRecordTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [(.support, nil), (.review, Day(iso: "2027-01-31"))])
         try await f.store.insert(sealed.record, at: testHour)
-        let history = try await f.store.consentHistory(recordID: sealed.record.id)
+        let history = try await f.store.consentHistory(lookup: sealed.record.lookup)
         #expect(
             history == [
                 ConsentEvent(scope: .support, action: .granted, at: testHour, expires: nil),
@@ -170,11 +170,11 @@ struct SQLiteStoreConsentTests {
         let sealed = try SealedFixture(consents: [])
         try await f.store.insert(sealed.record, at: testHour)
         let wrap = try sealed.extraWrap(.police, expires: Day(iso: "2027-03-01"))
-        #expect(try await f.store.putConsent(wrap, recordID: sealed.record.id, at: testHour + 3600))
+        #expect(try await f.store.putConsent(wrap, for: sealed.record, at: testHour + 3600))
         let stored = try #require(try await f.store.record(lookup: sealed.record.lookup))
         #expect(stored.wraps == [wrap])
         #expect(
-            try await f.store.consentHistory(recordID: sealed.record.id) == [
+            try await f.store.consentHistory(lookup: sealed.record.lookup) == [
                 ConsentEvent(scope: .police, action: .granted, at: testHour + 3600, expires: Day(iso: "2027-03-01"))
             ]
         )
@@ -185,14 +185,14 @@ struct SQLiteStoreConsentTests {
         let sealed = try SealedFixture(consents: [(.support, nil)])
         try await f.store.insert(sealed.record, at: testHour)
         let replacement = try sealed.extraWrap(.support, expires: Day(iso: "2028-01-01"))
-        #expect(try await f.store.putConsent(replacement, recordID: sealed.record.id, at: testHour))
+        #expect(try await f.store.putConsent(replacement, for: sealed.record, at: testHour))
         #expect(try await f.store.record(lookup: sealed.record.lookup)?.wraps == [replacement])
     }
 
     @Test func putConsentForAMissingRecordReturnsFalseAndWritesNothing() async throws {
         let f = try StoreFixture()
         let sealed = try SealedFixture()
-        #expect(try await f.store.putConsent(try sealed.extraWrap(.review), recordID: sealed.record.id, at: testHour) == false)
+        #expect(try await f.store.putConsent(try sealed.extraWrap(.review), for: sealed.record, at: testHour) == false)
         #expect(try await f.int("SELECT count(*) FROM consent_wraps") == 0)
         #expect(try await f.int("SELECT count(*) FROM consent_events") == 0)
     }
@@ -205,7 +205,7 @@ struct SQLiteStoreConsentTests {
             try db.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON consent_events BEGIN SELECT RAISE(ABORT, 'test'); END")
         }
         await #expect(throws: (any Error).self) {
-            _ = try await f.store.putConsent(try sealed.extraWrap(.police), recordID: sealed.record.id, at: testHour)
+            _ = try await f.store.putConsent(try sealed.extraWrap(.police), for: sealed.record, at: testHour)
         }
         // Same transaction: the wrap must not exist without its history event.
         #expect(try await f.rows(in: "consent_wraps", recordID: sealed.record.id) == 0)
@@ -215,9 +215,9 @@ struct SQLiteStoreConsentTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [(.support, nil), (.police, nil)])
         try await f.store.insert(sealed.record, at: testHour)
-        #expect(try await f.store.removeConsent(.police, recordID: sealed.record.id, action: .withdrawn, at: testHour + 7200))
+        #expect(try await f.store.removeConsent(.police, for: sealed.record, action: .withdrawn, at: testHour + 7200))
         #expect(try await f.store.record(lookup: sealed.record.lookup)?.wraps.map(\.scope) == [.support])
-        let history = try await f.store.consentHistory(recordID: sealed.record.id)
+        let history = try await f.store.consentHistory(lookup: sealed.record.lookup)
         #expect(history.last == ConsentEvent(scope: .police, action: .withdrawn, at: testHour + 7200, expires: nil))
         #expect(history.count == 3)
     }
@@ -226,9 +226,9 @@ struct SQLiteStoreConsentTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [(.support, nil)])
         try await f.store.insert(sealed.record, at: testHour)
-        let before = try await f.store.consentHistory(recordID: sealed.record.id)
-        #expect(try await f.store.removeConsent(.review, recordID: sealed.record.id, action: .withdrawn, at: testHour) == false)
-        #expect(try await f.store.consentHistory(recordID: sealed.record.id) == before)
+        let before = try await f.store.consentHistory(lookup: sealed.record.lookup)
+        #expect(try await f.store.removeConsent(.review, for: sealed.record, action: .withdrawn, at: testHour) == false)
+        #expect(try await f.store.consentHistory(lookup: sealed.record.lookup) == before)
         #expect(try await f.store.record(lookup: sealed.record.lookup)?.wraps.count == 1)
     }
 
@@ -240,7 +240,7 @@ struct SQLiteStoreConsentTests {
             try db.execute(sql: "CREATE TRIGGER refuse_events BEFORE INSERT ON consent_events BEGIN SELECT RAISE(ABORT, 'test'); END")
         }
         await #expect(throws: (any Error).self) {
-            _ = try await f.store.removeConsent(.support, recordID: sealed.record.id, action: .withdrawn, at: testHour)
+            _ = try await f.store.removeConsent(.support, for: sealed.record, action: .withdrawn, at: testHour)
         }
         // Same transaction: a withdrawal that cannot be recorded must not delete the wrap either.
         #expect(try await f.rows(in: "consent_wraps", recordID: sealed.record.id) == 1)
@@ -252,7 +252,7 @@ struct SQLiteStoreConsentTests {
         try await f.store.insert(sealed.record, at: testHour)
         let idArgument: StatementArguments = [Data(sealed.record.id.bytes)]
         #expect(try await f.int("SELECT count(*) FROM records WHERE id = ? AND no_consent_since IS NULL", idArgument) == 1)
-        _ = try await f.store.removeConsent(.support, recordID: sealed.record.id, action: .withdrawn, at: testHour + 3600)
+        _ = try await f.store.removeConsent(.support, for: sealed.record, action: .withdrawn, at: testHour + 3600)
         #expect(try await f.int("SELECT no_consent_since FROM records WHERE id = ?", idArgument) == Int(testHour + 3600))
     }
 
@@ -278,7 +278,7 @@ struct SQLiteStoreConsentTests {
         let sealed = try SealedFixture(consents: [(.support, today.adding(days: -1)), (.review, today)])
         try await f.store.insert(sealed.record, at: testHour)
         _ = try await f.store.expireConsents(before: today, at: testHour + 3600)
-        let history = try await f.store.consentHistory(recordID: sealed.record.id)
+        let history = try await f.store.consentHistory(lookup: sealed.record.lookup)
         #expect(
             history.filter { $0.action == .expired } == [ConsentEvent(scope: .support, action: .expired, at: testHour + 3600, expires: nil)]
         )
@@ -306,9 +306,9 @@ struct SQLiteStoreErasureTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture(consents: [(.support, nil), (.review, nil)])
         try await f.store.insert(sealed.record, at: testHour)
-        _ = try await f.store.removeConsent(.review, recordID: sealed.record.id, action: .withdrawn, at: testHour)
+        _ = try await f.store.removeConsent(.review, for: sealed.record, action: .withdrawn, at: testHour)
 
-        #expect(try await f.store.erase(recordID: sealed.record.id))
+        #expect(try await f.store.erase(sealed.record))
         #expect(try await f.store.record(lookup: sealed.record.lookup) == nil)
         for table in ["records", "consent_wraps", "consent_events"] {
             #expect(try await f.rows(in: table, recordID: sealed.record.id) == 0, "\(table)")
@@ -321,16 +321,17 @@ struct SQLiteStoreErasureTests {
         let kept = try SealedFixture(consents: [(.police, nil)])
         try await f.store.insert(erased.record, at: testHour)
         try await f.store.insert(kept.record, at: testHour)
-        _ = try await f.store.erase(recordID: erased.record.id)
+        _ = try await f.store.erase(erased.record)
         let stored = try #require(try await f.store.record(lookup: kept.record.lookup))
         #expect(stored.body == kept.record.body)
         #expect(stored.wraps == kept.record.wraps)
-        #expect(try await f.store.consentHistory(recordID: kept.record.id).count == 1)
+        #expect(try await f.store.consentHistory(lookup: kept.record.lookup).count == 1)
     }
 
     @Test func eraseOfAnUnknownRecordReturnsFalse() async throws {
         let f = try StoreFixture()
-        #expect(try await f.store.erase(recordID: RecordID.random()) == false)
+        #expect(
+            try await f.store.erase(lookup: try SystemRandomSource().bytes(32), audit: .recordErased(try RecordID.random()), at: testHour) == false)
     }
 
     @Test func erasedCiphertextAndWrapsAreInNeitherTheDatabaseFileNorTheWAL() async throws {
@@ -347,7 +348,7 @@ struct SQLiteStoreErasureTests {
             #expect(bytes(before, contain: needle), "\(name) should be on disk before erasure")
         }
 
-        #expect(try await f.store.erase(recordID: erased.record.id))
+        #expect(try await f.store.erase(erased.record))
 
         let database = f.databaseBytes
         let wal = f.walBytes
@@ -370,7 +371,7 @@ struct SQLiteStoreErasureTests {
             #expect(bytes(f.databaseBytes, contain: needle), "\(name) should be in the database file before erasure")
         }
 
-        _ = try await f.store.erase(recordID: erased.record.id)
+        _ = try await f.store.erase(erased.record)
 
         let onDisk = f.databaseBytes + f.walBytes
         for (name, needle) in remnants {
@@ -382,7 +383,7 @@ struct SQLiteStoreErasureTests {
         let f = try StoreFixture()
         let sealed = try SealedFixture()
         try await f.store.insert(sealed.record, at: testHour)
-        _ = try await f.store.erase(recordID: sealed.record.id)
+        _ = try await f.store.erase(sealed.record)
         let walPath = f.path + "-wal"
         let size = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0
         #expect(size == 0, "the WAL holds \(size) bytes after erasure")
@@ -394,10 +395,10 @@ struct SQLiteStoreErasureTests {
         let b = try SealedFixture(consents: [(.police, nil)])
         try await f.store.insert(a.record, at: testHour)
         try await f.store.insert(b.record, at: testHour)
-        _ = try await f.store.putConsent(try b.extraWrap(.prosecution), recordID: b.record.id, at: testHour)
-        _ = try await f.store.removeConsent(.police, recordID: b.record.id, action: .withdrawn, at: testHour)
+        _ = try await f.store.putConsent(try b.extraWrap(.prosecution), for: b.record, at: testHour)
+        _ = try await f.store.removeConsent(.police, for: b.record, action: .withdrawn, at: testHour)
         _ = try await f.store.expireConsents(before: try #require(Day(iso: "2026-11-29")), at: testHour)
-        _ = try await f.store.erase(recordID: a.record.id)
+        _ = try await f.store.erase(a.record)
         let (integrity, foreignKeys) = try await f.store.inspect { db in
             (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").count)
         }

@@ -9,19 +9,20 @@ extension IntakeStore {
         try await insert(record, audit: [.recordCreated(record.id)] + record.wraps.map { .consentGranted(record.id, scope: $0.scope) }, at: hour)
     }
 
-    /// Gives consent as the survivor does.
-    public func putConsent(_ wrap: StoredWrap, recordID: RecordID, at hour: Int64) async throws -> Bool {
-        try await putConsent(wrap, recordID: recordID, audit: .consentGranted(recordID, scope: wrap.scope), at: hour)
+    /// Gives consent as the survivor does (through the record's lookup id).
+    public func putConsent(_ wrap: StoredWrap, for record: NewRecord, at hour: Int64) async throws -> Bool {
+        try await putConsent(wrap, lookup: record.lookup, audit: .consentGranted(record.id, scope: wrap.scope), at: hour)
     }
 
-    /// Withdraws (or expires) consent as the survivor (or the sweep) does.
-    public func removeConsent(_ scope: Scope, recordID: RecordID, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
-        try await removeConsent(scope, recordID: recordID, action: action, audit: .consentEnded(recordID, scope: scope, action: action), at: hour)
+    /// Withdraws (or expires) consent as the survivor does.
+    public func removeConsent(_ scope: Scope, for record: NewRecord, action: ConsentEvent.Action, at hour: Int64) async throws -> Bool {
+        try await removeConsent(
+            scope, lookup: record.lookup, action: action, audit: .consentEnded(record.id, scope: scope, action: action), at: hour)
     }
 
     /// Erases as the survivor does, now.
-    public func erase(recordID: RecordID) async throws -> Bool {
-        try await erase(recordID: recordID, audit: .recordErased(recordID), at: floorToHour(TestClock().unixSeconds()))
+    public func erase(_ record: NewRecord) async throws -> Bool {
+        try await erase(lookup: record.lookup, audit: .recordErased(record.id), at: floorToHour(TestClock().unixSeconds()))
     }
 }
 

@@ -40,7 +40,10 @@ enum KeyLifecycleSupport {
 
         var keys: KeyDirectory { intake.keys }
         var data: String { intake.settings.data }
-        var store: SQLiteStore { intake.store }
+        var store: SQLiteStore {
+            guard let store = intake.stores.sqlite else { preconditionFailure("these fixtures run on SQLite") }
+            return store
+        }
         var service: SurvivorService { intake.survivors! }
         var database: String { intake.settings.databasePath }
 

@@ -1,0 +1,61 @@
+import Foundation
+public import HearthCore
+public import HearthPostgres
+public import HearthStore
+import Logging
+
+/// What the casework side and the maintenance commands need of a store.
+public typealias CaseworkSideStore = CaseworkStore & RetentionStore & RewrapStore
+
+/// The stores a process opened, by side: SQLite (one file, both sides, the embedded default) or
+/// PostgreSQL (each side connected as its own role, SECURITY.md §4).
+public struct HearthStores: Sendable {
+    /// What the intake side uses.
+    public let intake: any IntakeStore
+    /// What the casework side, retention and the maintenance commands use.
+    public let casework: any CaseworkSideStore
+    /// The SQLite store, when that is the store (tests inspect it).
+    public let sqlite: SQLiteStore?
+    /// The PostgreSQL casework store, when that is the store (tests inspect it).
+    public let postgres: PostgresCaseworkStore?
+    private let pools: [PostgresDatabase]
+
+    /// Opens the store `settings` name for the sides in `listeners`. PostgreSQL: the casework side
+    /// connects with ``HearthSettings/database``, the intake side with
+    /// ``HearthSettings/intakeDatabase`` (else the same URL), and each checks the schema version.
+    /// SQLite: `hearth.sqlite` in the data directory, created and migrated if needed.
+    public static func open(_ settings: HearthSettings, for listeners: Listeners, logger: Logger) async throws -> HearthStores {
+        guard let casework = settings.database else {
+            try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
+            let store = try SQLiteStore(path: settings.databasePath, logger: logger)
+            return HearthStores(intake: store, casework: store, sqlite: store, postgres: nil, pools: [])
+        }
+        let intakeLocation = settings.intakeDatabase ?? casework
+        var pools: [PostgresDatabase] = []
+        do {
+            // An intake-only process opens only the intake's role; its casework store is never used.
+            let caseworkPool = try PostgresDatabase(listeners == .intake ? intakeLocation : casework, logger: logger)
+            pools.append(caseworkPool)
+            let intakePool = intakeLocation == caseworkPool.location ? caseworkPool : try PostgresDatabase(intakeLocation, logger: logger)
+            if intakePool !== caseworkPool { pools.append(intakePool) }
+            for pool in pools { try await pool.checkSchema() }
+            let store = PostgresCaseworkStore(caseworkPool)
+            return HearthStores(intake: PostgresIntakeStore(intakePool), casework: store, sqlite: nil, postgres: store, pools: pools)
+        } catch {
+            for pool in pools { pool.close() }
+            throw error
+        }
+    }
+
+    /// Closes the database connections (SQLite closes with the last reference).
+    public func close() { for pool in pools { pool.close() } }
+
+    /// Consent wraps per scope and version (key status).
+    public func wrapCounts() async throws -> [Scope: [UInt32: Int]] { try await casework.wrapCounts() }
+
+    /// What `hearth` prints about where data lives.
+    public var description: String {
+        if let pool = pools.first { return "database: \(pool.location)" }
+        return "database: \(sqlite.map { _ in "SQLite" } ?? "")"
+    }
+}

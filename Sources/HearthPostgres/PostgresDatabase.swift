@@ -1,0 +1,221 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// Where a PostgreSQL database is and how to reach it, from a `postgres://` URL:
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?sslmode=verify-full&sslrootcert=FILE`, or a
+/// Unix socket with `?host=/run/postgresql`. Over TCP, TLS with full verification is the default;
+/// `sslmode=require` encrypts without checking the server, `disable` is refused except on a socket.
+public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
+    /// How TLS to the server is used.
+    public enum TLSMode: String, Sendable {
+        case disable, require
+        case verifyFull = "verify-full"
+    }
+
+    /// The login role.
+    public var user: String
+    /// The password, when the URL carries one (prefer scram with a password file or certificates).
+    public var password: String?
+    /// The host name, or nil for a Unix socket.
+    public var host: String?
+    /// The TCP port, or the socket's port number.
+    public var port: Int
+    /// The directory holding the Unix socket, when there is no host.
+    public var socketDirectory: String?
+    /// The database.
+    public var database: String
+    /// TLS to the server.
+    public var tls: TLSMode
+    /// The certificate authority the server's certificate must chain to (verify-full).
+    public var rootCertificate: String?
+
+    /// Parses `url`; throws ``PostgresLocationError`` with a plain reason.
+    public init(url: String) throws {
+        guard let c = URLComponents(string: url), c.scheme == "postgres" || c.scheme == "postgresql" else {
+            throw PostgresLocationError("'--database' must be a postgres:// URL")
+        }
+        guard let user = c.user, !user.isEmpty else { throw PostgresLocationError("the database URL names no user") }
+        let database = String(c.path.dropFirst())
+        guard !database.isEmpty else { throw PostgresLocationError("the database URL names no database") }
+        let query = Dictionary((c.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        for name in query.keys where !["sslmode", "sslrootcert", "host"].contains(name) {
+            throw PostgresLocationError("the database URL has an unknown parameter '\(name)'")
+        }
+        self.user = user
+        password = c.password
+        self.database = database
+        port = c.port ?? 5432
+        rootCertificate = query["sslrootcert"]
+        if let socket = query["host"], socket.hasPrefix("/") {
+            socketDirectory = socket
+            host = nil
+        } else {
+            guard let host = c.host, !host.isEmpty else { throw PostgresLocationError("the database URL names no host") }
+            self.host = host
+            socketDirectory = nil
+        }
+        let mode = query["sslmode"] ?? (host == nil ? "disable" : "verify-full")
+        guard let tls = TLSMode(rawValue: mode) else {
+            throw PostgresLocationError("sslmode must be disable, require or verify-full (got '\(mode)')")
+        }
+        if host != nil, tls == .disable {
+            throw PostgresLocationError("sslmode=disable is allowed only on a Unix socket: use verify-full over TCP")
+        }
+        self.tls = tls
+    }
+
+    /// The URL without its password (what may be printed).
+    public var description: String {
+        let place = host.map { "\($0):\(port)" } ?? "[\(socketDirectory ?? "")]:\(port)"
+        return "postgres://\(user)@\(place)/\(database) (tls: \(tls.rawValue))"
+    }
+
+    /// The same server and database, as another login role (tests, the two-process set-up).
+    public func asUser(_ user: String) -> PostgresLocation {
+        var copy = self
+        copy.user = user
+        copy.password = nil
+        return copy
+    }
+
+    /// The same server, another database.
+    public func database(_ name: String) -> PostgresLocation {
+        var copy = self
+        copy.database = name
+        return copy
+    }
+
+    func clientConfiguration() throws -> PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory {
+            configuration = .init(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch self.tls {
+            case .disable: tls = .disable
+            case .require:
+                var c = TLSConfiguration.makeClientConfiguration()
+                c.certificateVerification = .none
+                c.minimumTLSVersion = .tlsv12
+                tls = .require(c)
+            case .verifyFull:
+                var c = TLSConfiguration.makeClientConfiguration()
+                c.certificateVerification = .fullVerification
+                c.minimumTLSVersion = .tlsv12
+                if let rootCertificate { c.trustRoots = .file(rootCertificate) }
+                tls = .require(c)
+            }
+            configuration = .init(host: host ?? "", port: port, username: user, password: password, database: database, tls: tls)
+        }
+        configuration.options.maximumConnections = 16
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+}
+
+/// A database URL Hearth cannot use.
+public struct PostgresLocationError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, in plain words.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The database's schema is not the one this build of Hearth expects.
+public struct PostgresSchemaError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong and what to do.
+    public let description: String
+}
+
+/// A pool of connections to one database as one role, running until ``close()``. The pool
+/// reconnects by itself after the server restarts; a query that was in flight then fails.
+public final class PostgresDatabase: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// Where it connects (no password).
+    public let location: PostgresLocation
+
+    /// Starts a pool for `location`. Nothing connects until the first query.
+    public init(_ location: PostgresLocation, logger: Logger) throws {
+        let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.location = location
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Stops the pool; queries after this fail.
+    public func close() { runner.cancel() }
+
+    /// Checks that the schema is the version this build expects (the services never migrate).
+    public func checkSchema() async throws {
+        let version: Int?
+        do {
+            version = try await rows("SELECT hearth.schema_version()").first.map { try $0[0].decode(Int.self) }
+        } catch let e as PSQLError where e.serverInfo?[.sqlState] == "3F000" || e.serverInfo?[.sqlState] == "42883" {
+            version = nil
+        }
+        guard version == PostgresSchema.version else {
+            throw PostgresSchemaError(
+                description:
+                    "the database \(location) has schema version \(version.map(String.init) ?? "none"), not \(PostgresSchema.version)\n"
+                    + "hint: run `hearth db migrate --database URL` as the database owner")
+        }
+    }
+
+    /// Runs `query` and collects its rows.
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
+    func transaction<T: Sendable>(_ body: (Transaction) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in
+            try await body(Transaction(connection: connection, logger: logger))
+        }
+    }
+}
+
+/// One open transaction's connection.
+struct Transaction {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    /// Runs a statement; returns how many rows it changed.
+    @discardableResult
+    func execute(_ query: PostgresQuery) async throws -> Int {
+        try await connection.query(query, logger: logger).collect().count
+    }
+}
+
+extension [UInt8] {
+    /// The bytes as a `bytea` bind (a `[UInt8]` would bind as `"char"[]`).
+    var bytea: ByteBuffer { ByteBuffer(bytes: self) }
+}
+
+extension PostgresRandomAccessRow {
+    /// The `bytea` column `name`.
+    func bytes(_ name: String) throws -> [UInt8] {
+        Array(try self[name].decode(ByteBuffer.self).readableBytesView)
+    }
+
+    /// The `bytea` column `name`, or nil when NULL.
+    func optionalBytes(_ name: String) throws -> [UInt8]? {
+        try self[name].decode(ByteBuffer?.self).map { Array($0.readableBytesView) }
+    }
+
+    /// The column `name` as `T`.
+    func value<T: PostgresDecodable>(_ name: String, as: T.Type = T.self) throws -> T {
+        try self[name].decode(T.self)
+    }
+}

@@ -1,0 +1,110 @@
+public import HearthCore
+import NIOCore
+import PostgresNIO
+
+/// The intake's view of PostgreSQL: it connects as `hearth_intake`, which may only execute the
+/// survivor functions (SECURITY.md §4). Each function reaches one record by its receipt's lookup
+/// id and writes its own audit event into the inbox, so the `audit` events passed here are not
+/// sent: the database writes the same ones (``AuditInboxEvent``).
+public struct PostgresIntakeStore: IntakeStore {
+    let db: PostgresDatabase
+
+    /// The store over `db` (connected as `hearth_intake`, or as the owner on one host).
+    public init(_ db: PostgresDatabase) { self.db = db }
+
+    public func insert(_ r: NewRecord, audit: [AuditEvent], at hour: Int64) async throws {
+        let scopes = r.wraps.map(\.scope.rawValue)
+        let versions = r.wraps.map { Int64($0.keyVersion) }
+        let wraps = r.wraps.map(\.wrap.bytea)
+        let expires = r.wraps.map { $0.expires?.description ?? "" }
+        _ = try await db.rows(
+            """
+            SELECT hearth.intake_submit(\(r.id.bytes.bytea), \(r.lookup.bytea), \(r.createdHour), \(r.region?.rawValue),
+              \(r.commitment.bytea), \(r.body.bytea), \(r.survivorWrap.bytea), \(scopes), \(versions), \(wraps), \(expires), \(hour))
+            """)
+    }
+
+    public func record(lookup: [UInt8]) async throws -> StoredRecord? {
+        let rows = try await db.rows("SELECT * FROM hearth.intake_record(\(lookup.bytea))")
+        return try PostgresRecords.record(from: rows)?.record
+    }
+
+    public func putConsent(_ wrap: StoredWrap, lookup: [UInt8], audit: AuditEvent, at hour: Int64) async throws -> Bool {
+        try await call(
+            """
+            SELECT hearth.intake_put_consent(\(lookup.bytea), \(wrap.scope.rawValue), \(Int64(wrap.keyVersion)), \(wrap.wrap.bytea),
+              \(wrap.expires?.description), \(hour))
+            """)
+    }
+
+    public func removeConsent(_ scope: Scope, lookup: [UInt8], action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64) async throws -> Bool {
+        try await call("SELECT hearth.intake_remove_consent(\(lookup.bytea), \(scope.rawValue), \(action.rawValue), \(hour))")
+    }
+
+    public func consentHistory(lookup: [UInt8]) async throws -> [ConsentEvent] {
+        try await db.rows("SELECT * FROM hearth.intake_consent_history(\(lookup.bytea))").map(PostgresRecords.consentEvent)
+    }
+
+    public func erase(lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await call("SELECT hearth.intake_erase(\(lookup.bytea), \(at))")
+    }
+
+    public func messages(lookup: [UInt8]) async throws -> [StoredNote] {
+        try await db.rows("SELECT * FROM hearth.intake_messages(\(lookup.bytea))").map(PostgresRecords.note)
+    }
+
+    public func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await call("SELECT hearth.intake_add_message(\(lookup.bytea), \(noteID.bytea), \(sealed.bytea), \(at))")
+    }
+
+    public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
+        try await db.rows("SELECT * FROM hearth.intake_access_log(\(lookup.bytea))").map(PostgresRecords.note)
+    }
+
+    /// Calls a function that answers true or false.
+    private func call(_ query: PostgresQuery) async throws -> Bool {
+        try await db.rows(query).first?[0].decode(Bool.self) ?? false
+    }
+}
+
+/// Row decoding shared by both sides.
+enum PostgresRecords {
+    /// A record from rows of record columns joined with its wraps (scope NULL when it has none):
+    /// id, created_hour, region, status, commitment, body, survivor_wrap, scope, key_version,
+    /// wrap, expires, and optionally assignee.
+    static func record(from rows: [PostgresRandomAccessRow]) throws -> (record: StoredRecord, assignee: Int64?)? {
+        guard let first = rows.first else { return nil }
+        var wraps: [StoredWrap] = []
+        for row in rows {
+            guard let scope = try row.value("scope", as: String?.self).flatMap(Scope.init(rawValue:)) else { continue }
+            wraps.append(
+                StoredWrap(
+                    scope: scope, keyVersion: UInt32(try row.value("key_version", as: Int64.self)), wrap: try row.bytes("wrap"),
+                    expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:))))
+        }
+        guard let id = RecordID(bytes: try first.bytes("id")) else { throw PostgresSchemaError(description: "a stored record id is malformed") }
+        let record = StoredRecord(
+            SealedRecord(
+                id: id, createdHour: try first.value("created_hour"),
+                region: try first.value("region", as: String?.self).flatMap(Region.init(rawValue:)), commitment: try first.bytes("commitment"),
+                body: try first.bytes("body"), survivorWrap: try first.bytes("survivor_wrap"), wraps: wraps),
+            status: CaseStatus(rawValue: try first.value("status")) ?? .new)
+        let assignee = first.contains("assignee") ? try first.value("assignee", as: Int64?.self) : nil
+        return (record, assignee)
+    }
+
+    static func consentEvent(_ row: PostgresRandomAccessRow) throws -> ConsentEvent {
+        guard let scope = Scope(rawValue: try row.value("scope")), let action = ConsentEvent.Action(rawValue: try row.value("action")) else {
+            throw PostgresSchemaError(description: "a stored consent event is malformed")
+        }
+        return ConsentEvent(
+            scope: scope, action: action, at: try row.value("at"), expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:)))
+    }
+
+    /// A sealed note from columns note_id, author, at, sealed, pseudonym, role.
+    static func note(_ row: PostgresRandomAccessRow) throws -> StoredNote {
+        StoredNote(
+            noteID: try row.bytes("note_id"), author: try row.value("author"), pseudonym: try row.value("pseudonym", as: String?.self),
+            role: try row.value("role", as: String?.self).flatMap(Role.init(rawValue:)), at: try row.value("at"), sealed: try row.bytes("sealed"))
+    }
+}

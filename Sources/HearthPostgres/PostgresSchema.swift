@@ -1,0 +1,290 @@
+/// The PostgreSQL schema, run only by `hearth db migrate` as the database owner: tables in the
+/// schema `hearth`, the survivor functions the intake may execute, and the two login roles with
+/// exactly the privileges SECURITY.md §4 lists. The services never run DDL; they check the version.
+enum PostgresSchema {
+    /// The version a service expects (`hearth.schema_version()`).
+    static let version = 1
+
+    /// Creates the roles if missing: no password is set here (the operator chooses scram or
+    /// certificates in `pg_hba.conf`).
+    static let roles = """
+        DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hearth_intake') THEN
+            CREATE ROLE hearth_intake LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+          END IF;
+          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hearth_casework') THEN
+            CREATE ROLE hearth_casework LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
+          END IF;
+        END $$
+        """
+
+    /// Version 1: every table, the append-only audit, the survivor functions and the grants.
+    static let v1 = """
+        CREATE SCHEMA hearth;
+        REVOKE ALL ON SCHEMA hearth FROM PUBLIC;
+        CREATE TABLE hearth.staff (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          username text NOT NULL UNIQUE,
+          role text NOT NULL,
+          pseudonym text NOT NULL UNIQUE,
+          password_hash text NOT NULL,
+          totp_secret bytea NOT NULL,
+          totp_last_step bigint NOT NULL DEFAULT 0,
+          must_change_password boolean NOT NULL DEFAULT true,
+          disabled boolean NOT NULL DEFAULT false,
+          failed_logins integer NOT NULL DEFAULT 0,
+          locked_until bigint NOT NULL DEFAULT 0,
+          created bigint NOT NULL
+        );
+        CREATE TABLE hearth.sessions (
+          token_hash bytea PRIMARY KEY,
+          staff_id bigint NOT NULL REFERENCES hearth.staff(id) ON DELETE CASCADE,
+          created bigint NOT NULL,
+          last_seen bigint NOT NULL
+        );
+        CREATE TABLE hearth.records (
+          rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          id bytea NOT NULL UNIQUE CHECK (length(id) = 10),
+          lookup bytea NOT NULL UNIQUE CHECK (length(lookup) = 32),
+          format integer NOT NULL,
+          created_hour bigint NOT NULL,
+          region text,
+          status text NOT NULL DEFAULT 'new',
+          commitment bytea NOT NULL CHECK (length(commitment) = 32),
+          body bytea NOT NULL,
+          survivor_wrap bytea NOT NULL,
+          no_consent_since bigint,
+          assignee bigint REFERENCES hearth.staff(id)
+        );
+        CREATE INDEX records_no_consent ON hearth.records(no_consent_since) WHERE no_consent_since IS NOT NULL;
+        CREATE TABLE hearth.consent_events (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          record_rid bigint NOT NULL REFERENCES hearth.records(rid) ON DELETE CASCADE,
+          scope text NOT NULL,
+          action text NOT NULL CHECK (action IN ('granted','withdrawn','expired')),
+          expires text,
+          at bigint NOT NULL
+        );
+        CREATE INDEX consent_events_scope ON hearth.consent_events(record_rid, scope, seq);
+        CREATE TABLE hearth.consent_wraps (
+          record_rid bigint NOT NULL REFERENCES hearth.records(rid) ON DELETE CASCADE,
+          scope text NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
+          key_version bigint NOT NULL,
+          wrap bytea NOT NULL,
+          expires text,
+          grant_seq bigint NOT NULL,
+          PRIMARY KEY (record_rid, scope)
+        );
+        CREATE INDEX consent_wraps_version ON hearth.consent_wraps(scope, key_version, record_rid);
+        CREATE INDEX consent_wraps_expires ON hearth.consent_wraps(expires) WHERE expires IS NOT NULL;
+        CREATE TABLE hearth.messages (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          record_rid bigint NOT NULL REFERENCES hearth.records(rid) ON DELETE CASCADE,
+          note_id bytea NOT NULL,
+          from_survivor boolean NOT NULL,
+          staff_id bigint REFERENCES hearth.staff(id),
+          at bigint NOT NULL,
+          sealed bytea NOT NULL
+        );
+        CREATE INDEX messages_record ON hearth.messages(record_rid);
+        CREATE TABLE hearth.access_log (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          record_rid bigint NOT NULL REFERENCES hearth.records(rid) ON DELETE CASCADE,
+          note_id bytea NOT NULL,
+          staff_id bigint NOT NULL REFERENCES hearth.staff(id),
+          role text NOT NULL,
+          at bigint NOT NULL,
+          sealed_reason bytea NOT NULL
+        );
+        CREATE INDEX access_log_record ON hearth.access_log(record_rid);
+        CREATE TABLE hearth.audit (
+          seq bigint PRIMARY KEY,
+          at bigint NOT NULL,
+          actor text NOT NULL,
+          role text NOT NULL,
+          action text NOT NULL,
+          subject text NOT NULL,
+          scope text NOT NULL,
+          outcome text NOT NULL,
+          previous_hash bytea NOT NULL,
+          hash bytea NOT NULL
+        );
+        CREATE TABLE hearth.audit_checkpoints (
+          seq bigint PRIMARY KEY,
+          hash bytea NOT NULL,
+          at bigint NOT NULL,
+          key_version bigint NOT NULL,
+          signature bytea NOT NULL
+        );
+        -- The survivor's audit events, written by the intake functions; casework chains them.
+        CREATE TABLE hearth.audit_inbox (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          at bigint NOT NULL,
+          action text NOT NULL,
+          record_id bytea NOT NULL,
+          scope text NOT NULL DEFAULT ''
+        );
+        CREATE FUNCTION hearth.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
+        CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON hearth.audit
+          FOR EACH ROW EXECUTE FUNCTION hearth.refuse_change();
+        CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON hearth.audit
+          FOR EACH STATEMENT EXECUTE FUNCTION hearth.refuse_change();
+        CREATE TRIGGER checkpoints_append_only BEFORE UPDATE OR DELETE ON hearth.audit_checkpoints
+          FOR EACH ROW EXECUTE FUNCTION hearth.refuse_change();
+        CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON hearth.audit_checkpoints
+          FOR EACH STATEMENT EXECUTE FUNCTION hearth.refuse_change();
+
+        -- A wrap opens only while it answers its scope's latest consent event, a grant.
+        CREATE FUNCTION hearth.wrap_is_bound(p_rid bigint, p_scope text, p_grant bigint) RETURNS boolean
+        LANGUAGE sql STABLE SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT coalesce((SELECT e.seq = p_grant AND e.action = 'granted' FROM hearth.consent_events e
+                           WHERE e.record_rid = p_rid AND e.scope = p_scope ORDER BY e.seq DESC LIMIT 1), false)
+        $$;
+
+        CREATE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+
+        -- The survivor functions: SECURITY DEFINER, each reaching one record by its receipt's
+        -- lookup id, each writing its own audit event into the inbox.
+        CREATE FUNCTION hearth.intake_submit(
+          p_id bytea, p_lookup bytea, p_created_hour bigint, p_region text, p_commitment bytea, p_body bytea,
+          p_survivor_wrap bytea, p_scopes text[], p_versions bigint[], p_wraps bytea[], p_expires text[], p_at bigint
+        ) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_seq bigint; i integer;
+        BEGIN
+          IF coalesce(array_length(p_scopes, 1), 0) <> coalesce(array_length(p_versions, 1), 0)
+             OR coalesce(array_length(p_scopes, 1), 0) <> coalesce(array_length(p_wraps, 1), 0)
+             OR coalesce(array_length(p_scopes, 1), 0) <> coalesce(array_length(p_expires, 1), 0) THEN
+            RAISE EXCEPTION 'wrap arrays differ in length';
+          END IF;
+          INSERT INTO records (id, lookup, format, created_hour, region, commitment, body, survivor_wrap, no_consent_since)
+          VALUES (p_id, p_lookup, 1, p_created_hour, p_region, p_commitment, p_body, p_survivor_wrap,
+                  CASE WHEN coalesce(array_length(p_scopes, 1), 0) = 0 THEN p_at END)
+          RETURNING rid INTO v_rid;
+          INSERT INTO audit_inbox (at, action, record_id) VALUES (p_at, 'record.create', p_id);
+          FOR i IN 1 .. coalesce(array_length(p_scopes, 1), 0) LOOP
+            INSERT INTO consent_events (record_rid, scope, action, expires, at)
+            VALUES (v_rid, p_scopes[i], 'granted', nullif(p_expires[i], ''), p_at) RETURNING seq INTO v_seq;
+            INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq)
+            VALUES (v_rid, p_scopes[i], p_versions[i], p_wraps[i], nullif(p_expires[i], ''), v_seq);
+            INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'consent.grant', p_id, p_scopes[i]);
+          END LOOP;
+        END $$;
+
+        CREATE FUNCTION hearth.intake_record(p_lookup bytea) RETURNS TABLE (
+          id bytea, created_hour bigint, region text, status text, commitment bytea, body bytea, survivor_wrap bytea,
+          scope text, key_version bigint, wrap bytea, expires text
+        ) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap,
+                 w.scope, w.key_version, w.wrap, w.expires
+          FROM records r LEFT JOIN consent_wraps w
+            ON w.record_rid = r.rid AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)
+          WHERE r.lookup = p_lookup ORDER BY w.scope
+        $$;
+
+        CREATE FUNCTION hearth.intake_put_consent(
+          p_lookup bytea, p_scope text, p_version bigint, p_wrap bytea, p_expires text, p_at bigint
+        ) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea; v_seq bigint;
+        BEGIN
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup FOR UPDATE;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO consent_events (record_rid, scope, action, expires, at)
+          VALUES (v_rid, p_scope, 'granted', p_expires, p_at) RETURNING seq INTO v_seq;
+          INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq)
+          VALUES (v_rid, p_scope, p_version, p_wrap, p_expires, v_seq)
+          ON CONFLICT (record_rid, scope) DO UPDATE
+            SET key_version = EXCLUDED.key_version, wrap = EXCLUDED.wrap, expires = EXCLUDED.expires, grant_seq = EXCLUDED.grant_seq;
+          UPDATE records SET no_consent_since = NULL WHERE rid = v_rid;
+          INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'consent.grant', v_id, p_scope);
+          RETURN true;
+        END $$;
+
+        CREATE FUNCTION hearth.intake_remove_consent(p_lookup bytea, p_scope text, p_action text, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea;
+        BEGIN
+          IF p_action NOT IN ('withdrawn', 'expired') THEN RAISE EXCEPTION 'unknown consent action'; END IF;
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup FOR UPDATE;
+          IF NOT FOUND THEN RETURN false; END IF;
+          DELETE FROM consent_wraps WHERE record_rid = v_rid AND scope = p_scope;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO consent_events (record_rid, scope, action, at) VALUES (v_rid, p_scope, p_action, p_at);
+          UPDATE records SET no_consent_since = p_at
+            WHERE rid = v_rid AND NOT EXISTS (SELECT 1 FROM consent_wraps WHERE record_rid = v_rid);
+          INSERT INTO audit_inbox (at, action, record_id, scope)
+          VALUES (p_at, CASE p_action WHEN 'withdrawn' THEN 'consent.withdraw' ELSE 'consent.expire' END, v_id, p_scope);
+          RETURN true;
+        END $$;
+
+        CREATE FUNCTION hearth.intake_consent_history(p_lookup bytea)
+        RETURNS TABLE (scope text, action text, expires text, at bigint)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT e.scope, e.action, e.expires, e.at FROM consent_events e
+          WHERE e.record_rid = (SELECT rid FROM records WHERE lookup = p_lookup) ORDER BY e.seq
+        $$;
+
+        CREATE FUNCTION hearth.intake_erase(p_lookup bytea, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_id bytea;
+        BEGIN
+          DELETE FROM records WHERE lookup = p_lookup RETURNING id INTO v_id;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO audit_inbox (at, action, record_id) VALUES (p_at, 'record.erase', v_id);
+          RETURN true;
+        END $$;
+
+        CREATE FUNCTION hearth.intake_messages(p_lookup bytea)
+        RETURNS TABLE (note_id bytea, author text, at bigint, sealed bytea, pseudonym text, role text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END, m.at, m.sealed, s.pseudonym, s.role
+          FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
+          WHERE m.record_rid = (SELECT rid FROM records WHERE lookup = p_lookup) ORDER BY m.seq
+        $$;
+
+        CREATE FUNCTION hearth.intake_add_message(p_lookup bytea, p_note_id bytea, p_sealed bytea, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea;
+        BEGIN
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO messages (record_rid, note_id, from_survivor, at, sealed) VALUES (v_rid, p_note_id, true, p_at, p_sealed);
+          INSERT INTO audit_inbox (at, action, record_id) VALUES (p_at, 'message.write', v_id);
+          RETURN true;
+        END $$;
+
+        CREATE FUNCTION hearth.intake_access_log(p_lookup bytea)
+        RETURNS TABLE (note_id bytea, author text, at bigint, sealed bytea, pseudonym text, role text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT a.note_id, 'staff', a.at, a.sealed_reason, s.pseudonym, a.role
+          FROM access_log a JOIN staff s ON s.id = a.staff_id
+          WHERE a.record_rid = (SELECT rid FROM records WHERE lookup = p_lookup) ORDER BY a.seq
+        $$;
+
+        -- Nothing for PUBLIC; each role gets exactly its side.
+        REVOKE ALL ON ALL TABLES IN SCHEMA hearth FROM PUBLIC;
+        REVOKE ALL ON ALL FUNCTIONS IN SCHEMA hearth FROM PUBLIC;
+        GRANT USAGE ON SCHEMA hearth TO hearth_intake, hearth_casework;
+        GRANT EXECUTE ON FUNCTION hearth.schema_version() TO hearth_intake, hearth_casework;
+        GRANT EXECUTE ON FUNCTION hearth.wrap_is_bound(bigint, text, bigint) TO hearth_casework;
+        GRANT EXECUTE ON FUNCTION
+          hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], text[], bigint),
+          hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, text, bigint),
+          hearth.intake_remove_consent(bytea, text, text, bigint), hearth.intake_consent_history(bytea),
+          hearth.intake_erase(bytea, bigint), hearth.intake_messages(bytea),
+          hearth.intake_add_message(bytea, bytea, bytea, bigint), hearth.intake_access_log(bytea)
+          TO hearth_intake;
+        GRANT SELECT, INSERT, UPDATE ON hearth.staff TO hearth_casework;
+        GRANT SELECT, INSERT, UPDATE, DELETE ON hearth.sessions TO hearth_casework;
+        GRANT SELECT, DELETE ON hearth.records TO hearth_casework;
+        GRANT UPDATE (status, assignee, no_consent_since) ON hearth.records TO hearth_casework;
+        GRANT SELECT, DELETE ON hearth.consent_wraps TO hearth_casework;
+        GRANT UPDATE (wrap, key_version) ON hearth.consent_wraps TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.consent_events TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.messages TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.access_log TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.audit TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.audit_checkpoints TO hearth_casework;
+        GRANT SELECT, DELETE ON hearth.audit_inbox TO hearth_casework;
+        """
+}
