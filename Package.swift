@@ -136,7 +136,7 @@ let package = Package(
         .target(
             name: "HearthTestSupport",
             dependencies: [
-                "HearthCore", "HearthCrypto",
+                "HearthCore", "HearthCrypto", "HearthPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "HearthStoreTests",
             dependencies: [
-                "HearthStore", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",
+                "HearthStore", "HearthPostgres", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -219,3 +219,28 @@ extension PostgresRandomAccessRow {
         try self[name].decode(T.self)
     }
 }
+
+extension PostgresDatabase {
+    /// Runs raw SQL as this connection's role, for tests that inspect what is stored or try what
+    /// a role may not do; each cell as text (numbers in decimal, booleans `t`/`f`, bytes `\\x…`).
+    /// Not part of any store contract.
+    @_spi(Inspection) public func inspect(_ sql: String) async throws -> [[String?]] {
+        try await rows(PostgresQuery(unsafeSQL: sql)).map { row in
+            row.map { cell in
+                guard cell.bytes != nil else { return nil }
+                switch cell.dataType {
+                case .int2, .int4, .int8: return (try? cell.decode(Int64.self)).map(String.init)
+                case .bool: return (try? cell.decode(Bool.self)).map { $0 ? "t" : "f" }
+                case .bytea:
+                    return (try? cell.decode(ByteBuffer.self)).map { "\\x" + $0.readableBytesView.map { String(format: "%02x", $0) }.joined() }
+                default: return try? cell.decode(String.self)
+                }
+            }
+        }
+    }
+
+    /// The SQLSTATE of a server error (for example `42501`, insufficient privilege), or nil.
+    @_spi(Inspection) public static func sqlState(of error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}

@@ -146,9 +146,9 @@ enum RefusedOpening: String, CaseIterable, Sendable, CustomTestStringConvertible
 
 @Suite("Access matrix: every opening decision is audited once")
 struct OpeningAuditTests {
-    @Test("a successful opening writes exactly one audit event (case.open, ok) and one access-log row")
-    func successfulOpeningIsAuditedOnce() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("a successful opening writes exactly one audit event (case.open, ok) and one access-log row", arguments: TestStore.all)
+    func successfulOpeningIsAuditedOnce(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let supervisor = try await h.readyStaff("sue", .supervisor)
             let alice = try await h.readyStaff("alice", .caseworker)
             let (reference, _) = try await h.submit(consents: ["support"])

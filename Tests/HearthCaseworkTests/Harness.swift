@@ -36,10 +36,14 @@ final class CaseworkHarness: Sendable {
     let staffClient: TestHTTPSClient
     /// A client for the staff pages that does not follow redirects.
     let pageClient: TestHTTPSClient
+    /// The PostgreSQL database, when the harness runs on PostgreSQL.
+    let postgres: TestPostgres?
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
     var store: SQLiteStore { assembly.sqlite }
+    /// The casework side's store, whichever it is (reads for assertions).
+    var records: any CaseworkSideStore { assembly.stores.casework }
     var staffService: StaffService { assembly.staff! }
     var casework: CaseworkService { assembly.casework! }
     var survivors: SurvivorService { assembly.survivors! }
@@ -47,7 +51,7 @@ final class CaseworkHarness: Sendable {
 
     private init(
         dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, clock: TestClock, intake: TestHTTPSClient,
-        staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, task: Task<Void, any Error>
+        staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, postgres: TestPostgres?, task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.assembly = assembly
@@ -56,12 +60,14 @@ final class CaseworkHarness: Sendable {
         self.intake = intake
         self.staffClient = staffClient
         self.pageClient = pageClient
+        self.postgres = postgres
         self.task = task
     }
 
     /// Both listeners wired by the composition root as `hearth serve --dev` is, on free ports,
     /// with a test clock, no background jobs and the smallest Argon2id cost (insecure but fast).
-    static func start(loginFailuresPerAddress: Int = 1000) async throws -> CaseworkHarness {
+    /// On PostgreSQL each side connects as its own role (`hearth_intake`, `hearth_casework`).
+    static func start(loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite) async throws -> CaseworkHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
@@ -75,6 +81,9 @@ final class CaseworkHarness: Sendable {
         settings.passwordCost = .insecureMinimumForTests
         let clock = TestClock()
         settings.clock = clock
+        let postgres = store == .postgres ? try await TestPostgres.create() : nil
+        settings.database = postgres?.casework
+        settings.intakeDatabase = postgres?.intake
         let logs = LogCapture()
         let (assembly, found, task) = try await HearthAssembly.start(settings, listeners: [.intake, .casework], logger: logs.logger())
         let cert = assembly.keys.tlsCertificateFile
@@ -83,7 +92,7 @@ final class CaseworkHarness: Sendable {
             intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.intake]!)", certificatePath: cert),
             staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert),
             pageClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert, followRedirects: false),
-            task: task)
+            postgres: postgres, task: task)
     }
 
     func stop() async {
@@ -92,10 +101,13 @@ final class CaseworkHarness: Sendable {
         await pageClient.shutdown()
         await assembly.shutdown()
         _ = await task.result
+        await postgres?.drop()
     }
 
-    static func with<T>(loginFailuresPerAddress: Int = 1000, _ body: (CaseworkHarness) async throws -> T) async throws -> T {
-        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress)
+    static func with<T>(
+        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, _ body: (CaseworkHarness) async throws -> T
+    ) async throws -> T {
+        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress, store: store)
         do {
             let r = try await body(h)
             await h.stop()
@@ -161,11 +173,20 @@ final class CaseworkHarness: Sendable {
 
     /// Audit rows, as (action, outcome, subject).
     func auditRows() async throws -> [(action: String, outcome: String, subject: String, actor: String)] {
-        try await store.auditEntries().map { ($0.event.action, $0.event.outcome, $0.event.subject, $0.event.actor) }
+        try await records.auditEntries().map { ($0.event.action, $0.event.outcome, $0.event.subject, $0.event.actor) }
     }
 
+    /// The number `sql` (a `SELECT count(*)` over bare table names) answers, on either store.
     func count(_ sql: String) async throws -> Int {
-        try await store.inspect { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+        if let postgres { return try await postgres.count(sql) }
+        return try await store.inspect { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+
+    /// Every byte the store wrote: the SQLite file, WAL and shm, or this PostgreSQL database's
+    /// files and the write-ahead log after a checkpoint.
+    func storedBytes() async throws -> [UInt8] {
+        if let postgres { return try await postgres.storedBytes() }
+        return databaseBytes()
     }
 
     func databaseBytes() -> [UInt8] {

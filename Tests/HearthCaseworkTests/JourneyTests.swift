@@ -5,9 +5,11 @@ import Testing
 
 @Suite("Casework journey over TLS")
 struct CaseworkJourneyTests {
-    @Test("support consent → assigned → opened and replied → survivor reads and writes back → withdraws → refused at once; one opening logged")
-    func fullJourney() async throws {
-        try await CaseworkHarness.with { h in
+    @Test(
+        "support consent → assigned → opened and replied → survivor reads and writes back → withdraws → refused at once; one opening logged",
+        arguments: TestStore.all)
+    func fullJourney(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let supervisor = try await h.readyStaff("sue", .supervisor)
             let alice = try await h.readyStaff("alice", .caseworker)
             let (reference, receipt) = try await h.submit(consents: ["support"])

@@ -54,9 +54,9 @@ enum LoginFailure: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
 @Suite("Sessions: sign-in failures")
 struct LoginFailureTests {
-    @Test("an unknown username gets 401 login-failed and no session")
-    func unknownUserIsRefused() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("an unknown username gets 401 login-failed and no session", arguments: TestStore.all)
+    func unknownUserIsRefused(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             h.clock.advance(seconds: 30)
             let reply = try await postLogin(h, "nobody", alice.password, h.totp(alice.totpSecret))
@@ -110,9 +110,9 @@ struct LoginFailureTests {
         }
     }
 
-    @Test("one failure short of the lock-out, the right credentials still sign in")
-    func justBelowLockOut() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("one failure short of the lock-out, the right credentials still sign in", arguments: TestStore.all)
+    func justBelowLockOut(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             for _ in 0..<(StaffService.lockAfter - 1) {
                 #expect(try await postLogin(h, "alice", "wrong password", h.totp(alice.totpSecret)).status == 401)
@@ -121,9 +121,9 @@ struct LoginFailureTests {
         }
     }
 
-    @Test("after lockAfter failures even the right credentials get the same 401, until lockSeconds have passed")
-    func lockOutAndUnlock() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("after lockAfter failures even the right credentials get the same 401, until lockSeconds have passed", arguments: TestStore.all)
+    func lockOutAndUnlock(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             let unknown = try await postLogin(h, "nobody", alice.password, h.totp(alice.totpSecret))
             for _ in 0..<StaffService.lockAfter {
@@ -144,9 +144,9 @@ struct LoginFailureTests {
 
 @Suite("Sessions: lifetime")
 struct SessionLifetimeTests {
-    @Test("a session left idle for more than 15 minutes ends")
-    func idleTimeout() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("a session left idle for more than 15 minutes ends", arguments: TestStore.all)
+    func idleTimeout(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             h.clock.advance(seconds: 14 * 60)
             #expect(try await cases(h, alice.bearer).status == 200, "14 idle minutes are fine")
@@ -157,9 +157,9 @@ struct SessionLifetimeTests {
         }
     }
 
-    @Test("a session kept busy ends once 12 hours have passed since sign-in")
-    func absoluteTimeout() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("a session kept busy ends once 12 hours have passed since sign-in", arguments: TestStore.all)
+    func absoluteTimeout(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             let steps = Int(StaffService.absoluteTimeout / 600)
             for i in 1...steps {
@@ -174,9 +174,9 @@ struct SessionLifetimeTests {
         }
     }
 
-    @Test("signing out ends the session and clears the cookie")
-    func logoutEndsSession() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("signing out ends the session and clears the cookie", arguments: TestStore.all)
+    func logoutEndsSession(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             #expect(try await cases(h, alice.bearer).status == 200)
             let out = try await h.staffClient.send(.DELETE, "/api/v1/session", headers: alice.bearer)
@@ -188,9 +188,9 @@ struct SessionLifetimeTests {
         }
     }
 
-    @Test("disabling an account ends all of its live sessions at once")
-    func disableEndsSessions() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("disabling an account ends all of its live sessions at once", arguments: TestStore.all)
+    func disableEndsSessions(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             let second = try await h.login(alice)
             let other = bearer(try #require(second.json["token"] as? String))
@@ -204,9 +204,9 @@ struct SessionLifetimeTests {
         }
     }
 
-    @Test("resetting an account ends its sessions and the new credentials must change the password first")
-    func resetEndsSessionsAndForcesChange() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("resetting an account ends its sessions and the new credentials must change the password first", arguments: TestStore.all)
+    func resetEndsSessionsAndForcesChange(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             #expect(try await cases(h, alice.bearer).status == 200)
 
@@ -229,9 +229,9 @@ struct SessionLifetimeTests {
 
 @Suite("Sessions: cookie and token storage")
 struct SessionTokenTests {
-    @Test("the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, and alone authenticates")
-    func sessionCookie() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("the session cookie is __Host-, Secure, HttpOnly, SameSite=Strict, Path=/, and alone authenticates", arguments: TestStore.all)
+    func sessionCookie(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             let login = try await h.login(alice)
             #expect(login.status == 200)
@@ -250,14 +250,14 @@ struct SessionTokenTests {
         }
     }
 
-    @Test("the session token is stored only as a hash")
-    func tokenStoredAsHash() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("the session token is stored only as a hash", arguments: TestStore.all)
+    func tokenStoredAsHash(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let alice = try await h.readyStaff("alice", .caseworker)
             let token = try #require(alice.token)
             let raw = try #require(base64urlDecode(token))
             #expect(raw.count == 32)
-            let disk = h.databaseBytes()
+            let disk = try await h.storedBytes()
             // (Searched outside #expect, so that a failure does not print the whole database.)
             let asText = bytes(disk, contain: Array(token.utf8))
             let asBytes = bytes(disk, contain: raw)
@@ -277,9 +277,11 @@ struct SessionTokenTests {
 
 @Suite("Sessions: nothing secret lands on disk or in logs")
 struct SecretsNeverLandTests {
-    @Test("canaries in a request, an access reason, a staff reply and a survivor message appear in no database file and no log line")
-    func threadCanariesNeverLand() async throws {
-        try await CaseworkHarness.with { h in
+    @Test(
+        "canaries in a request, an access reason, a staff reply and a survivor message appear in no database file and no log line",
+        arguments: TestStore.all)
+    func threadCanariesNeverLand(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             let tag = UInt64.random(in: 1_000_000...9_999_999)
             let (requestCanary, reasonCanary, replyCanary, messageCanary) = (
                 "REQ\(tag)CANARY", "WHY\(tag)CANARY", "RPL\(tag)CANARY", "MSG\(tag)CANARY"
@@ -303,7 +305,7 @@ struct SecretsNeverLandTests {
             #expect(access.text.contains(reasonCanary))
 
             // ... but never in plaintext.
-            let disk = h.databaseBytes()
+            let disk = try await h.storedBytes()
             let logs = Array(h.logs.text.utf8)
             let searchedSomething = disk.count > 0 && !logs.isEmpty
             #expect(searchedSomething)
@@ -316,9 +318,9 @@ struct SecretsNeverLandTests {
         }
     }
 
-    @Test("passwords, TOTP codes and TOTP secrets never appear in logs")
-    func credentialsNeverLogged() async throws {
-        try await CaseworkHarness.with { h in
+    @Test("passwords, TOTP codes and TOTP secrets never appear in logs", arguments: TestStore.all)
+    func credentialsNeverLogged(store: TestStore) async throws {
+        try await CaseworkHarness.with(store: store) { h in
             var alice = try await h.addStaff("alice", .caseworker)
             let oneTime = alice.password
             var codes: [String] = []

@@ -21,6 +21,10 @@ final class IntakeHarness: Sendable {
     let logs: LogCapture
     let client: TestHTTPSClient
     let clock: TestClock
+    /// The PostgreSQL database, when the harness runs on PostgreSQL.
+    let postgres: TestPostgres?
+    /// The store as the casework side sees it (SQLite, or PostgreSQL as its owner), for assertions.
+    let records: any CaseworkSideStore
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
@@ -29,19 +33,23 @@ final class IntakeHarness: Sendable {
     var databasePath: String { assembly.settings.databasePath }
 
     private init(
-        dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, client: TestHTTPSClient, clock: TestClock, task: Task<Void, any Error>
+        dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, client: TestHTTPSClient, clock: TestClock, postgres: TestPostgres?,
+        records: any CaseworkSideStore, task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.assembly = assembly
         self.logs = logs
         self.client = client
         self.clock = clock
+        self.postgres = postgres
+        self.records = records
         self.task = task
     }
 
     /// The intake listener alone, wired by the composition root as `hearth intake` is, on a free
-    /// port, with development keys made on first run, a test clock and no background jobs.
-    static func start(receiptFailures: Int = 10) async throws -> IntakeHarness {
+    /// port, with development keys made on first run, a test clock and no background jobs. On
+    /// PostgreSQL the intake connects as `hearth_intake`, so it can only call the survivor functions.
+    static func start(receiptFailures: Int = 10, store: TestStore = .sqlite) async throws -> IntakeHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
@@ -53,21 +61,28 @@ final class IntakeHarness: Sendable {
         settings.handlesSignals = false
         let clock = TestClock()
         settings.clock = clock
+        let postgres = store == .postgres ? try await TestPostgres.create() : nil
+        settings.database = postgres?.intake
         let logs = LogCapture()
         let (assembly, ports, task) = try await HearthAssembly.start(settings, listeners: .intake, logger: logs.logger())
         let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(ports[.intake]!)", certificatePath: assembly.keys.tlsCertificateFile)
-        return IntakeHarness(dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, task: task)
+        var owner = settings
+        owner.database = postgres?.owner
+        let records = try await HearthStores.open(owner, for: .casework, logger: logs.logger()).casework
+        return IntakeHarness(
+            dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, postgres: postgres, records: records, task: task)
     }
 
     func stop() async {
         await client.shutdown()
         await assembly.shutdown()
         _ = await task.result
+        await postgres?.drop()
     }
 
     /// Runs `body` against a fresh harness and always stops it.
-    static func with<T>(receiptFailures: Int = 10, _ body: (IntakeHarness) async throws -> T) async throws -> T {
-        let h = try await start(receiptFailures: receiptFailures)
+    static func with<T>(receiptFailures: Int = 10, store: TestStore = .sqlite, _ body: (IntakeHarness) async throws -> T) async throws -> T {
+        let h = try await start(receiptFailures: receiptFailures, store: store)
         do {
             let r = try await body(h)
             await h.stop()
@@ -87,13 +102,21 @@ final class IntakeHarness: Sendable {
         return (ref, receipt)
     }
 
+    /// Rows in `table`, on either store.
     func count(_ table: String) async throws -> Int {
-        try await store.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
+        if let postgres { return try await postgres.count("SELECT count(*) FROM \(table)") }
+        return try await store.inspect { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? -1 }
     }
 
-    /// Raw consent wraps in the database for a record.
+    /// Raw consent wraps in the database for a record, on either store.
     func wrapRows(reference: String) async throws -> [(scope: String, version: Int, wrap: [UInt8])] {
         let id = Data(RecordID(reference: reference)!.bytes)
+        if let postgres {
+            let hex = id.map { String(format: "%02x", $0) }.joined()
+            return try await postgres.asOwner(
+                "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex)') ORDER BY scope"
+            ).map { row in (row[0] ?? "", Int(row[1] ?? "") ?? -1, hexBytes(String((row[2] ?? "").dropFirst(2)))) }
+        }
         return try await store.inspect { db in
             try Row.fetchAll(
                 db, sql: "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = ?)",
@@ -122,4 +145,15 @@ extension HearthAssembly {
         guard let store = stores.sqlite else { preconditionFailure("this harness runs on SQLite") }
         return store
     }
+}
+
+/// Bytes from hexadecimal digits.
+func hexBytes(_ hex: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var index = hex.startIndex
+    while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index != hex.endIndex {
+        out.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+        index = next
+    }
+    return out
 }
