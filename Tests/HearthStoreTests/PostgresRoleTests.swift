@@ -1,0 +1,113 @@
+@_spi(Inspection) import HearthPostgres
+import HearthTestSupport
+import Testing
+
+/// The roles are the boundary (SECURITY.md §4): each forbidden statement is refused by
+/// PostgreSQL itself (SQLSTATE 42501, insufficient privilege), not by Hearth's code, and the
+/// audit tables refuse changes even from the owner.
+@Suite("PostgreSQL roles: what each side cannot do", .enabled(if: TestPostgres.enabled))
+struct PostgresRoleTests {
+    static let tables = [
+        "staff", "sessions", "records", "consent_wraps", "consent_events", "messages", "access_log", "audit", "audit_checkpoints", "audit_inbox",
+    ]
+
+    /// One try at a statement, for the matrix.
+    struct Attempt: Sendable, CustomStringConvertible {
+        let statement: String
+        let sqlState: String?
+        var description: String { "\(sqlState ?? "allowed")  \(statement)" }
+    }
+
+    /// Runs each statement in its own transaction as `role`; returns what PostgreSQL answered.
+    static func attempt(_ statements: [String], as location: PostgresLocation, in db: TestPostgres) async throws -> [Attempt] {
+        let pool = try db.connect(location)
+        defer { pool.close() }
+        var out: [Attempt] = []
+        for statement in statements {
+            do {
+                _ = try await pool.inspect(statement)
+                out.append(Attempt(statement: statement, sqlState: nil))
+            } catch {
+                out.append(Attempt(statement: statement, sqlState: PostgresDatabase.sqlState(of: error) ?? "error: \(error)"))
+            }
+        }
+        return out
+    }
+
+    /// Select, insert, update, delete and truncate on `table`.
+    static func everything(on table: String) -> [String] {
+        [
+            "SELECT * FROM hearth.\(table) LIMIT 1", "INSERT INTO hearth.\(table) DEFAULT VALUES",
+            "UPDATE hearth.\(table) SET \(column[table] ?? "at") = \(column[table] ?? "at")", "DELETE FROM hearth.\(table)",
+            "TRUNCATE hearth.\(table) CASCADE",
+        ]
+    }
+
+    /// A column of each table that an UPDATE may name (identity columns refuse any update first).
+    static let column = ["staff": "username", "sessions": "token_hash", "records": "status", "consent_wraps": "wrap", "audit_checkpoints": "at"]
+
+    static let intakeFunctionCalls = [
+        "SELECT hearth.intake_record('\\x00')", "SELECT hearth.intake_erase('\\x00', 0)", "SELECT hearth.intake_consent_history('\\x00')",
+        "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', NULL, 0)", "SELECT hearth.intake_remove_consent('\\x00', 'support', 'withdrawn', 0)",
+        "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', '\\x00', '\\x00', 0)", "SELECT hearth.intake_access_log('\\x00')",
+        "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', 0)",
+    ]
+
+    @Test("hearth_intake touches no table: every select, insert, update, delete and truncate on every table is refused; DDL too")
+    func intakeTouchesNoTable() async throws {
+        try await TestPostgres.with { db in
+            let statements = Self.tables.flatMap(Self.everything) + ["CREATE TABLE hearth.intruder (x int)", "SELECT hearth.wrap_is_bound(1, 'support', 1)"]
+            let attempts = try await Self.attempt(statements, as: db.intake, in: db)
+            for a in attempts { #expect(a.sqlState == "42501", "\(a)") }
+            print("hearth_intake:\n" + attempts.map { "  \($0)" }.joined(separator: "\n"))
+        }
+    }
+
+    @Test("hearth_intake can call only the survivor functions: an unknown lookup id reaches nothing")
+    func intakeCallsOnlySurvivorFunctions() async throws {
+        try await TestPostgres.with { db in
+            let attempts = try await Self.attempt(Array(Self.intakeFunctionCalls.dropLast()), as: db.intake, in: db)
+            for a in attempts { #expect(a.sqlState == nil, "\(a)") }
+            #expect(try await db.count("SELECT count(*) FROM audit_inbox") == 0, "nothing happened to a record that is not there")
+        }
+    }
+
+    @Test("hearth_casework cannot change or delete the audit trail or checkpoints, create consent, rewrite a record or call the survivor functions")
+    func caseworkCannotRewriteHistory() async throws {
+        try await TestPostgres.with { db in
+            let statements =
+                [
+                    "UPDATE hearth.audit SET outcome = 'ok'", "DELETE FROM hearth.audit", "TRUNCATE hearth.audit",
+                    "UPDATE hearth.audit_checkpoints SET at = 0", "DELETE FROM hearth.audit_checkpoints", "TRUNCATE hearth.audit_checkpoints",
+                    "INSERT INTO hearth.audit_inbox (at, action, record_id) VALUES (0, 'record.create', '\\x00')",
+                    "UPDATE hearth.audit_inbox SET action = 'x'",
+                    "INSERT INTO hearth.consent_wraps (record_rid, scope, key_version, wrap, grant_seq) VALUES (1, 'support', 1, '\\x00', 1)",
+                    "UPDATE hearth.consent_wraps SET grant_seq = 0", "UPDATE hearth.consent_wraps SET expires = NULL",
+                    "INSERT INTO hearth.records DEFAULT VALUES", "UPDATE hearth.records SET body = '\\x00'", "UPDATE hearth.records SET lookup = '\\x00'",
+                    "UPDATE hearth.consent_events SET action = 'granted'", "DELETE FROM hearth.consent_events",
+                    "UPDATE hearth.messages SET sealed = '\\x00'", "DELETE FROM hearth.messages", "UPDATE hearth.access_log SET role = 'x'",
+                    "DELETE FROM hearth.access_log", "DELETE FROM hearth.staff", "CREATE TABLE hearth.intruder (x int)",
+                ] + Self.intakeFunctionCalls
+            let attempts = try await Self.attempt(statements, as: db.casework, in: db)
+            for a in attempts { #expect(a.sqlState == "42501", "\(a)") }
+            print("hearth_casework:\n" + attempts.map { "  \($0)" }.joined(separator: "\n"))
+        }
+    }
+
+    @Test("even the owner cannot update, delete or truncate audit entries or checkpoints: the triggers refuse")
+    func auditIsAppendOnlyForTheOwner() async throws {
+        try await TestPostgres.with { db in
+            try await db.asOwner(
+                "INSERT INTO hearth.audit VALUES (1, 0, 'a', 'r', 'x', 's', '', 'ok', '\\x00', '\\x01')")
+            try await db.asOwner("INSERT INTO hearth.audit_checkpoints VALUES (1, '\\x01', 0, 1, '\\x02')")
+            let attempts = try await Self.attempt(
+                [
+                    "UPDATE hearth.audit SET outcome = 'x'", "DELETE FROM hearth.audit", "TRUNCATE hearth.audit",
+                    "UPDATE hearth.audit_checkpoints SET at = 1", "DELETE FROM hearth.audit_checkpoints", "TRUNCATE hearth.audit_checkpoints",
+                ], as: db.owner, in: db)
+            for a in attempts { #expect(a.sqlState == "P0001", "\(a)") }
+            #expect(try await db.count("SELECT count(*) FROM audit") == 1)
+            #expect(try await db.count("SELECT count(*) FROM audit_checkpoints") == 1)
+        }
+    }
+}
