@@ -48,15 +48,18 @@ struct PostgresRoleTests {
 
     static let intakeFunctionCalls = [
         "SELECT hearth.intake_record('\\x00')", "SELECT hearth.intake_erase('\\x00', 0)", "SELECT hearth.intake_consent_history('\\x00')",
-        "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', NULL, 0)", "SELECT hearth.intake_remove_consent('\\x00', 'support', 'withdrawn', 0)",
-        "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', '\\x00', '\\x00', 0)", "SELECT hearth.intake_access_log('\\x00')",
+        "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', NULL, 0)",
+        "SELECT hearth.intake_remove_consent('\\x00', 'support', 'withdrawn', 0)",
+        "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', '\\x00', '\\x00', 0)",
+        "SELECT hearth.intake_access_log('\\x00')",
         "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', 0)",
     ]
 
     @Test("hearth_intake touches no table: every select, insert, update, delete and truncate on every table is refused; DDL too")
     func intakeTouchesNoTable() async throws {
         try await TestPostgres.with { db in
-            let statements = Self.tables.flatMap(Self.everything) + ["CREATE TABLE hearth.intruder (x int)", "SELECT hearth.wrap_is_bound(1, 'support', 1)"]
+            let statements =
+                Self.tables.flatMap(Self.everything) + ["CREATE TABLE hearth.intruder (x int)", "SELECT hearth.wrap_is_bound(1, 'support', 1)"]
             let attempts = try await Self.attempt(statements, as: db.intake, in: db)
             for a in attempts { #expect(a.sqlState == "42501", "\(a)") }
             print("hearth_intake:\n" + attempts.map { "  \($0)" }.joined(separator: "\n"))
@@ -83,7 +86,8 @@ struct PostgresRoleTests {
                     "UPDATE hearth.audit_inbox SET action = 'x'",
                     "INSERT INTO hearth.consent_wraps (record_rid, scope, key_version, wrap, grant_seq) VALUES (1, 'support', 1, '\\x00', 1)",
                     "UPDATE hearth.consent_wraps SET grant_seq = 0", "UPDATE hearth.consent_wraps SET expires = NULL",
-                    "INSERT INTO hearth.records DEFAULT VALUES", "UPDATE hearth.records SET body = '\\x00'", "UPDATE hearth.records SET lookup = '\\x00'",
+                    "INSERT INTO hearth.records DEFAULT VALUES", "UPDATE hearth.records SET body = '\\x00'",
+                    "UPDATE hearth.records SET lookup = '\\x00'",
                     "UPDATE hearth.consent_events SET action = 'granted'", "DELETE FROM hearth.consent_events",
                     "UPDATE hearth.messages SET sealed = '\\x00'", "DELETE FROM hearth.messages", "UPDATE hearth.access_log SET role = 'x'",
                     "DELETE FROM hearth.access_log", "DELETE FROM hearth.staff", "CREATE TABLE hearth.intruder (x int)",
