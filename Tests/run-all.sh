@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash deploy/dev-prerequisites.sh
-# A throwaway PostgreSQL cluster (Unix socket only) for the PostgreSQL store's tests: its env file
-# exports HEARTH_TEST_POSTGRES (the socket directory) and HEARTH_TEST_POSTGRES_PORT to every test.
+# A throwaway PostgreSQL cluster for the PostgreSQL store's tests, on a Unix socket and on TCP
+# 127.0.0.1 with TLS only: its env file exports HEARTH_TEST_POSTGRES (the socket directory),
+# HEARTH_TEST_POSTGRES_PORT (socket number and TCP port), HEARTH_TEST_POSTGRES_CA (the CA of the
+# server's `localhost` certificate) and HEARTH_TEST_POSTGRES_OTHER_CA (an unrelated CA) to every test.
 # Under /tmp rather than $TMPDIR: as root the cluster runs as `postgres`, which must reach it, and
 # the socket path must stay short. Stopped and removed on exit, also on Ctrl-C or SIGTERM.
 pg_dir="$(mktemp -d /tmp/hearth-pg.XXXXXX)"

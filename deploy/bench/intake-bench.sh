@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Intake benchmark: hearth's POST /api/v1/contact-requests vs an nginx TLS floor
 # (same certificate, same request mix, `return 201`), alternating rounds, plus a
-# durability check (rows in SQLite == 201s seen by wrk). See README.md.
+# durability check (rows in the database == 201s seen by wrk). See README.md.
+#
+# Usage: intake-bench.sh [--store sqlite|postgres|both]
+#
+#   --store sqlite    (default) hearth with its SQLite file          target "hearth"
+#   --store postgres  hearth on a throwaway PostgreSQL 15 cluster      target "hearth-pg"
+#   --store both      both hearths side by side, alternating rounds with nginx
 #
 # Environment:
+#   BENCH_STORE=sqlite|postgres|both   same as --store (the option wins)
 #   BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_THREADS=2 BENCH_CONNECTIONS=32
 #   BENCH_NO_BUILD=1        skip `swift build` (use the existing release binary)
 #   HEARTH_BIN=PATH         use this hearth binary (implies no build)
@@ -11,15 +18,40 @@
 #   BENCH_TLS_CERT/KEY      cert+key for nginx in nginx-only mode (default: throwaway
 #                           self-signed P-256 cert made with openssl)
 #   BENCH_STARTUP_TIMEOUT=120  seconds to wait for hearth /healthz
-#   BENCH_KEEP=1            keep the temp dir (wrk outputs, logs, database)
+#   BENCH_KEEP=1            keep the temp dir (wrk outputs, logs, database) and the
+#                           PostgreSQL cluster's dir (server stopped)
 #   TMPDIR                  where the temp dir goes (its filesystem decides fsync cost)
 #   BENCH_SEED, BENCH_POOL, BENCH_DUMP=FILE  passed to contact-request.lua (see there)
+# PostgreSQL (--store postgres|both):
+#   BENCH_PG_PARENT=/tmp    where the cluster's dir goes (the postgres user must reach it as
+#                           root, and its socket path must stay short; TMPDIR is not used)
+#   BENCH_PG_TRANSPORT=socket  socket: hearth connects over the Unix socket (as in a one-host
+#                           deployment); tls: over TCP localhost with sslmode=verify-full
+#   BENCH_PG_COMMIT_DELAY=0 commit_delay in microseconds (0 = PostgreSQL's default, off)
+#   BENCH_PG_CONF           extra postgresql.conf lines (after the tuning below; durability
+#                           settings are checked after start: fsync, synchronous_commit and
+#                           full_page_writes must stay on)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null) || REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
 LUA_SCRIPT="$SCRIPT_DIR/contact-request.lua"
+PG_CLUSTER="$REPO/Tests/postgres-cluster.sh"
 API_PATH=/api/v1/contact-requests
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+STORE=${BENCH_STORE:-sqlite}
+while (( $# )); do
+    case $1 in
+        --store) (( $# >= 2 )) || die "--store needs sqlite, postgres or both"; STORE=$2; shift 2 ;;
+        --store=*) STORE=${1#--store=}; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument '$1' (see --help)" ;;
+    esac
+done
+case $STORE in sqlite|postgres|both) ;; *) die "--store must be sqlite, postgres or both (got '$STORE')" ;; esac
 
 DURATION=${BENCH_SECONDS:-10}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -27,27 +59,48 @@ THREADS=${BENCH_THREADS:-2}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 STARTUP_TIMEOUT=${BENCH_STARTUP_TIMEOUT:-120}
 NGINX_ONLY=${BENCH_NGINX_ONLY:-0}
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+PG_TRANSPORT=${BENCH_PG_TRANSPORT:-socket}
+PG_COMMIT_DELAY=${BENCH_PG_COMMIT_DELAY:-0}
 
 for v in DURATION:BENCH_SECONDS ROUNDS:BENCH_ROUNDS THREADS:BENCH_THREADS \
     CONNECTIONS:BENCH_CONNECTIONS STARTUP_TIMEOUT:BENCH_STARTUP_TIMEOUT; do
     name=${v%%:*}
     [[ ${!name} =~ ^[1-9][0-9]*$ ]] || die "${v#*:} must be a positive integer (got '${!name}')"
 done
+[[ $PG_COMMIT_DELAY =~ ^[0-9]+$ ]] && (( PG_COMMIT_DELAY <= 100000 )) \
+    || die "BENCH_PG_COMMIT_DELAY must be 0 to 100000 microseconds"
+case $PG_TRANSPORT in socket|tls) ;; *) die "BENCH_PG_TRANSPORT must be socket or tls" ;; esac
 (( CONNECTIONS >= THREADS )) || die "BENCH_CONNECTIONS must be >= BENCH_THREADS"
 [[ -f $LUA_SCRIPT ]] || die "missing $LUA_SCRIPT"
 
+# The hearth targets: "hearth" (SQLite) and/or "hearth-pg" (PostgreSQL).
+HEARTHS=()
+if [[ $NGINX_ONLY != 1 ]]; then
+    [[ $STORE == sqlite || $STORE == both ]] && HEARTHS+=(hearth)
+    [[ $STORE == postgres || $STORE == both ]] && HEARTHS+=(hearth-pg)
+fi
+USE_PG=0
+[[ " ${HEARTHS[*]} " == *" hearth-pg "* ]] && USE_PG=1
+declare -A STORE_NAME=([hearth]=SQLite [hearth-pg]=PostgreSQL [nginx]="-")
+
 # ------------------------------------------------------------------ tools
 NGINX=/usr/sbin/nginx
+pg_bin() { # name -> path of a PostgreSQL 15 program, or nothing
+    if [[ -x /usr/lib/postgresql/15/bin/$1 ]]; then echo "/usr/lib/postgresql/15/bin/$1"
+    else command -v "$1" 2>/dev/null || true
+    fi
+}
 ensure_tools() {
     local missing=()
     command -v wrk >/dev/null 2>&1 || missing+=(wrk)
     [[ -x $NGINX ]] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
     if [[ $NGINX_ONLY != 1 ]]; then
-        command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+        [[ " ${HEARTHS[*]} " == *" hearth "* ]] && { command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3); }
+        if (( USE_PG )); then
+            [[ -n $(pg_bin initdb) && -n $(pg_bin psql) ]] || missing+=(postgresql)
+            command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+        fi
     elif [[ -z ${BENCH_TLS_CERT:-} ]]; then
         command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     fi
@@ -89,7 +142,8 @@ fi
 # ------------------------------------------------------------------ temp dir + cleanup
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hearth-bench.XXXXXX")
 chmod 700 "$WORK"
-HEARTH_PID="" NGINX_PID="" POLL_PID=""
+NGINX_PID="" PG_DIR="" PG_POLL_PID=""
+declare -A HPID=() HPOLL=() HBASE=() HCERT=()
 
 stop_pid() { # pid [signal]
     local pid=$1 sig=${2:-TERM} i children
@@ -108,14 +162,20 @@ stop_pid() { # pid [signal]
 }
 
 cleanup() {
-    local rc=$?
+    local rc=$? t
     set +e
-    stop_pid "$POLL_PID"
+    stop_pid "$PG_POLL_PID"
+    for t in "${!HPOLL[@]}"; do stop_pid "${HPOLL[$t]}"; done
     stop_pid "$NGINX_PID"
-    stop_pid "$HEARTH_PID"
+    for t in "${!HPID[@]}"; do stop_pid "${HPID[$t]}"; done
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then
+        if [[ -n $PG_DIR && -d $PG_DIR ]]; then
+            bash "$PG_CLUSTER" crash "$PG_DIR" >/dev/null 2>&1
+            log "kept $PG_DIR (server stopped; \`Tests/postgres-cluster.sh start DIR\` restarts it, \`stop DIR\` removes it)"
+        fi
         log "kept $WORK"
     else
+        [[ -n $PG_DIR ]] && bash "$PG_CLUSTER" stop "$PG_DIR"
         rm -rf "$WORK"
     fi
     exit "$rc"
@@ -192,58 +252,155 @@ kv() { # key line -> value of key=... in a bench-result line
     sed -n "s/.*[[:space:]]$1=\([^[:space:]]*\).*/\1/p" <<<"$2"
 }
 
+# ------------------------------------------------------------------ postgresql
+# A throwaway cluster (Tests/postgres-cluster.sh) tuned as a small production server would be,
+# without weakening durability: fsync, synchronous_commit and full_page_writes stay on (stated
+# explicitly, and checked after start), so a 201 means the row's WAL is on disk, as with SQLite's
+# synchronous=FULL.
+PG_TUNING="fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 256MB
+wal_buffers = 16MB
+max_wal_size = 4GB
+checkpoint_completion_target = 0.9"
+(( PG_COMMIT_DELAY > 0 )) && PG_TUNING+="
+commit_delay = $PG_COMMIT_DELAY
+commit_siblings = 5"
+[[ -n ${BENCH_PG_CONF:-} ]] && PG_TUNING+="
+${BENCH_PG_CONF}"
+
+PG_PORT="" PG_SOCK="" PG_CA="" PSQL=() PG_SETTINGS=""
+pg_start() { # (re)start the cluster in PG_DIR on PG_PORT
+    PGPORT_TEST=$PG_PORT PGCONF_TEST=$PG_TUNING bash "$PG_CLUSTER" start "$PG_DIR" >/dev/null \
+        || die "the PostgreSQL cluster did not start (log: $PG_DIR/postgres.log)"
+}
+pg_postmaster() { sed -n 1p "$PG_DIR/data/postmaster.pid" 2>/dev/null; }
+
+# pg_url ROLE: how hearth reaches database `hearth` as ROLE.
+pg_url() {
+    if [[ $PG_TRANSPORT == tls ]]; then
+        echo "postgres://$1@localhost:$PG_PORT/hearth?sslmode=verify-full&sslrootcert=$PG_CA"
+    else
+        echo "postgres://$1@localhost:$PG_PORT/hearth?host=$PG_SOCK"
+    fi
+}
+
+if (( USE_PG )); then
+    PG_PARENT=${BENCH_PG_PARENT:-/tmp}
+    PG_DIR=$(mktemp -d "$PG_PARENT/hearth-bench-pg.XXXXXX")
+    PG_PORT=$(free_port)
+    log "starting PostgreSQL in $PG_DIR (port $PG_PORT)"
+    pg_start
+    PG_SOCK="$PG_DIR/socket"
+    PG_CA="$PG_DIR/tls/ca.crt"
+    PSQL=("$(pg_bin psql)" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCK" -p "$PG_PORT" -U postgres)
+    PG_SETTINGS=$("${PSQL[@]}" -d postgres -At -c "select name || '=' || current_setting(name) from pg_settings
+        where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'shared_buffers',
+                       'wal_buffers', 'max_wal_size', 'commit_delay', 'commit_siblings', 'max_connections')
+        order by name" | tr '\n' ' ') || die "psql could not reach the cluster"
+    for s in fsync=on synchronous_commit=on full_page_writes=on; do
+        [[ " $PG_SETTINGS" == *" $s "* ]] || die "durability weakened: want $s, have: $PG_SETTINGS"
+    done
+    "${PSQL[@]}" -d postgres -c 'CREATE DATABASE hearth' || die "CREATE DATABASE hearth failed"
+    "$HEARTH" db migrate --database "postgres://postgres@localhost:$PG_PORT/hearth?host=$PG_SOCK" >"$WORK/migrate.log" 2>&1 \
+        || { cat "$WORK/migrate.log" >&2; die "hearth db migrate failed"; }
+    log "$(cat "$WORK/migrate.log")"
+
+    # Sum RSS and PSS of the postmaster and all its children every 0.25 s (one cat + one awk a
+    # sample). RSS counts shared_buffers pages once per process that touched them; PSS splits
+    # shared pages among their users, so the PSS sum is the cluster's real footprint.
+    pg_poll() { # postmaster pid -> appends "rss_kb pss_kb processes" lines to WORK/pg-mem.txt
+        local pm=$1 kids files p
+        while kill -0 "$pm" 2>/dev/null; do
+            kids=""
+            if [[ -r /proc/$pm/task/$pm/children ]]; then
+                read -r kids <"/proc/$pm/task/$pm/children" || true # no newline at its end
+            else
+                kids=$(ps -o pid= --ppid "$pm" 2>/dev/null | tr '\n' ' ') || true
+            fi
+            files=()
+            for p in $pm $kids; do files+=("/proc/$p/status" "/proc/$p/smaps_rollup"); done
+            { cat "${files[@]}" 2>/dev/null || true; } \
+                | awk '/^VmRSS:/ { r += $2; n++ } /^Pss:/ { s += $2 } END { print r + 0, s + 0, n + 0 }' >>"$WORK/pg-mem.txt" \
+                || true
+            sleep 0.25
+        done
+    }
+    pg_poll "$(pg_postmaster)" &
+    PG_POLL_PID=$!
+fi
+
 # ------------------------------------------------------------------ hearth
-CERT="" KEY=""
-if [[ $NGINX_ONLY != 1 ]]; then
-    HEARTH_PORT=$(free_port)
-    mkdir -m 700 "$WORK/keys" "$WORK/data"
-    log "starting hearth serve --dev on 127.0.0.1:$HEARTH_PORT"
-    "$HEARTH" serve --dev --keys "$WORK/keys" --data "$WORK/data" \
-        --host 127.0.0.1 --intake-port "$HEARTH_PORT" >"$WORK/hearth.log" 2>&1 &
-    HEARTH_PID=$!
-    HEARTH_BASE="https://127.0.0.1:$HEARTH_PORT"
-    CERT="$WORK/keys/tls.crt"
+# start_hearth TARGET [extra serve args...]: fresh keys and data in WORK, its own free ports.
+start_hearth() {
+    local t=$1; shift
+    local keys="$WORK/keys" data="$WORK/data" logf="$WORK/$t.log" port pid base cert deadline printed_cert printed_url rc
+    if [[ $t != hearth ]]; then keys="$WORK/$t-keys" data="$WORK/$t-data"; fi
+    port=$(free_port)
+    mkdir -m 700 "$keys" "$data"
+    log "starting $t (${STORE_NAME[$t]}): hearth serve --dev on 127.0.0.1:$port"
+    "$HEARTH" serve --dev --keys "$keys" --data "$data" \
+        --host 127.0.0.1 --intake-port "$port" --casework-port 0 "$@" >"$logf" 2>&1 &
+    pid=$!
+    HPID[$t]=$pid
+    base="https://127.0.0.1:$port"
+    cert="$keys/tls.crt"
 
     # The certificate path and URL are printed on startup; prefer them once they appear.
     deadline=$((SECONDS + STARTUP_TIMEOUT))
-    while (( SECONDS < deadline )) && ! grep -q '^certificate: ' "$WORK/hearth.log" 2>/dev/null; do
-        kill -0 "$HEARTH_PID" 2>/dev/null || break
-        [[ -f $CERT ]] && break
+    while (( SECONDS < deadline )) && ! grep -q '^certificate: ' "$logf" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || break
+        [[ -f $cert ]] && break
         sleep 0.1
     done
-    printed_cert=$(sed -n 's/^certificate: *//p' "$WORK/hearth.log" | head -n1)
-    printed_url=$(sed -n 's/^intake: *//p' "$WORK/hearth.log" | head -n1)
-    [[ -n $printed_cert ]] && CERT=$printed_cert
-    if [[ -n $printed_url && $printed_url != "$HEARTH_BASE" ]]; then
-        log "hearth printed intake: $printed_url (expected $HEARTH_BASE); using the printed URL"
-        [[ $printed_url == https://127.0.0.1:* ]] || die "hearth is not listening on 127.0.0.1: $printed_url"
-        HEARTH_BASE=${printed_url%/}
+    printed_cert=$(sed -n 's/^certificate: *//p' "$logf" | head -n1)
+    printed_url=$(sed -n 's/^intake: *//p' "$logf" | head -n1)
+    [[ -n $printed_cert ]] && cert=$printed_cert
+    if [[ -n $printed_url && $printed_url != "$base" ]]; then
+        log "$t printed intake: $printed_url (expected $base); using the printed URL"
+        [[ $printed_url == https://127.0.0.1:* ]] || die "$t is not listening on 127.0.0.1: $printed_url"
+        base=${printed_url%/}
     fi
 
     rc=0
-    wait_http hearth "$HEARTH_PID" "$deadline" "$HEARTH_BASE/healthz" "$CERT" || rc=$?
+    wait_http "$t" "$pid" "$deadline" "$base/healthz" "$cert" || rc=$?
     if (( rc != 0 )); then
-        (( rc == 2 )) && log "hearth exited during startup"
-        log "--- hearth.log (tail) ---"; tail -n 40 "$WORK/hearth.log" >&2 || true
-        die "hearth did not become healthy"
+        (( rc == 2 )) && log "$t exited during startup"
+        log "--- $t.log (tail) ---"; tail -n 40 "$logf" >&2 || true
+        die "$t did not become healthy"
     fi
-    KEY="$(dirname "$CERT")/tls.key"
-    [[ -f $KEY ]] || die "no TLS key next to $CERT"
-    log "hearth healthy (pid $HEARTH_PID, cert $CERT)"
+    [[ -f "$(dirname "$cert")/tls.key" ]] || die "no TLS key next to $cert"
+    HBASE[$t]=$base
+    HCERT[$t]=$cert
+    log "$t healthy (pid $pid, cert $cert)"
 
     # Poll RSS while hearth runs (VmHWM is read again at the end).
     (
         peak=0
-        while kill -0 "$HEARTH_PID" 2>/dev/null; do
-            rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$HEARTH_PID/status" 2>/dev/null || true)
+        while kill -0 "$pid" 2>/dev/null; do
+            rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
             if [[ -n $rss ]] && (( rss > peak )); then
                 peak=$rss
-                echo "$peak" >"$WORK/rss.max"
+                echo "$peak" >"$WORK/rss-$t.max"
             fi
             sleep 0.2
         done
     ) &
-    POLL_PID=$!
+    HPOLL[$t]=$!
+}
+
+CERT="" KEY=""
+if [[ $NGINX_ONLY != 1 ]]; then
+    for t in "${HEARTHS[@]}"; do
+        if [[ $t == hearth-pg ]]; then
+            start_hearth "$t" --database "$(pg_url hearth_casework)" --intake-database "$(pg_url hearth_intake)"
+        else
+            start_hearth "$t"
+        fi
+    done
+    CERT=${HCERT[${HEARTHS[0]}]}
+    KEY="$(dirname "$CERT")/tls.key"
 else
     if [[ -n ${BENCH_TLS_CERT:-} ]]; then
         CERT=$BENCH_TLS_CERT
@@ -326,18 +483,16 @@ if (( rc != 0 )); then
 fi
 
 # ------------------------------------------------------------------ rounds
-TARGETS=(hearth nginx)
-[[ $NGINX_ONLY == 1 ]] && TARGETS=(nginx)
+TARGETS=("${HEARTHS[@]}" nginx)
 declare -A RPS P50 P99 CREATED NON201 STATUSES SOCKERR
 WRK_LIMIT=$((DURATION + 60))
 
 run_wrk() { # target round
-    local target=$1 round=$2 base out line e
-    if [[ $target == hearth ]]; then base=$HEARTH_BASE; else base=$NGINX_BASE; fi
+    local target=$1 round=$2 base out line e refs=""
+    if [[ $target == nginx ]]; then base=$NGINX_BASE; else base=${HBASE[$target]}; fi
     out="$WORK/wrk-$target-$round.txt"
     log "round $round/$ROUNDS: $target (${DURATION}s)"
-    local refs=""
-    [[ $target == hearth ]] && refs="$WORK/refs-hearth.txt"
+    [[ $target != nginx ]] && refs="$WORK/refs-$target.txt"
     if ! BENCH_REFS="$refs" timeout --kill-after=5 "$WRK_LIMIT" \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA_SCRIPT" \
         "$base$API_PATH" >"$out" 2>&1; then
@@ -354,9 +509,9 @@ run_wrk() { # target round
     e=$(kv errors "$line")
     SOCKERR[$target,$round]=$(tr ',' '\n' <<<"$e" | awk -F: '{ s += $2 } END { print s + 0 }')
     [[ -n ${RPS[$target,$round]} ]] || { cat "$out" >&2; die "could not parse Requests/sec ($target)"; }
-    if [[ $target == hearth ]] && ! kill -0 "$HEARTH_PID" 2>/dev/null; then
-        tail -n 40 "$WORK/hearth.log" >&2 || true
-        die "hearth exited during round $round"
+    if [[ $target != nginx ]] && ! kill -0 "${HPID[$target]}" 2>/dev/null; then
+        tail -n 40 "$WORK/$target.log" >&2 || true
+        die "$target exited during round $round"
     fi
 }
 
@@ -367,28 +522,56 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # ------------------------------------------------------------------ after the run
-HWM_KB="" RSS_KB="" ROWS="" DB_NOTE=""
-if [[ $NGINX_ONLY != 1 ]]; then
-    HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$HEARTH_PID/status" 2>/dev/null || true)
-    stop_pid "$POLL_PID"; POLL_PID=""
-    RSS_KB=$(cat "$WORK/rss.max" 2>/dev/null || true)
+declare -A HWM_KB=() RSS_KB=() ROWS=() DB_NOTE=()
+PG_PEAK_RSS="" PG_PEAK_PSS="" PG_PEAK_N=""
+for t in "${HEARTHS[@]}"; do
+    HWM_KB[$t]=$(awk '/^VmHWM:/ { print $2 }' "/proc/${HPID[$t]}/status" 2>/dev/null || true)
+    stop_pid "${HPOLL[$t]}"; unset "HPOLL[$t]"
+    RSS_KB[$t]=$(cat "$WORK/rss-$t.max" 2>/dev/null || true)
     # Kill -9 before counting: whatever was acknowledged must already be in the
     # database files, not only in hearth's memory.
-    kill -KILL "$HEARTH_PID" 2>/dev/null || true
-    wait "$HEARTH_PID" 2>/dev/null || true
-    HEARTH_PID=""
-    DB="$WORK/data/hearth.sqlite"
+    kill -KILL "${HPID[$t]}" 2>/dev/null || true
+    wait "${HPID[$t]}" 2>/dev/null || true
+    unset "HPID[$t]"
+done
+
+count_sqlite() {
+    local DB="$WORK/data/hearth.sqlite" n
     if [[ -f $DB ]]; then
-        ROWS=$(sqlite3 -cmd '.timeout 10000' "$DB" 'select count(*) from records' 2>&1) \
-            || { DB_NOTE="sqlite3 failed: $ROWS"; ROWS=""; }
-        if [[ -n $ROWS ]]; then
+        if n=$(sqlite3 -cmd '.timeout 10000' "$DB" 'select count(*) from records' 2>&1); then
+            ROWS[hearth]=$n
             sqlite3 -cmd '.timeout 10000' "$DB" 'select lower(hex(id)) from records' 2>/dev/null \
-                | sort -u >"$WORK/db-ids.txt" || true
+                | sort -u >"$WORK/db-ids-hearth.txt" || true
+        else
+            DB_NOTE[hearth]="sqlite3 failed: $n"
         fi
     else
-        DB_NOTE="no database at $DB (data dir: $(ls -A "$WORK/data" 2>/dev/null | tr '\n' ' '))"
+        DB_NOTE[hearth]="no database at $DB (data dir: $(ls -A "$WORK/data" 2>/dev/null | tr '\n' ' '))"
     fi
-fi
+}
+
+count_postgres() {
+    local n
+    stop_pid "$PG_POLL_PID"; PG_POLL_PID=""
+    if [[ -s $WORK/pg-mem.txt ]]; then
+        read -r PG_PEAK_RSS PG_PEAK_N < <(sort -k1,1n "$WORK/pg-mem.txt" | tail -n1 | awk '{ print $1, $3 }')
+        PG_PEAK_PSS=$(sort -k2,2n "$WORK/pg-mem.txt" | tail -n1 | awk '{ print $2 }')
+    fi
+    # Crash the server too (immediate shutdown: no checkpoint, no flush), then start it again:
+    # crash recovery must bring back every acknowledged row from the WAL.
+    bash "$PG_CLUSTER" crash "$PG_DIR" >/dev/null || { DB_NOTE[hearth-pg]="could not crash-stop PostgreSQL"; return; }
+    pg_start
+    if n=$("${PSQL[@]}" -d hearth -At -c 'select count(*) from hearth.records' 2>&1); then
+        ROWS[hearth-pg]=$n
+        "${PSQL[@]}" -d hearth -At -c "select encode(id, 'hex') from hearth.records" 2>/dev/null \
+            | sort -u >"$WORK/db-ids-hearth-pg.txt" || true
+    else
+        DB_NOTE[hearth-pg]="psql failed after restart: $n"
+    fi
+}
+
+[[ " ${HEARTHS[*]} " == *" hearth "* ]] && count_sqlite
+(( USE_PG )) && count_postgres
 
 # ------------------------------------------------------------------ summary
 mb() { [[ -n $1 ]] && awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }' || echo "n/a"; }
@@ -409,68 +592,101 @@ statuses_of() {
 echo
 echo "Hearth intake benchmark: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS round(s) each, alternating"
 echo "POST $API_PATH over TLS on 127.0.0.1; cpus: $(nproc); temp dir fs: $(stat -f -c %T "$WORK" 2>/dev/null || echo '?')"
+if (( USE_PG )); then
+    echo "PostgreSQL $("${PSQL[@]}" -d postgres -At -c 'show server_version' 2>/dev/null | awk '{ print $1 }'):" \
+        "hearth connects over the $([[ $PG_TRANSPORT == tls ]] && echo 'TCP localhost with TLS (verify-full)' || echo 'Unix socket');" \
+        "cluster dir fs: $(stat -f -c %T "$PG_DIR" 2>/dev/null || echo '?')"
+    echo "  $PG_SETTINGS"
+fi
 echo
-printf '%-6s %-7s %12s %10s %10s %9s %8s %9s\n' round target req/s p50_ms p99_ms 201s non-201 sock-err
+printf '%-6s %-9s %12s %10s %10s %9s %8s %9s\n' round target req/s p50_ms p99_ms 201s non-201 sock-err
 for ((r = 1; r <= ROUNDS; r++)); do
     for t in "${TARGETS[@]}"; do
-        printf '%-6s %-7s %12s %10s %10s %9s %8s %9s\n' "$r" "$t" "${RPS[$t,$r]}" "${P50[$t,$r]}" \
+        printf '%-6s %-9s %12s %10s %10s %9s %8s %9s\n' "$r" "$t" "${RPS[$t,$r]}" "${P50[$t,$r]}" \
             "${P99[$t,$r]}" "${CREATED[$t,$r]}" "${NON201[$t,$r]}" "${SOCKERR[$t,$r]}"
     done
 done
 echo
-declare -A MED_RPS MED_P99
+declare -A MED_RPS MED_P99 PEAK_KB
 for t in "${TARGETS[@]}"; do
     vals=() p99s=()
     for ((r = 1; r <= ROUNDS; r++)); do vals+=("${RPS[$t,$r]}"); p99s+=("${P99[$t,$r]}"); done
     MED_RPS[$t]=$(median "${vals[@]}")
     MED_P99[$t]=$(median "${p99s[@]}")
-    printf 'median %-7s %12s req/s   p99 %s ms   non-201: %s (%s)   socket errors: %s\n' "$t" "${MED_RPS[$t]}" \
+    printf 'median %-9s %12s req/s   p99 %s ms   non-201: %s (%s)   socket errors: %s\n' "$t" "${MED_RPS[$t]}" \
         "${MED_P99[$t]}" "$(sum_of NON201 "$t")" "$(statuses_of "$t")" "$(sum_of SOCKERR "$t")"
 done
 
 status=0
-if [[ $NGINX_ONLY != 1 ]]; then
-    awk -v h="${MED_RPS[hearth]}" -v n="${MED_RPS[nginx]}" -v hp="${MED_P99[hearth]}" -v np="${MED_P99[nginx]}" 'BEGIN {
-        printf "ratio hearth/nginx (median req/s): %s", (n > 0 ? sprintf("%.3f", h / n) : "n/a");
+for t in "${HEARTHS[@]}"; do
+    awk -v t="$t" -v h="${MED_RPS[$t]}" -v n="${MED_RPS[nginx]}" -v hp="${MED_P99[$t]}" -v np="${MED_P99[nginx]}" 'BEGIN {
+        printf "ratio %s/nginx (median req/s): %s", t, (n > 0 ? sprintf("%.3f", h / n) : "n/a");
         printf "   (median p99: %s)\n", (np > 0 ? sprintf("%.1fx", hp / np) : "n/a") }'
-    PEAK_KB=$(( ${HWM_KB:-0} > ${RSS_KB:-0} ? ${HWM_KB:-0} : ${RSS_KB:-0} ))
-    (( PEAK_KB > 0 )) || PEAK_KB=""
-    echo "hearth peak RSS: $(mb "$PEAK_KB")  (VmHWM at end $(mb "$HWM_KB"), max polled VmRSS $(mb "$RSS_KB"))"
+done
+for t in "${HEARTHS[@]}"; do
+    hwm=${HWM_KB[$t]:-} rss=${RSS_KB[$t]:-}
+    PEAK_KB[$t]=$(( ${hwm:-0} > ${rss:-0} ? ${hwm:-0} : ${rss:-0} ))
+    (( PEAK_KB[$t] > 0 )) || PEAK_KB[$t]=""
+    echo "$t peak RSS: $(mb "${PEAK_KB[$t]}")  (VmHWM at end $(mb "$hwm"), max polled VmRSS $(mb "$rss"))"
+done
+if (( USE_PG )); then
+    echo "postgres peak RSS, summed over the postmaster and its children: $(mb "$PG_PEAK_RSS") ($PG_PEAK_N processes);" \
+        "peak summed PSS: $(mb "$PG_PEAK_PSS")"
+fi
+
+for t in "${HEARTHS[@]}"; do
     echo
-    acked=$(sum_of CREATED hearth)
-    inflight=$(( CONNECTIONS * ROUNDS + $(sum_of SOCKERR hearth) ))
-    if [[ -z $ROWS ]]; then
-        echo "durability check: FAIL: could not count rows ($DB_NOTE); 201 responses seen: $acked"
+    label="durability check ($t, ${STORE_NAME[$t]})"
+    rows=${ROWS[$t]:-}
+    acked=$(sum_of CREATED "$t")
+    inflight=$(( CONNECTIONS * ROUNDS + $(sum_of SOCKERR "$t") ))
+    after="after kill -9"
+    [[ $t == hearth-pg ]] && after="after kill -9 of hearth and an immediate (crash) stop of PostgreSQL"
+    if [[ -z $rows ]]; then
+        echo "$label: FAIL: could not count rows (${DB_NOTE[$t]:-}); 201 responses seen: $acked"
         status=1
-    elif (( ROWS == acked )); then
-        echo "durability check: rows in records = $ROWS, 201 responses seen by wrk = $acked -> OK (equal)"
-    elif (( ROWS < acked )); then
-        echo "durability check: rows in records = $ROWS, 201 responses seen by wrk = $acked -> FAIL: $((acked - ROWS)) acknowledged submissions missing after kill -9"
+    elif (( rows == acked )); then
+        echo "$label: rows in records = $rows, 201 responses seen by wrk = $acked -> OK (equal)"
+    elif (( rows < acked )); then
+        echo "$label: rows in records = $rows, 201 responses seen by wrk = $acked -> FAIL: $((acked - rows)) acknowledged submissions missing $after"
         status=1
-    elif (( ROWS - acked <= inflight )); then
-        echo "durability check: rows in records = $ROWS, 201 responses seen by wrk = $acked -> OK ($((ROWS - acked)) extra rows: requests in flight when wrk stopped or timed out, at most $inflight)"
+    elif (( rows - acked <= inflight )); then
+        echo "$label: rows in records = $rows, 201 responses seen by wrk = $acked -> OK ($((rows - acked)) extra rows: requests in flight when wrk stopped or timed out, at most $inflight)"
     else
-        echo "durability check: rows in records = $ROWS, 201 responses seen by wrk = $acked -> WARN: $((ROWS - acked)) more rows than acknowledgements (more than the $inflight that can be in flight; non-201 responses after commit?)"
+        echo "$label: rows in records = $rows, 201 responses seen by wrk = $acked -> WARN: $((rows - acked)) more rows than acknowledgements (more than the $inflight that can be in flight; non-201 responses after commit?)"
     fi
     # Stronger: every acknowledged reference (HR-... from the 201 bodies) must be a records.id.
-    if [[ -n $ROWS && -s $WORK/refs-hearth.txt ]]; then
-        ref_to_hex <"$WORK/refs-hearth.txt" >"$WORK/refs-hex.txt"
-        unparsed=$(grep -c '^bad$' "$WORK/refs-hex.txt" || true)
-        grep -v '^bad$' "$WORK/refs-hex.txt" | sort >"$WORK/acked-ids.txt" || true
-        parsed=$(wc -l <"$WORK/acked-ids.txt")
-        dups=$(( parsed - $(sort -u "$WORK/acked-ids.txt" | wc -l) ))
-        missing=$(sort -u "$WORK/acked-ids.txt" | comm -23 - "$WORK/db-ids.txt" | wc -l)
+    if [[ -n $rows && -s $WORK/refs-$t.txt ]]; then
+        ref_to_hex <"$WORK/refs-$t.txt" >"$WORK/refs-hex-$t.txt"
+        unparsed=$(grep -c '^bad$' "$WORK/refs-hex-$t.txt" || true)
+        grep -v '^bad$' "$WORK/refs-hex-$t.txt" | sort >"$WORK/acked-ids-$t.txt" || true
+        parsed=$(wc -l <"$WORK/acked-ids-$t.txt")
+        dups=$(( parsed - $(sort -u "$WORK/acked-ids-$t.txt" | wc -l) ))
+        missing=$(sort -u "$WORK/acked-ids-$t.txt" | comm -23 - "$WORK/db-ids-$t.txt" | wc -l)
         if (( parsed == 0 )); then
-            echo "reference check: skipped (no reference found in $unparsed 201 bodies)"
-        elif (( missing == parsed - dups && ROWS > 0 )); then
-            echo "reference check: inconclusive: none of $parsed references decodes to a records.id (expects HR- + MSB-first Crockford base32 of the 10-byte id)"
+            echo "reference check ($t): skipped (no reference found in $unparsed 201 bodies)"
+        elif (( missing == parsed - dups && rows > 0 )); then
+            echo "reference check ($t): inconclusive: none of $parsed references decodes to a records.id (expects HR- + MSB-first Crockford base32 of the 10-byte id)"
         elif (( missing > 0 || dups > 0 )); then
-            echo "reference check: FAIL: $missing acknowledged references not in records, $dups duplicate references ($parsed checked, $unparsed unparsable)"
+            echo "reference check ($t): FAIL: $missing acknowledged references not in records, $dups duplicate references ($parsed checked, $unparsed unparsable)"
             status=1
         else
-            echo "reference check: OK: all $parsed acknowledged references are records.id values ($unparsed unparsable)"
+            echo "reference check ($t): OK: all $parsed acknowledged references are records.id values ($unparsed unparsable)"
         fi
     fi
+done
+
+# One table to compare the stores side by side.
+if (( ${#HEARTHS[@]} )); then
+    echo
+    printf '%-9s %-10s %12s %9s %10s %22s %22s\n' target store "req/s (med)" "x nginx" "p99 ms" "hearth RSS (polled)" "postgres RSS / PSS"
+    for t in "${TARGETS[@]}"; do
+        ratio=$(awk -v h="${MED_RPS[$t]}" -v n="${MED_RPS[nginx]}" 'BEGIN { print (n > 0 ? sprintf("%.3f", h / n) : "n/a") }')
+        hr="-" pg="-"
+        [[ $t != nginx ]] && hr="$(mb "${PEAK_KB[$t]}") ($(mb "${RSS_KB[$t]:-}" | sed 's/ MB$//'))"
+        [[ $t == hearth-pg ]] && pg="$(mb "$PG_PEAK_RSS") / $(mb "$PG_PEAK_PSS")"
+        printf '%-9s %-10s %12s %9s %10s %22s %22s\n' "$t" "${STORE_NAME[$t]}" "${MED_RPS[$t]}" "$ratio" "${MED_P99[$t]}" "$hr" "$pg"
+    done
 fi
 [[ ${BENCH_KEEP:-0} == 1 ]] && echo "raw wrk output and logs: $WORK"
 exit "$status"
