@@ -65,7 +65,8 @@ public protocol RetentionStore: Sendable {
 /// What the casework side may do: staff accounts and sessions, the case queue (metadata),
 /// assignment, status, replies, the access log and the audit trail.
 public protocol CaseworkStore: AuditStore {
-    /// Creates an account; nil if the username is taken. `audit` is given the new id.
+    /// Creates an account; nil if the username or the pseudonym is taken (the caller draws
+    /// another pseudonym). `audit` is given the new id.
     func addStaff(
         username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8],
         audit: @Sendable (Int64) -> AuditEvent, at: Int64
@@ -82,7 +83,8 @@ public protocol CaseworkStore: AuditStore {
     /// Accepts a TOTP step only if it is later than the last accepted one and the account is not
     /// disabled (compare-and-set: no replay), then starts the session; false if refused.
     func recordLoginSuccess(staffID: Int64, totpStep: Int64, sessionTokenHash: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
-    /// Sets a new password hash and ends every session of the account but `keepingSession`.
+    /// Sets a new password hash; with `keepingSession`, ends every other session of the account
+    /// (a password change), without it ends none (a re-hash at sign-in).
     func setPassword(staffID: Int64, passwordHash: String, mustChange: Bool, keepingSession: [UInt8]?, audit: AuditEvent, at: Int64) async throws
     /// Disables or re-enables an account; disabling ends its sessions.
     func setDisabled(staffID: Int64, disabled: Bool, audit: AuditEvent, at: Int64) async throws

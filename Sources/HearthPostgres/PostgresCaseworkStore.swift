@@ -21,7 +21,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
 
     /// Runs `body` as the one casework writer.
     @discardableResult
-    func write<T: Sendable>(_ body: (Transaction) async throws -> T) async throws -> T {
+    func write<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         try await db.transaction { t in
             try await t.execute("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
             return try await body(t)
@@ -136,6 +136,16 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     public func addStaff(
         username: String, role: Role, pseudonym: String, passwordHash: String, sealedTOTPSecret: [UInt8],
         audit: @Sendable (Int64) -> AuditEvent, at: Int64
+    ) async throws -> Int64? {
+        // The write finishes (or is cancelled and awaited) before this returns: `audit` does not escape.
+        try await withoutActuallyEscaping(audit) { audit in
+            try await addStaffNow(username, role, pseudonym, passwordHash, sealedTOTPSecret, audit, at)
+        }
+    }
+
+    private func addStaffNow(
+        _ username: String, _ role: Role, _ pseudonym: String, _ passwordHash: String, _ sealedTOTPSecret: [UInt8],
+        _ audit: @escaping @Sendable (Int64) -> AuditEvent, _ at: Int64
     ) async throws -> Int64? {
         try await write { t in
             let taken = try await t.rows("SELECT 1 FROM hearth.staff WHERE username = \(username) OR pseudonym = \(pseudonym)")
@@ -334,7 +344,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     /// Runs `insert` (given the record's row id) and appends `audit`, only if `check` still holds
     /// in the same transaction, with the record's row locked against a concurrent withdrawal.
     private func guarded(
-        _ recordID: RecordID, check: GrantCheck, audit: AuditEvent, at: Int64, insert: @Sendable (Int64) -> PostgresQuery
+        _ recordID: RecordID, check: GrantCheck, audit: AuditEvent, at: Int64, insert: @escaping @Sendable (Int64) -> PostgresQuery
     ) async throws -> GuardedWrite {
         try await write { t in
             guard

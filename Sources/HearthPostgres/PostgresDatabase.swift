@@ -169,21 +169,75 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// How long one query or transaction may take, waiting for a connection included. Without
+    /// it, a request made while the server is unreachable (or refuses our TLS) would wait for ever.
+    static let deadline: Duration = .seconds(15)
+
     /// Runs `query` and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+        try await bounded { [client, logger] in
+            try await Self.retryingOnce { try await client.query(query, logger: logger).collect() }
+        }.map { $0.makeRandomAccess() }
     }
 
     /// Runs `body` in one transaction (committed when it returns, rolled back when it throws).
-    func transaction<T: Sendable>(_ body: (Transaction) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in
-            try await body(Transaction(connection: connection, logger: logger))
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
+        try await bounded { [client, logger] in
+            try await Self.retryingOnce {
+                try await client.withTransaction(logger: logger) { connection in
+                    try await body(Transaction(connection: connection, logger: logger))
+                }
+            }
+        }
+    }
+
+    /// Runs `body` again, once, when the server had ended the pooled connection it was given (a
+    /// restart or an administrator's termination, SQLSTATE class 57P): the server refused the
+    /// work, so nothing was committed and running it again is safe. The pool has dropped that
+    /// connection by then and opens a new one.
+    static func retryingOnce<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch  where endedByServer(error) {
+            return try await body()
+        }
+    }
+
+    /// Whether `error` says the server ended the connection before doing the work.
+    static func endedByServer(_ error: any Error) -> Bool {
+        if let e = error as? PostgresTransactionError {
+            return e.commitError == nil && (e.beginError.map(endedByServer) ?? e.closureError.map(endedByServer) ?? false)
+        }
+        guard let e = error as? PSQLError else { return false }
+        if let state = e.serverInfo?[.sqlState], state.hasPrefix("57P") { return true }
+        return e.underlying.map(endedByServer) ?? false
+    }
+
+    /// Runs `body`, or throws ``PostgresUnavailableError`` once ``deadline`` has passed (the
+    /// operation is cancelled: a transaction not yet committed rolls back).
+    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask(operation: body)
+            group.addTask { [location] in
+                try await Task.sleep(for: Self.deadline)
+                throw PostgresUnavailableError(location: location)
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw PostgresUnavailableError(location: location) }
+            return first
         }
     }
 }
 
+/// The database did not answer in time: unreachable, refusing our credentials or TLS, or overloaded.
+public struct PostgresUnavailableError: Error, CustomStringConvertible, Sendable {
+    /// Where it was trying to reach.
+    public let location: PostgresLocation
+    public var description: String { "the database \(location) did not answer within \(PostgresDatabase.deadline)" }
+}
+
 /// One open transaction's connection.
-struct Transaction {
+struct Transaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 

@@ -5,16 +5,19 @@ enum PostgresSchema {
     /// The version a service expects (`hearth.schema_version()`).
     static let version = 1
 
-    /// Creates the roles if missing: no password is set here (the operator chooses scram or
-    /// certificates in `pg_hba.conf`).
+    /// Creates the roles if missing (roles belong to the whole cluster, so two databases migrated
+    /// at once may race to create them: the loser finds them made). No password is set here (the
+    /// operator chooses scram or certificates in `pg_hba.conf`).
     static let roles = """
         DO $$ BEGIN
-          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hearth_intake') THEN
+          BEGIN
             CREATE ROLE hearth_intake LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
-          END IF;
-          IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hearth_casework') THEN
+          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+          END;
+          BEGIN
             CREATE ROLE hearth_casework LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT;
-          END IF;
+          EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+          END;
         END $$
         """
 

@@ -18,7 +18,8 @@ extension SQLiteStore: CaseworkStore {
         audit: @Sendable (Int64) -> AuditEvent, at: Int64
     ) async throws -> Int64? {
         try await pool.write { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM staff WHERE username = ?", arguments: [username]) == nil else { return nil }
+            let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM staff WHERE username = ? OR pseudonym = ?", arguments: [username, pseudonym])
+            guard taken == nil else { return nil }
             try db.execute(
                 sql: "INSERT INTO staff (username, role, pseudonym, password_hash, totp_secret, created) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [username, role.rawValue, pseudonym, passwordHash, Data(sealedTOTPSecret), at])

@@ -109,7 +109,7 @@ public struct TestPostgres: Sendable {
 /// The PostgreSQL tests cannot run.
 public struct TestPostgresError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// Which store an end-to-end test runs on: the journeys run on both.
