@@ -204,7 +204,8 @@ let package = Package(
         .testTarget(
             name: "hearthTests",
             dependencies: [
-                "hearth", "HearthApp", "HearthCore", "HearthHTTP", "HearthIntake", "HearthKeys", "HearthStore", "HearthTestSupport", "CSpawn",
+                "hearth", "HearthApp", "HearthCore", "HearthCrypto", "HearthHTTP", "HearthIntake", "HearthKeys", "HearthStore", "HearthPostgres",
+                "HearthTestSupport", "CSpawn",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),

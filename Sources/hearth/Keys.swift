@@ -5,6 +5,7 @@ import HearthCore
 import HearthCrypto
 import HearthHTTP
 import HearthKeys
+import HearthPostgres
 import HearthStore
 import Logging
 
@@ -77,13 +78,22 @@ struct Keys: AsyncParsableCommand {
             help: "Allow the data directory and database files to be shared with this process's own group; never with others.")
         var sharedDataGroup = false
 
+        @Option(help: "PostgreSQL instead of the SQLite file (as hearth_casework): postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=CA.")
+        var database: String?
+
         @OptionGroup var passphrase: PassphraseOption
+
+        func validate() throws {
+            do { _ = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError { throw ValidationError(e.description) }
+        }
 
         var locations: Locations {
             var l = Locations()
             l.keys = dir
             l.data = data
             l.sharedDataGroup = sharedDataGroup
+            l.database = database
+            l.intakeDatabase = nil
             return l
         }
 
@@ -100,6 +110,9 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "Data directory, for wrap counts (skipped when there is no database).")
         var data: String = ".hearth"
 
+        @Option(help: "PostgreSQL instead of the SQLite file, for wrap counts.")
+        var database: String?
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -107,7 +120,11 @@ struct Keys: AsyncParsableCommand {
             let directory = KeyDirectory(path: dir)
             try? directory.recoverInterruptedRotation()
             var counts: [Scope: [UInt32: Int]] = [:]
-            if let store = try await HearthMaintenance.openStore(HearthSettings(keys: dir, data: data), create: false) {
+            var settings = HearthSettings(keys: dir, data: data)
+            do { settings.database = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError {
+                throw ValidationError(e.description)
+            }
+            if let store = try await HearthMaintenance.openStore(settings, create: false) {
                 counts = try await store.wrapCounts()
             }
             let report = KeyStatusReport(directory: directory, wrapCounts: counts)
