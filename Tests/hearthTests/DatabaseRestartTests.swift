@@ -8,7 +8,8 @@ import Testing
 struct DatabaseRestartTests {
     /// `Tests/postgres-cluster.sh ARGS` (a cluster of this test's own, so a restart disturbs no one).
     static func cluster(_ arguments: [String], in work: TemporaryDirectory) async throws -> ChildProcess.Outcome {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("postgres-cluster.sh")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "postgres-cluster.sh")
         let outcome = try await ChildProcess.run([script.path] + arguments, in: work.path, executable: "/bin/bash", timeout: .seconds(60))
         guard outcome.succeeded else { throw ChildProcessError(description: "postgres-cluster.sh \(arguments): \(outcome)") }
         return outcome

@@ -32,7 +32,8 @@ struct TwoProcessTests {
     /// Signs in (waiting for a fresh TOTP step, since each code works once per account) and
     /// changes the one-time password; returns the bearer header.
     static func signIn(_ client: TestHTTPSClient, _ c: IssuedCredentials) async throws -> [(String, String)] {
-        let first = try await client.send(.POST, "/api/v1/session", json: ["username": c.username, "password": c.password, "totp": totp(c.totpSecret)])
+        let first = try await client.send(
+            .POST, "/api/v1/session", json: ["username": c.username, "password": c.password, "totp": totp(c.totpSecret)])
         guard first.status == 200, let token = first.json["token"] as? String else { throw ChildProcessError(description: "sign-in: \(first.text)") }
         let bearer = [("Authorization", "Bearer \(token)")]
         let change = try await client.send(
@@ -43,7 +44,9 @@ struct TwoProcessTests {
         return bearer
     }
 
-    static func post(_ client: TestHTTPSClient, _ path: String, _ json: [String: Any], _ bearer: [(String, String)]) async throws -> TestHTTPSClient.Reply {
+    static func post(
+        _ client: TestHTTPSClient, _ path: String, _ json: [String: Any], _ bearer: [(String, String)]
+    ) async throws -> TestHTTPSClient.Reply {
         try await client.send(.POST, path, body: Array(try JSONSerialization.data(withJSONObject: json)), headers: bearer)
     }
 
@@ -59,7 +62,9 @@ struct TwoProcessTests {
             func cli(_ arguments: [String]) async throws -> ChildProcess.Outcome {
                 try await ChildProcess.run(arguments, in: work.path, timeout: .seconds(60))
             }
-            let published = try await cli(["keys", "publish", "--keys", caseworkKeys, "--data", caseworkData, "--database", caseworkURL, "--to", intakeKeys])
+            let published = try await cli([
+                "keys", "publish", "--keys", caseworkKeys, "--data", caseworkData, "--database", caseworkURL, "--to", intakeKeys,
+            ])
             try #require(published.succeeded, "\(published)")
             try HearthTLS.createDevelopmentCertificate(keys: KeyDirectory(path: intakeKeys))
             let intakeFiles = try FileManager.default.contentsOfDirectory(atPath: intakeKeys)
@@ -95,7 +100,10 @@ struct TwoProcessTests {
             // Accounts made with the CLI against the casework role.
             func add(_ username: String, _ role: String) async throws -> IssuedCredentials {
                 let outcome = try await cli(
-                    ["staff", "add", "--username", username, "--role", role, "--json", "--keys", caseworkKeys, "--data", caseworkData, "--database", caseworkURL])
+                    [
+                        "staff", "add", "--username", username, "--role", role, "--json", "--keys", caseworkKeys, "--data", caseworkData,
+                        "--database", caseworkURL,
+                    ])
                 #expect(outcome.succeeded, "\(outcome)")
                 return try IssuedCredentials.decode(outcome.stdout)
             }
