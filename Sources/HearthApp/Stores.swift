@@ -39,6 +39,8 @@ public struct HearthStores: Sendable {
             let intakePool = intakeLocation == caseworkPool.location ? caseworkPool : try PostgresDatabase(intakeLocation, logger: logger)
             if intakePool !== caseworkPool { pools.append(intakePool) }
             for pool in pools { try await pool.checkSchema() }
+            // A separate intake must hold a role confined to the survivor functions.
+            if listeners == .intake { try await intakePool.checkConfinedToSurvivorFunctions() }
             let store = PostgresCaseworkStore(caseworkPool)
             return HearthStores(intake: PostgresIntakeStore(intakePool), casework: store, sqlite: nil, postgres: store, pools: pools)
         } catch {

@@ -167,3 +167,7 @@ public protocol RewrapStore: KeyLifecycleStore {
     /// transaction; returns how many were replaced.
     func replaceWraps(_ updates: [RewrappedWrap]) async throws -> Int
 }
+
+/// A store that cannot be reached just now (its database is restarting or unreachable): the
+/// listeners answer 503 with `Retry-After` instead of a 500, and the request may be tried again.
+public protocol StoreUnavailable: Error {}

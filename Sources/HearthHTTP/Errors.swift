@@ -138,6 +138,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 default: ("bad-request", "the request could not be understood")
                 }
             return (e.status, code, message, e.status == .methodNotAllowed ? e.headers : [:])
+        case is any StoreUnavailable:
+            context.logger.warning(
+                "storage unavailable",
+                metadata: ["error.type": "\(String(reflecting: type(of: error)))", "http.route": "\(context.endpointPath ?? "-")"])
+            return (
+                .serviceUnavailable, "unavailable", "we cannot reach our storage just now; please try again in a minute",
+                [.retryAfter: "30"]
+            )
         default:
             context.logger.error(
                 "request failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "http.route": "\(context.endpointPath ?? "-")"])

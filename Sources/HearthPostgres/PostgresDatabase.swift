@@ -1,4 +1,5 @@
 import Foundation
+public import HearthCore
 public import Logging
 import NIOCore
 import NIOSSL
@@ -139,12 +140,17 @@ public final class PostgresDatabase: Sendable {
     /// Where it connects (no password).
     public let location: PostgresLocation
 
+    /// How long one query or transaction may take, waiting for a connection included. Without
+    /// it, a request made while the server is unreachable (or refuses our TLS) would wait for ever.
+    public let deadline: Duration
+
     /// Starts a pool for `location`. Nothing connects until the first query.
-    public init(_ location: PostgresLocation, logger: Logger) throws {
+    public init(_ location: PostgresLocation, logger: Logger, deadline: Duration = .seconds(15)) throws {
         let client = PostgresClient(configuration: try location.clientConfiguration(), backgroundLogger: logger)
         self.client = client
         self.logger = logger
         self.location = location
+        self.deadline = deadline
         runner = Task { await client.run() }
     }
 
@@ -169,9 +175,26 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// How long one query or transaction may take, waiting for a connection included. Without
-    /// it, a request made while the server is unreachable (or refuses our TLS) would wait for ever.
-    static let deadline: Duration = .seconds(15)
+    /// Refuses a role with any direct privilege on Hearth's tables: the intake must connect as a
+    /// role that can only call the survivor functions (`hearth_intake`), or a compromise of the
+    /// public-facing process would reach every record.
+    public func checkConfinedToSurvivorFunctions() async throws {
+        let tables = [
+            "staff", "sessions", "records", "consent_wraps", "consent_events", "messages", "access_log", "audit", "audit_checkpoints", "audit_inbox",
+        ]
+        let privileged = try await rows(
+            """
+            SELECT t FROM unnest(\(tables)::text[]) AS t
+            WHERE has_table_privilege('hearth.' || t, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE')
+            """
+        ).map { try $0.value("t", as: String.self) }
+        guard privileged.isEmpty else {
+            throw PostgresSchemaError(
+                description:
+                    "the intake's database role '\(location.user)' can read or change stored data directly (\(privileged.joined(separator: ", ")))\n"
+                    + "hint: connect the intake as hearth_intake, which may only call the survivor functions")
+        }
+    }
 
     /// Runs `query` and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
@@ -218,22 +241,24 @@ public final class PostgresDatabase: Sendable {
     func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T.self) { group in
             group.addTask(operation: body)
-            group.addTask { [location] in
-                try await Task.sleep(for: Self.deadline)
-                throw PostgresUnavailableError(location: location)
+            group.addTask { [location, deadline] in
+                try await Task.sleep(for: deadline)
+                throw PostgresUnavailableError(location: location, deadline: deadline)
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw PostgresUnavailableError(location: location) }
+            guard let first = try await group.next() else { throw PostgresUnavailableError(location: location, deadline: deadline) }
             return first
         }
     }
 }
 
 /// The database did not answer in time: unreachable, refusing our credentials or TLS, or overloaded.
-public struct PostgresUnavailableError: Error, CustomStringConvertible, Sendable {
+public struct PostgresUnavailableError: StoreUnavailable, CustomStringConvertible, Sendable {
     /// Where it was trying to reach.
     public let location: PostgresLocation
-    public var description: String { "the database \(location) did not answer within \(PostgresDatabase.deadline)" }
+    /// How long it waited.
+    public let deadline: Duration
+    public var description: String { "the database \(location) did not answer within \(deadline)" }
 }
 
 /// One open transaction's connection.

@@ -7,12 +7,23 @@ import PostgresNIO
 public enum PostgresMigration {
     /// Migrates the database at `location`; returns a line saying what was done.
     public static func migrate(_ location: PostgresLocation, logger: Logger) async throws -> String {
-        let db = try PostgresDatabase(location, logger: logger)
+        // A migration may wait behind another and rewrite large tables: minutes, not seconds.
+        let db = try PostgresDatabase(location, logger: logger, deadline: .seconds(600))
         defer { db.close() }
+        // Roles first, in their own short transaction: they belong to the whole cluster, and
+        // creating one holds a lock every other database's migration would wait on.
+        let missing =
+            try await db.rows(
+                "SELECT count(*)::int AS n FROM unnest(ARRAY['hearth_intake', 'hearth_casework']) r WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)"
+            ).first?.value("n", as: Int.self) ?? 2
+        if missing > 0 {
+            try await db.transaction { t in
+                for statement in statements(PostgresSchema.roles) { try await t.execute(PostgresQuery(unsafeSQL: statement)) }
+            }
+        }
         return try await db.transaction { t in
             // One migration at a time, even from two hosts.
             try await t.execute("SELECT pg_advisory_xact_lock(\(PostgresCaseworkStore.writerLock + 1))")
-            for statement in statements(PostgresSchema.roles) { try await t.execute(PostgresQuery(unsafeSQL: statement)) }
             let exists = try await t.rows("SELECT to_regnamespace('hearth') IS NOT NULL AS present").first?.value("present", as: Bool.self) ?? false
             if exists {
                 let version = try await t.rows("SELECT hearth.schema_version() AS v").first?.value("v", as: Int.self)

@@ -33,7 +33,8 @@ public struct TestPostgres: Sendable {
     public static func create() async throws -> TestPostgres {
         let cluster = try cluster()
         let name = "hearth_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = try PostgresDatabase(cluster, logger: quiet)
+        // The whole suite creates databases at once: give the cluster time.
+        let admin = try PostgresDatabase(cluster, logger: quiet, deadline: .seconds(120))
         defer { admin.close() }
         _ = try await admin.inspect("CREATE DATABASE \(name)")
         // Tests' own SQL names tables bare; Hearth's always qualifies them.
@@ -49,7 +50,9 @@ public struct TestPostgres: Sendable {
     public var casework: PostgresLocation { owner.asUser("hearth_casework") }
 
     /// Opens a pool as `location`'s role (close it when done).
-    public func connect(_ location: PostgresLocation) throws -> PostgresDatabase { try PostgresDatabase(location, logger: Self.quiet) }
+    public func connect(_ location: PostgresLocation) throws -> PostgresDatabase {
+        try PostgresDatabase(location, logger: Self.quiet, deadline: .seconds(60))
+    }
 
     /// The first cell of `sql` as the owner, as a number (`SELECT count(*) …`).
     public func count(_ sql: String) async throws -> Int {
@@ -75,6 +78,15 @@ public struct TestPostgres: Sendable {
         return out
     }
 
+    /// Runs SQL as the cluster's superuser on its `postgres` database (for changes to this
+    /// database itself, such as refusing connections to it).
+    @discardableResult
+    public func asAdmin(_ sql: String) async throws -> [[String?]] {
+        let db = try PostgresDatabase(Self.cluster(), logger: Self.quiet, deadline: .seconds(60))
+        defer { db.close() }
+        return try await db.inspect(sql)
+    }
+
     /// Runs SQL as the owner.
     @discardableResult
     public func asOwner(_ sql: String) async throws -> [[String?]] {
@@ -85,7 +97,7 @@ public struct TestPostgres: Sendable {
 
     /// Drops the database (connections to it are ended first).
     public func drop() async {
-        guard let admin = try? PostgresDatabase(Self.cluster(), logger: Self.quiet) else { return }
+        guard let admin = try? PostgresDatabase(Self.cluster(), logger: Self.quiet, deadline: .seconds(120)) else { return }
         defer { admin.close() }
         _ = try? await admin.inspect("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
     }
