@@ -149,6 +149,9 @@ configure() {
   cat >"$data/pg_hba.conf" <<'EOF'
 # Written by Tests/postgres-cluster.sh at every start; edits are lost.
 # TYPE    DATABASE USER ADDRESS       METHOD
+# The role hearth_scram_test must give its password (the password-credential test).
+local     all      hearth_scram_test  scram-sha-256
+hostssl   all      hearth_scram_test  127.0.0.1/32  scram-sha-256
 local     all      all                trust
 hostssl   all      all  127.0.0.1/32  trust
 hostssl   all      all  ::1/128       trust

@@ -65,6 +65,9 @@ public struct HearthSettings: Sendable {
     public var database: PostgresLocation?
     /// The intake side's own connection (its role `hearth_intake`), when it differs from ``database``.
     public var intakeDatabase: PostgresLocation?
+    /// The systemd credential holding the database password (`--database-password-credential`),
+    /// read once at start, so the password is never on the command line or in the environment.
+    public var databasePasswordCredential: String?
 
     /// The SQLite database inside ``data``.
     public var databasePath: String { "\(data)/hearth.sqlite" }

@@ -56,8 +56,8 @@ enum PassphraseReader {
         return HeldPassphrase(secret, origin: "environment variable \(name)")
     }
 
-    /// `$CREDENTIALS_DIRECTORY/NAME`, without one trailing newline.
-    static func readCredential(_ name: String) throws -> HeldPassphrase {
+    /// `$CREDENTIALS_DIRECTORY/NAME`, without one trailing newline; `what` names it in errors.
+    static func readCredential(_ name: String, what: String = "passphrase") throws -> HeldPassphrase {
         guard let directory = getenv("CREDENTIALS_DIRECTORY").map({ String(cString: $0) }), !directory.isEmpty else {
             throw KeyFileError(
                 path: "$CREDENTIALS_DIRECTORY/\(name)", reason: "no credentials directory (CREDENTIALS_DIRECTORY is not set)",
@@ -70,13 +70,13 @@ enum PassphraseReader {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
             throw KeyFileError(
-                path: path, reason: errno == ENOENT ? "the passphrase credential is missing" : "cannot read the passphrase credential",
+                path: path, reason: errno == ENOENT ? "the \(what) credential is missing" : "cannot read the \(what) credential",
                 hint: "check LoadCredentialEncrypted=\(name):… in the unit and that the file was made with `systemd-creds encrypt`")
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size > 0, st.st_size <= 4096 else {
-            throw KeyFileError(path: path, reason: "the passphrase credential is empty, too long or not a file", hint: "re-create the credential")
+            throw KeyFileError(path: path, reason: "the \(what) credential is empty, too long or not a file", hint: "re-create the credential")
         }
         let buffer = SecretBytes(zeroedCount: Int(st.st_size))
         let got = buffer.withUnsafeMutableBytes { out -> Int in
@@ -91,7 +91,7 @@ enum PassphraseReader {
         }
         let newline = buffer.withUnsafeBytes { got > 0 && $0[got - 1] == 0x0A ? 1 : 0 }
         guard got == buffer.count, got - newline > 0 else {
-            throw KeyFileError(path: path, reason: "the passphrase credential is empty or could not be read", hint: "re-create the credential")
+            throw KeyFileError(path: path, reason: "the \(what) credential is empty or could not be read", hint: "re-create the credential")
         }
         guard newline == 1 else { return HeldPassphrase(buffer, origin: "credential file \(path)") }
         let trimmed = SecretBytes(zeroedCount: got - 1)

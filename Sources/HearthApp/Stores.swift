@@ -25,12 +25,18 @@ public struct HearthStores: Sendable {
     /// ``HearthSettings/intakeDatabase`` (else the same URL), and each checks the schema version.
     /// SQLite: `hearth.sqlite` in the data directory, created and migrated if needed.
     public static func open(_ settings: HearthSettings, for listeners: Listeners, logger: Logger) async throws -> HearthStores {
-        guard let casework = settings.database else {
+        guard var casework = settings.database else {
             try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
             let store = try SQLiteStore(path: settings.databasePath, logger: logger)
             return HearthStores(intake: store, casework: store, sqlite: store, postgres: nil, pools: [])
         }
-        let intakeLocation = settings.intakeDatabase ?? casework
+        var intakeLocation = settings.intakeDatabase ?? casework
+        if let name = settings.databasePasswordCredential {
+            let held = try PassphraseReader.readCredential(name, what: "database password")
+            let password = held.copy().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            if casework.password == nil { casework.password = password }
+            if intakeLocation.password == nil { intakeLocation.password = password }
+        }
         var pools: [PostgresDatabase] = []
         do {
             // An intake-only process opens only the intake's role; its casework store is never used.

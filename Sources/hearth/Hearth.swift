@@ -39,7 +39,18 @@ struct Locations: ParsableArguments {
         help: "For `serve` with PostgreSQL: the intake side's own connection (as hearth_intake); else --database serves both sides.")
     var intakeDatabase: String?
 
+    @Option(
+        name: .customLong("database-password-credential"),
+        help:
+            "systemd credential holding the database password: reads $CREDENTIALS_DIRECTORY/NAME once (LoadCredentialEncrypted=), so it is never on the command line."
+    )
+    var databasePasswordCredential: String?
+
     func validate() throws {
+        if let name = databasePasswordCredential, name.isEmpty || name.contains("/") || name == "." || name == ".." {
+            throw ValidationError("--database-password-credential takes a credential name, not a path")
+        }
+        if databasePasswordCredential != nil && database == nil { throw ValidationError("--database-password-credential needs --database") }
         do {
             _ = try database.map(PostgresLocation.init(url:))
             _ = try intakeDatabase.map(PostgresLocation.init(url:))
@@ -57,6 +68,7 @@ struct Locations: ParsableArguments {
         // Both URLs parsed in validate().
         s.database = database.flatMap { try? PostgresLocation(url: $0) }
         s.intakeDatabase = intakeDatabase.flatMap { try? PostgresLocation(url: $0) }
+        s.databasePasswordCredential = databasePasswordCredential
         return s
     }
 }

@@ -94,6 +94,7 @@ struct Keys: AsyncParsableCommand {
             l.sharedDataGroup = sharedDataGroup
             l.database = database
             l.intakeDatabase = nil
+            l.databasePasswordCredential = nil
             return l
         }
 

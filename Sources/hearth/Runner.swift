@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HearthApp
 import HearthCore
+import HearthPostgres
 import Logging
 
 /// Sets up logging to standard error at `level` (once per process).
@@ -36,6 +37,13 @@ struct Runner {
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: refusing to start: \(e)\n".utf8))
             throw ExitCode(78)
+        } catch let e as PostgresSchemaError {
+            FileHandle.standardError.write(Data("hearth: refusing to start: \(e)\n".utf8))
+            throw ExitCode(78)
+        } catch let e as PostgresUnavailableError {
+            // EX_UNAVAILABLE: systemd's Restart= tries again; the server log says why it refused.
+            FileHandle.standardError.write(Data("hearth: cannot start: \(e)\nhint: check the URL, the role's login and pg_hba.conf\n".utf8))
+            throw ExitCode(69)
         }
     }
 }
