@@ -81,6 +81,11 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "PostgreSQL instead of the SQLite file (as hearth_casework): postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=CA.")
         var database: String?
 
+        @Option(
+            name: .customLong("database-password-credential"),
+            help: "systemd credential holding the database password ($CREDENTIALS_DIRECTORY/NAME), read once.")
+        var databasePasswordCredential: String?
+
         @OptionGroup var passphrase: PassphraseOption
 
         func validate() throws {
@@ -94,7 +99,7 @@ struct Keys: AsyncParsableCommand {
             l.sharedDataGroup = sharedDataGroup
             l.database = database
             l.intakeDatabase = nil
-            l.databasePasswordCredential = nil
+            l.databasePasswordCredential = databasePasswordCredential
             return l
         }
 
