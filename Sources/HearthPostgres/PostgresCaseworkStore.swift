@@ -31,7 +31,8 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     // MARK: The audit chain
 
     /// Chains the survivor events waiting in the inbox, then `events`, onto the audit trail
-    /// inside `t` (which holds the writer lock).
+    /// inside `t` (which holds the writer lock). The new entries go in with one statement, so a
+    /// busy intake's backlog costs one round trip, not one per entry.
     static func appendAudit(_ events: [AuditEvent], at: Int64, _ t: Transaction) async throws {
         let inbox = try await t.rows("DELETE FROM hearth.audit_inbox RETURNING seq, at, action, record_id, scope")
             .map { row in (seq: try row.value("seq", as: Int64.self), at: try row.value("at", as: Int64.self), event: try inboxEvent(row)) }
@@ -41,16 +42,39 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         let head = try await t.rows("SELECT seq, hash FROM hearth.audit ORDER BY seq DESC LIMIT 1").first
         var seq = try head?.value("seq", as: Int64.self) ?? 0
         var previous = try head?.bytes("hash") ?? AuditChain.genesis
+        var rows = AuditRows()
         for (event, at) in all {
             seq += 1
             let hash = try AuditChain.hash(previous: previous, seq: seq, at: at, event: event)
-            try await t.execute(
-                """
-                INSERT INTO hearth.audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash)
-                VALUES (\(seq), \(at), \(event.actor), \(event.role), \(event.action), \(event.subject), \(event.scope), \(event.outcome),
-                  \(previous.bytea), \(hash.bytea))
-                """)
+            rows.append(seq: seq, at: at, event: event, previous: previous, hash: hash)
             previous = hash
+        }
+        try await t.execute(
+            """
+            INSERT INTO hearth.audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash)
+            SELECT * FROM unnest(\(rows.seq)::bigint[], \(rows.at)::bigint[], \(rows.actor)::text[], \(rows.role)::text[],
+              \(rows.action)::text[], \(rows.subject)::text[], \(rows.scope)::text[], \(rows.outcome)::text[],
+              \(rows.previous)::bytea[], \(rows.hash)::bytea[])
+            """)
+    }
+
+    /// New audit entries, column by column, for one `INSERT … SELECT unnest(…)`.
+    struct AuditRows {
+        var seq: [Int64] = [], at: [Int64] = []
+        var actor: [String] = [], role: [String] = [], action: [String] = [], subject: [String] = [], scope: [String] = [], outcome: [String] = []
+        var previous: [ByteBuffer] = [], hash: [ByteBuffer] = []
+
+        mutating func append(seq: Int64, at: Int64, event: AuditEvent, previous: [UInt8], hash: [UInt8]) {
+            self.seq.append(seq)
+            self.at.append(at)
+            actor.append(event.actor)
+            role.append(event.role)
+            action.append(event.action)
+            subject.append(event.subject)
+            scope.append(event.scope)
+            outcome.append(event.outcome)
+            self.previous.append(previous.bytea)
+            self.hash.append(hash.bytea)
         }
     }
 
