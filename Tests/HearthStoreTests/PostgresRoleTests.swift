@@ -75,26 +75,48 @@ struct PostgresRoleTests {
         }
     }
 
-    @Test("hearth_casework cannot change or delete the audit trail or checkpoints, create consent, rewrite a record or call the survivor functions")
-    func caseworkCannotRewriteHistory() async throws {
+    /// What `hearth_casework` may do, table by table (SECURITY.md §4.2): an operation, or for an
+    /// update the columns it may set. Everything else on these tables must be refused.
+    static let caseworkMay: [String: (ops: Set<String>, columns: Set<String>)] = [
+        "staff": (["SELECT", "INSERT", "UPDATE"], []), "sessions": (["SELECT", "INSERT", "UPDATE", "DELETE"], []),
+        "records": (["SELECT", "DELETE"], ["status", "assignee", "no_consent_since"]),
+        "consent_wraps": (["SELECT", "DELETE"], ["wrap", "key_version"]), "consent_events": (["SELECT", "INSERT"], []),
+        "messages": (["SELECT", "INSERT"], []), "access_log": (["SELECT", "INSERT"], []), "audit": (["SELECT", "INSERT"], []),
+        "audit_checkpoints": (["SELECT", "INSERT"], []), "audit_inbox": (["SELECT", "DELETE"], []),
+    ]
+
+    /// Every column of every table, as the owner sees them (identity columns left out: PostgreSQL
+    /// refuses to update those before it checks privileges).
+    static func columns(_ db: TestPostgres) async throws -> [String: [String]] {
+        let rows = try await db.asOwner(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'hearth' AND is_identity = 'NO' ORDER BY 1, 2")
+        return Dictionary(grouping: rows.compactMap { r in r[0].flatMap { t in r[1].map { (t, $0) } } }, by: \.0).mapValues { $0.map(\.1) }
+    }
+
+    @Test("hearth_casework: every operation on every table and every column outside its grants is refused by PostgreSQL; those inside are not")
+    func caseworkPrivilegeMatrix() async throws {
         try await TestPostgres.with { db in
-            let statements =
-                [
-                    "UPDATE hearth.audit SET outcome = 'ok'", "DELETE FROM hearth.audit", "TRUNCATE hearth.audit",
-                    "UPDATE hearth.audit_checkpoints SET at = 0", "DELETE FROM hearth.audit_checkpoints", "TRUNCATE hearth.audit_checkpoints",
-                    "INSERT INTO hearth.audit_inbox (at, action, record_id) VALUES (0, 'record.create', '\\x00')",
-                    "UPDATE hearth.audit_inbox SET action = 'x'",
-                    "INSERT INTO hearth.consent_wraps (record_rid, scope, key_version, wrap, grant_seq) VALUES (1, 'support', 1, '\\x00', 1)",
-                    "UPDATE hearth.consent_wraps SET grant_seq = 0", "UPDATE hearth.consent_wraps SET expires = NULL",
-                    "INSERT INTO hearth.records DEFAULT VALUES", "UPDATE hearth.records SET body = '\\x00'",
-                    "UPDATE hearth.records SET lookup = '\\x00'",
-                    "UPDATE hearth.consent_events SET action = 'granted'", "DELETE FROM hearth.consent_events",
-                    "UPDATE hearth.messages SET sealed = '\\x00'", "DELETE FROM hearth.messages", "UPDATE hearth.access_log SET role = 'x'",
-                    "DELETE FROM hearth.access_log", "DELETE FROM hearth.staff", "CREATE TABLE hearth.intruder (x int)",
-                ] + Self.intakeFunctionCalls
-            let attempts = try await Self.attempt(statements, as: db.casework, in: db)
-            for a in attempts { #expect(a.sqlState == "42501", "\(a)") }
-            print("hearth_casework:\n" + attempts.map { "  \($0)" }.joined(separator: "\n"))
+            let columns = try await Self.columns(db)
+            var forbidden: [String] = ["CREATE TABLE hearth.intruder (x int)"] + Self.intakeFunctionCalls
+            var allowed: [String] = []
+            for table in Self.tables {
+                let may = try #require(Self.caseworkMay[table])
+                let whole: [(String, String)] = [
+                    ("SELECT", "SELECT * FROM hearth.\(table) LIMIT 1"), ("INSERT", "INSERT INTO hearth.\(table) DEFAULT VALUES"),
+                    ("DELETE", "DELETE FROM hearth.\(table) WHERE false"), ("TRUNCATE", "TRUNCATE hearth.\(table) CASCADE"),
+                ]
+                for (op, sql) in whole { if may.ops.contains(op) { allowed.append(sql) } else { forbidden.append(sql) } }
+                for column in try #require(columns[table]) {
+                    let sql = "UPDATE hearth.\(table) SET \(column) = \(column) WHERE false"
+                    if may.ops.contains("UPDATE") || may.columns.contains(column) { allowed.append(sql) } else { forbidden.append(sql) }
+                }
+            }
+            let refused = try await Self.attempt(forbidden, as: db.casework, in: db)
+            for a in refused { #expect(a.sqlState == "42501", "\(a)") }
+            let permitted = try await Self.attempt(allowed, as: db.casework, in: db)
+            for a in permitted { #expect(a.sqlState != "42501", "\(a)") }
+            #expect(refused.count > 60 && permitted.count > 30, "\(refused.count) refused, \(permitted.count) permitted")
+            print("hearth_casework refused:\n" + refused.map { "  \($0)" }.joined(separator: "\n"))
         }
     }
 
