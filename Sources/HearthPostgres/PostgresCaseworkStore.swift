@@ -398,8 +398,9 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
                 """
                 DELETE FROM hearth.consent_wraps w USING hearth.records r
                 WHERE r.rid = w.record_rid AND w.expires IS NOT NULL AND w.expires < \(today.description)
-                RETURNING w.record_rid, w.scope, r.id
-                """)
+                RETURNING w.record_rid, w.scope, r.id, hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq) AS bound
+                """
+            ).filter { try $0.value("bound", as: Bool.self) }
             var audit: [AuditEvent] = []
             for row in expired {
                 let rid = try row.value("record_rid", as: Int64.self)

@@ -205,13 +205,15 @@ enum PostgresSchema {
 
         CREATE FUNCTION hearth.intake_remove_consent(p_lookup bytea, p_scope text, p_action text, p_at bigint)
         RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
-        DECLARE v_rid bigint; v_id bytea;
+        DECLARE v_rid bigint; v_id bytea; v_grant bigint;
         BEGIN
           IF p_action NOT IN ('withdrawn', 'expired') THEN RAISE EXCEPTION 'unknown consent action'; END IF;
           SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup FOR UPDATE;
           IF NOT FOUND THEN RETURN false; END IF;
-          DELETE FROM consent_wraps WHERE record_rid = v_rid AND scope = p_scope;
+          DELETE FROM consent_wraps WHERE record_rid = v_rid AND scope = p_scope RETURNING grant_seq INTO v_grant;
           IF NOT FOUND THEN RETURN false; END IF;
+          -- A wrap not bound to its grant was live for no one: it is deleted, but nothing ends.
+          IF NOT hearth.wrap_is_bound(v_rid, p_scope, v_grant) THEN RETURN false; END IF;
           INSERT INTO consent_events (record_rid, scope, action, at) VALUES (v_rid, p_scope, p_action, p_at);
           UPDATE records SET no_consent_since = p_at
             WHERE rid = v_rid AND NOT EXISTS (SELECT 1 FROM consent_wraps WHERE record_rid = v_rid);

@@ -191,8 +191,11 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     static func removeConsentNow(
         _ scope: Scope, rid: Int64, action: ConsentEvent.Action, audit: AuditEvent, at hour: Int64, _ db: Database
     ) throws -> Bool {
+        // A wrap not bound to its grant was live for no one: it is deleted, but nothing ends.
+        let bound = try Bool.fetchOne(
+            db, sql: "SELECT \(boundWrap) FROM consent_wraps w WHERE record_rid = ? AND scope = ?", arguments: [rid, scope.rawValue])
         try db.execute(sql: "DELETE FROM consent_wraps WHERE record_rid = ? AND scope = ?", arguments: [rid, scope.rawValue])
-        guard db.changesCount == 1 else { return false }
+        guard db.changesCount == 1, bound == true else { return false }
         try appendEvent(rid: rid, scope: scope, action: action, expires: nil, at: hour, db)
         try appendAudit(audit, at: hour, db)
         try db.execute(

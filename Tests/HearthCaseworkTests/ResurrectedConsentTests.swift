@@ -40,6 +40,13 @@ struct ResurrectedConsentTests {
 
             let opens = try await h.auditRows().filter { $0.action == "case.open" && $0.subject == reference }.map(\.outcome)
             #expect(opens == ["ok", "no-consent"], "the refused opening is audited")
+
+            // Withdrawing again ends nothing (nothing was live), and clears the copy away.
+            let again = try await h.intake.send(.DELETE, "/api/v1/me/consents/support", receipt: receipt)
+            #expect(again.status == 404 && again.json["code"] as? String == "consent-not-live", "\(again.text)")
+            #expect(try await h.wrapRow(reference: reference, scope: "support") == nil, "the copy is gone")
+            let history = (try await h.intake.send(.GET, "/api/v1/me", receipt: receipt).json["consentHistory"] as? [[String: Any]]) ?? []
+            #expect(history.compactMap { $0["action"] as? String } == ["granted", "withdrawn"], "one grant, one withdrawal: \(history)")
         }
     }
 }
