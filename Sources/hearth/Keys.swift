@@ -119,6 +119,11 @@ struct Keys: AsyncParsableCommand {
         @Option(help: "PostgreSQL instead of the SQLite file, for wrap counts.")
         var database: String?
 
+        @Option(
+            name: .customLong("database-password-credential"),
+            help: "systemd credential holding the database password ($CREDENTIALS_DIRECTORY/NAME), read once.")
+        var databasePasswordCredential: String?
+
         @Flag(help: "Print JSON.")
         var json = false
 
@@ -130,6 +135,7 @@ struct Keys: AsyncParsableCommand {
             do { settings.database = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError {
                 throw ValidationError(e.description)
             }
+            settings.databasePasswordCredential = databasePasswordCredential
             if let store = try await HearthMaintenance.openStore(settings, create: false) {
                 counts = try await store.wrapCounts()
             }
