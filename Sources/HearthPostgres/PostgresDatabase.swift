@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Where a PostgreSQL database is and how to reach it, from a `postgres://` URL:
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE?sslmode=verify-full&sslrootcert=FILE`, or a
@@ -199,7 +200,13 @@ public final class PostgresDatabase: Sendable {
     /// Runs `query` and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await bounded { [client, logger] in
-            try await Self.retryingOnce { try await client.query(query, logger: logger).collect() }
+            try await Self.retryingOnce {
+                try await client.withConnection { connection in
+                    // A connection granted after the deadline passed must not run the query.
+                    try Task.checkCancellation()
+                    return try await connection.query(query, logger: logger).collect()
+                }
+            }
         }.map { $0.makeRandomAccess() }
     }
 
@@ -207,10 +214,40 @@ public final class PostgresDatabase: Sendable {
     func transaction<T: Sendable>(_ body: @escaping @Sendable (Transaction) async throws -> T) async throws -> T {
         try await bounded { [client, logger] in
             try await Self.retryingOnce {
-                try await client.withTransaction(logger: logger) { connection in
-                    try await body(Transaction(connection: connection, logger: logger))
+                try await client.withConnection { connection in
+                    try Task.checkCancellation()
+                    return try await connection.withTransaction(logger: logger) { connection in
+                        try await body(Transaction(connection: connection, logger: logger))
+                    }
                 }
             }
+        }
+    }
+
+    /// Runs `body`, or throws ``PostgresUnavailableError`` once ``deadline`` has passed, whether
+    /// or not `body` has noticed: the work is cancelled (a transaction not yet committed rolls
+    /// back; a connection granted later runs nothing), and the caller never waits longer.
+    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let work = Task { try await body() }
+        let timer = Task { [deadline] in try await Task.sleep(for: deadline) }
+        let timeout = PostgresUnavailableError(location: location, deadline: deadline)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let once = ResumeOnce(continuation)
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    once.resume(with: result)
+                }
+                Task {
+                    guard (try? await timer.value) != nil else { return }
+                    work.cancel()
+                    once.resume(with: .failure(timeout))
+                }
+            }
+        } onCancel: {
+            work.cancel()
+            timer.cancel()
         }
     }
 
@@ -235,19 +272,18 @@ public final class PostgresDatabase: Sendable {
         if let state = e.serverInfo?[.sqlState], state.hasPrefix("57P") { return true }
         return e.underlying.map(endedByServer) ?? false
     }
+}
 
-    /// Runs `body`, or throws ``PostgresUnavailableError`` once ``deadline`` has passed (the
-    /// operation is cancelled: a transaction not yet committed rolls back).
-    func bounded<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask(operation: body)
-            group.addTask { [location, deadline] in
-                try await Task.sleep(for: deadline)
-                throw PostgresUnavailableError(location: location, deadline: deadline)
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw PostgresUnavailableError(location: location, deadline: deadline) }
-            return first
+/// A continuation resumed by whichever comes first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { c in
+            c?.resume(with: result)
+            c = nil
         }
     }
 }
