@@ -65,15 +65,14 @@ extension CaseworkHarness {
     func wrapRow(reference: String, scope: String) async throws -> SavedWrap? {
         let id = RecordID(reference: reference)!.bytes
         if let postgres {
-            let hex = id.map { String(format: "%02x", $0) }.joined()
             let rows = try await postgres.asOwner(
                 """
                 SELECT record_rid, scope, key_version, encode(wrap, 'hex'), grant_seq FROM consent_wraps
-                WHERE scope = '\(scope)' AND record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex)')
+                WHERE scope = '\(scope)' AND record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex(id))')
                 """)
             return rows.first.map { r in
                 SavedWrap(
-                    recordRowID: Int64(r[0] ?? "") ?? 0, scope: r[1] ?? "", keyVersion: Int64(r[2] ?? "") ?? 0, wrap: hexDecode(r[3] ?? ""),
+                    recordRowID: Int64(r[0] ?? "") ?? 0, scope: r[1] ?? "", keyVersion: Int64(r[2] ?? "") ?? 0, wrap: bytes(hex: r[3] ?? "") ?? [],
                     grant: Int64(r[4] ?? "") ?? 0)
             }
         }
@@ -96,11 +95,10 @@ extension CaseworkHarness {
     func putBackAsOwner(_ saved: SavedWrap?) async throws {
         guard let saved else { throw HarnessError("no wrap was saved") }
         if let postgres {
-            let hex = saved.wrap.map { String(format: "%02x", $0) }.joined()
             try await postgres.asOwner(
                 """
                 INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, grant_seq)
-                VALUES (\(saved.recordRowID), '\(saved.scope)', \(saved.keyVersion), '\\x\(hex)', \(saved.grant))
+                VALUES (\(saved.recordRowID), '\(saved.scope)', \(saved.keyVersion), '\\x\(hex(saved.wrap))', \(saved.grant))
                 """)
             return
         }
@@ -110,10 +108,4 @@ extension CaseworkHarness {
                 arguments: [saved.recordRowID, saved.scope, saved.keyVersion, Data(saved.wrap), saved.grant])
         }
     }
-}
-
-/// Bytes from hexadecimal digits.
-func hexDecode(_ hex: String) -> [UInt8] {
-    let digits = Array(hex.utf8)
-    return stride(from: 0, to: digits.count - 1, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) ?? 0 }
 }

@@ -112,10 +112,12 @@ final class IntakeHarness: Sendable {
     func wrapRows(reference: String) async throws -> [(scope: String, version: Int, wrap: [UInt8])] {
         let id = Data(RecordID(reference: reference)!.bytes)
         if let postgres {
-            let hex = id.map { String(format: "%02x", $0) }.joined()
             return try await postgres.asOwner(
-                "SELECT scope, key_version, wrap FROM consent_wraps WHERE record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex)') ORDER BY scope"
-            ).map { row in (row[0] ?? "", Int(row[1] ?? "") ?? -1, hexBytes(String((row[2] ?? "").dropFirst(2)))) }
+                """
+                SELECT scope, key_version, encode(wrap, 'hex') FROM consent_wraps
+                WHERE record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex(Array(id)))') ORDER BY scope
+                """
+            ).map { row in (row[0] ?? "", Int(row[1] ?? "") ?? -1, bytes(hex: row[2] ?? "") ?? []) }
         }
         return try await store.inspect { db in
             try Row.fetchAll(
@@ -145,15 +147,4 @@ extension HearthAssembly {
         guard let store = stores.sqlite else { preconditionFailure("this harness runs on SQLite") }
         return store
     }
-}
-
-/// Bytes from hexadecimal digits.
-func hexBytes(_ hex: String) -> [UInt8] {
-    var out: [UInt8] = []
-    var index = hex.startIndex
-    while let next = hex.index(index, offsetBy: 2, limitedBy: hex.endIndex), index != hex.endIndex {
-        out.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-        index = next
-    }
-    return out
 }

@@ -204,6 +204,18 @@ public func hex(_ bytes: [UInt8]) -> String {
     return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
 }
 
+/// Bytes from hex digits (as PostgreSQL's `encode(…, 'hex')` prints them); nil if malformed.
+public func bytes(hex text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    var out: [UInt8] = []
+    for i in stride(from: 0, to: digits.count, by: 2) {
+        guard let byte = UInt8(String(decoding: digits[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+        out.append(byte)
+    }
+    return out
+}
+
 /// A copy of `bytes` with `mask` XORed into the byte at `index`.
 public func flipping(_ bytes: [UInt8], at index: Int, mask: UInt8 = 0x01) -> [UInt8] {
     var copy = bytes
