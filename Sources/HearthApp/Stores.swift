@@ -25,18 +25,12 @@ public struct HearthStores: Sendable {
     /// ``HearthSettings/intakeDatabase`` (else the same URL), and each checks the schema version.
     /// SQLite: `hearth.sqlite` in the data directory, created and migrated if needed.
     public static func open(_ settings: HearthSettings, for listeners: Listeners, logger: Logger) async throws -> HearthStores {
-        guard var casework = settings.database else {
+        guard let configured = settings.database else {
             try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
             let store = try SQLiteStore(path: settings.databasePath, logger: logger)
             return HearthStores(intake: store, casework: store, sqlite: store, postgres: nil, pools: [])
         }
-        var intakeLocation = settings.intakeDatabase ?? casework
-        if let name = settings.databasePasswordCredential {
-            let held = try PassphraseReader.readCredential(name, what: "database password")
-            let password = held.copy().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
-            if casework.password == nil { casework.password = password }
-            if intakeLocation.password == nil { intakeLocation.password = password }
-        }
+        let (casework, intakeLocation) = try databaseLocations(settings, casework: configured)
         var pools: [PostgresDatabase] = []
         do {
             // An intake-only process opens only the intake's role; its casework store is never used.
@@ -53,6 +47,22 @@ public struct HearthStores: Sendable {
             for pool in pools { pool.close() }
             throw error
         }
+    }
+
+    /// The casework and intake connections `settings` name, with the password from
+    /// ``HearthSettings/databasePasswordCredential`` (read now) where a URL carries none.
+    static func databaseLocations(
+        _ settings: HearthSettings, casework: PostgresLocation
+    ) throws -> (casework: PostgresLocation, intake: PostgresLocation) {
+        var casework = casework
+        var intake = settings.intakeDatabase ?? casework
+        if let name = settings.databasePasswordCredential {
+            let held = try PassphraseReader.readCredential(name, what: "database password")
+            let password = held.copy().withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+            if casework.password == nil { casework.password = password }
+            if intake.password == nil { intake.password = password }
+        }
+        return (casework, intake)
     }
 
     /// Closes the database connections (SQLite closes with the last reference).

@@ -92,3 +92,63 @@ public enum HearthTLS {
         try SecureFile.createExclusive(certificateFile, contents: Array(certPEM.utf8))
     }
 }
+
+/// What `hearth doctor` reads from a listener's certificate and key files.
+public struct CertificateInspection: Sendable {
+    /// The start of the first certificate's validity (seconds since 1970).
+    public let notBefore: Int64
+    /// The end of the first certificate's validity (seconds since 1970).
+    public let notAfter: Int64
+    /// The certificate names itself as its issuer (a development or private certificate that
+    /// browsers warn about unless it is trusted by hand).
+    public let isSelfIssued: Bool
+    /// The key file holds the private key of the certificate's public key.
+    public let keyMatches: Bool
+    /// The DNS names and IP addresses the certificate is for.
+    public let names: [String]
+}
+
+extension HearthTLS {
+    /// Reads the first certificate of a PEM chain and its key file; throws ``KeyFileError`` naming
+    /// the file when either cannot be read or parsed (or the key file is open to others).
+    public static func inspect(certificateFile: String, keyFile: String) throws -> CertificateInspection {
+        let certificate: Certificate
+        do {
+            let pem = String(decoding: try SecureFile.readKeyFile(certificateFile), as: UTF8.self)
+            certificate = try Certificate(pemEncoded: pem)
+        } catch let e as KeyFileError {
+            throw e
+        } catch {
+            throw KeyFileError(path: certificateFile, reason: "it is not a PEM certificate", hint: "replace it with the certificate for this host")
+        }
+        let key: Certificate.PrivateKey
+        do {
+            key = try Certificate.PrivateKey(pemEncoded: String(decoding: try SecureFile.readKeyFile(keyFile), as: UTF8.self))
+        } catch let e as KeyFileError {
+            throw e
+        } catch {
+            throw KeyFileError(path: keyFile, reason: "it is not a PEM private key", hint: "replace it with the key of \(certificateFile)")
+        }
+        var names: [String] = []
+        if let alternatives = try? certificate.extensions.subjectAlternativeNames {
+            for name in alternatives {
+                switch name {
+                case .dnsName(let dns): names.append(dns)
+                case .ipAddress(let octets): names.append(Self.address(Array(octets.bytes)))
+                default: continue
+                }
+            }
+        }
+        return CertificateInspection(
+            notBefore: Int64(certificate.notValidBefore.timeIntervalSince1970),
+            notAfter: Int64(certificate.notValidAfter.timeIntervalSince1970),
+            isSelfIssued: certificate.issuer == certificate.subject,
+            keyMatches: key.publicKey == certificate.publicKey, names: names)
+    }
+
+    private static func address(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: bytes.count, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
+    }
+}

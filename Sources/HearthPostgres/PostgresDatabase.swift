@@ -197,6 +197,29 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
+    /// What `hearth doctor` reports about this connection's role: its name, whether it is a
+    /// superuser, and whether it owns the `hearth` schema (an owner can drop the audit triggers).
+    public func roleReport() async throws -> PostgresRoleReport {
+        let row = try await rows(
+            """
+            SELECT current_user::text AS name, r.rolsuper AS superuser,
+                   coalesce((SELECT pg_get_userbyid(nspowner) = current_user FROM pg_namespace WHERE nspname = 'hearth'), false) AS owner
+            FROM pg_roles r WHERE r.rolname = current_user
+            """
+        ).first
+        guard let row else { throw PostgresSchemaError(description: "the database did not report the connection's role") }
+        return PostgresRoleReport(
+            name: try row.value("name"), isSuperuser: try row.value("superuser"), ownsSchema: try row.value("owner"))
+    }
+
+    /// The database server's clock, in seconds since 1970 (for `hearth doctor`'s clock-skew check).
+    public func serverTime() async throws -> Double {
+        guard let row = try await rows("SELECT extract(epoch FROM clock_timestamp())::float8 AS now").first else {
+            throw PostgresSchemaError(description: "the database did not report its time")
+        }
+        return try row.value("now", as: Double.self)
+    }
+
     /// Runs `query` and collects its rows.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         try await bounded { [client, logger] in
@@ -358,4 +381,14 @@ extension PostgresDatabase {
     @_spi(Inspection) public static func sqlState(of error: any Error) -> String? {
         (error as? PSQLError)?.serverInfo?[.sqlState]
     }
+}
+
+/// The role a connection runs as, for `hearth doctor`.
+public struct PostgresRoleReport: Sendable, Equatable {
+    /// The role's name (`current_user`).
+    public let name: String
+    /// Whether the role is a superuser (it can do anything, the audit trail included).
+    public let isSuperuser: Bool
+    /// Whether the role owns the `hearth` schema (it can drop the audit triggers and grants).
+    public let ownsSchema: Bool
 }

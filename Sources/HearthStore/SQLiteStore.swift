@@ -102,6 +102,12 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         return db.lastInsertedRowID
     }
 
+
+    /// SQLite's `PRAGMA quick_check`: "ok", or the first problem it found (for `hearth doctor`).
+    public func quickCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer" }
+    }
+
     /// SQL true when the wrap `w` answers the latest consent event of its scope, a `granted` one
     /// (SECURITY.md §3.19): a copy of a wrap put back after a withdrawal is not bound and opens
     /// for no one.
