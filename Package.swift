@@ -175,6 +175,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "HearthAppTests",
+            dependencies: [
+                "HearthApp", "HearthStore", "HearthPostgres", "HearthHTTP", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "HearthIntakeTests",
             dependencies: [
                 "HearthApp", "HearthIntake", "HearthStore", "HearthHTTP", "HearthCore", "HearthKeys", "HearthCrypto", "HearthTestSupport",

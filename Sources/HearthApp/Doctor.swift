@@ -196,10 +196,13 @@ public enum HearthDoctor {
         }
         if inspection.isSelfIssued {
             return DoctorFinding(
-                check, .warning, "\(listener): \(certificateFile) is self-signed (valid \(days) more days): browsers warn survivors unless they trust it",
+                check, .warning,
+                "\(listener): \(certificateFile) is self-signed (valid \(days) more days): browsers warn survivors unless they trust it",
                 action: "for real use, install a certificate from a public CA (or, for an onion service, rely on the onion address)")
         }
-        return DoctorFinding(check, .ok, "\(listener): \(certificateFile) is valid for \(days) more days (until \(until)), for \(inspection.names.joined(separator: ", "))")
+        return DoctorFinding(
+            check, .ok,
+            "\(listener): \(certificateFile) is valid for \(days) more days (until \(until)), for \(inspection.names.joined(separator: ", "))")
     }
 
     // MARK: data and database
@@ -219,6 +222,12 @@ public enum HearthDoctor {
         let fix = settings.sharedDataGroup ? "chmod 2770" : "chmod 700"
         do {
             try DataDirectory.check(settings.data, what: "the data directory", sharedGroup: settings.sharedDataGroup, fix: fix)
+        } catch let e as KeyFileError {
+            return [DoctorFinding("data.permissions", .error, "\(e.path): \(e.reason)", action: e.hint)]
+        } catch {
+            return [DoctorFinding("data.permissions", .error, "cannot check \(settings.data)", action: "check that it exists")]
+        }
+        do {
             for name in DataDirectory.databaseFiles where lstat("\(settings.data)/\(name)", &st) == 0 {
                 try DataDirectory.check(
                     "\(settings.data)/\(name)", what: "the database file", sharedGroup: settings.sharedDataGroup,
@@ -226,7 +235,9 @@ public enum HearthDoctor {
             }
             return [DoctorFinding("data.permissions", .ok, "the data directory \(settings.data) and its database files are private")]
         } catch let e as KeyFileError {
-            return [DoctorFinding("data.permissions", .error, "\(e.path): \(e.reason)", action: e.hint)]
+            // A shared directory lets the group in, so its files must keep others out (the service
+            // refuses them too). A private directory protects its files today; a copy keeps their mode.
+            return [DoctorFinding("data.permissions", settings.sharedDataGroup ? .error : .warning, "\(e.path): \(e.reason)", action: e.hint)]
         } catch {
             return [DoctorFinding("data.permissions", .error, "cannot check \(settings.data)", action: "check that it exists")]
         }
@@ -300,7 +311,8 @@ public enum HearthDoctor {
             try await db.checkConfinedToSurvivorFunctions()
             return DoctorFinding("database.intake-role", .ok, "the intake connection ('\(role.name)') can only call the survivor functions")
         } catch let e as PostgresSchemaError {
-            return DoctorFinding("database.intake-role", .error, "\(location): \(e.description)", action: "connect the intake as hearth_intake (--intake-database)")
+            return DoctorFinding(
+                "database.intake-role", .error, "\(location): \(e.description)", action: "connect the intake as hearth_intake (--intake-database)")
         } catch {
             return DoctorFinding("database.intake-role", .error, "\(location): \(error)", action: postgresAction(error))
         }
@@ -344,7 +356,10 @@ public enum HearthDoctor {
                 await checkpoints(store, now: now, options: options),
             ]
         } catch {
-            return [DoctorFinding("database.reachable", .error, "cannot open \(settings.databasePath): \(error)", action: "check the file and its permissions")]
+            return [
+                DoctorFinding(
+                    "database.reachable", .error, "cannot open \(settings.databasePath): \(error)", action: "check the file and its permissions")
+            ]
         }
     }
 
@@ -360,12 +375,15 @@ public enum HearthDoctor {
             let since = last.map { now - $0.at }
             if let since, since <= options.checkpointWarningSeconds || unsigned < 100 {
                 return DoctorFinding(
-                    "audit.checkpoint", .ok, "\(unsigned) entries since the last signed checkpoint, \(since / 60) minutes ago (signed every 100 and at shutdown)")
+                    "audit.checkpoint", .ok,
+                    "\(unsigned) entries since the last signed checkpoint, \(since / 60) minutes ago (signed every 100 and at shutdown)")
             }
             return DoctorFinding(
                 "audit.checkpoint", .warning,
                 "\(unsigned) audit entries are not covered by a signed checkpoint\(since.map { " (the last is \($0 / 3600) hours old)" } ?? " (there is none)")",
-                action: "check that the casework service runs (it signs every 100 entries), run `hearth audit checkpoint` and keep its output off the host")
+                action:
+                    "check that the casework service runs (it signs every 100 entries), run `hearth audit checkpoint` and keep its output off the host"
+            )
         } catch {
             return DoctorFinding("audit.checkpoint", .error, "cannot read the audit trail: \(error)", action: "check the database")
         }
@@ -388,7 +406,9 @@ public enum HearthDoctor {
         let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
         let text = "\(byteCount(free)) free for \(settings.data) (guard: \(byteCount(options.minimumFreeBytes)))"
         if free < options.minimumFreeBytes {
-            return [DoctorFinding("disk.free", .error, text, action: "free space or grow the file system now: a full disk refuses survivors' requests")]
+            return [
+                DoctorFinding("disk.free", .error, text, action: "free space or grow the file system now: a full disk refuses survivors' requests")
+            ]
         }
         if free / 2 < options.minimumFreeBytes {
             return [DoctorFinding("disk.free", .warning, text, action: "free space or grow the file system soon")]
@@ -403,7 +423,8 @@ public enum HearthDoctor {
                 DoctorFinding(
                     "retention.days", .warning,
                     "records with no live consent are kept \(days) days before they are crypto-shredded",
-                    action: "check that the programme's retention policy really needs more than \(options.retentionWarningDays) days (--retention-days)")
+                    action:
+                        "check that the programme's retention policy really needs more than \(options.retentionWarningDays) days (--retention-days)")
             ]
         }
         return [DoctorFinding("retention.days", .ok, "records with no live consent are crypto-shredded after \(days) days")]

@@ -102,7 +102,6 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         return db.lastInsertedRowID
     }
 
-
     /// SQLite's `PRAGMA quick_check`: "ok", or the first problem it found (for `hearth doctor`).
     public func quickCheck() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") ?? "no answer" }

@@ -121,6 +121,9 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("log-format"), help: "text (one line per message) or json (one object per line, for journald and log shippers).")
+    var logFormat: LogFormat = .text
+
     @Option(name: .customLong("receipt-failures"), help: "Failed receipt look-ups allowed at once per address before 429.")
     var receiptFailures: Int = 10
 
@@ -167,7 +170,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         try await Runner(
             settings: listener.settings(locations, passphrase: passphrase.source, development: dev), listeners: [.intake, .casework],
-            logLevel: listener.logLevel
+            logLevel: listener.logLevel, logFormat: listener.logFormat
         ).run()
     }
 }
@@ -184,7 +187,7 @@ struct Intake: AsyncParsableCommand {
     func run() async throws {
         var settings = listener.settings(locations)
         settings.requirePublishedKeys = true
-        try await Runner(settings: settings, listeners: [.intake], logLevel: listener.logLevel).run()
+        try await Runner(settings: settings, listeners: [.intake], logLevel: listener.logLevel, logFormat: listener.logFormat).run()
     }
 }
 
@@ -199,7 +202,8 @@ struct Casework: AsyncParsableCommand {
 
     func run() async throws {
         try await Runner(
-            settings: listener.settings(locations, passphrase: passphrase.source), listeners: [.casework], logLevel: listener.logLevel
+            settings: listener.settings(locations, passphrase: passphrase.source), listeners: [.casework], logLevel: listener.logLevel,
+            logFormat: listener.logFormat
         ).run()
     }
 }

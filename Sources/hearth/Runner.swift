@@ -5,13 +5,26 @@ import HearthCore
 import HearthPostgres
 import Logging
 
-/// Sets up logging to standard error at `level` (once per process).
-func bootstrapLogging(_ level: String) -> Logger {
+/// How log lines are written to standard error.
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    /// swift-log's text lines.
+    case text
+    /// One JSON object per line (``JSONLogHandler``).
+    case json
+}
+
+/// Sets up logging to standard error at `level` in `format` (once per process).
+func bootstrapLogging(_ level: String, format: LogFormat = .text) -> Logger {
     let lvl = Logger.Level(rawValue: level) ?? .info
     LoggingSystem.bootstrap { label in
-        var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = lvl
-        return h
+        switch format {
+        case .json:
+            return JSONLogHandler(label: label, level: lvl)
+        case .text:
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = lvl
+            return h
+        }
     }
     return Logger(label: "hearth")
 }
@@ -22,10 +35,11 @@ struct Runner {
     let settings: HearthSettings
     let listeners: Listeners
     let logLevel: String
+    var logFormat: LogFormat = .text
 
     func run() async throws {
         umask(0o077)
-        let logger = bootstrapLogging(logLevel)
+        let logger = bootstrapLogging(logLevel, format: logFormat)
         do {
             let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
             let (assembly, ports, running) = try await HearthAssembly.start(settings, listeners: listeners, logger: logger)
