@@ -74,11 +74,16 @@ public enum HearthDoctor {
     public static func examine(_ settings: HearthSettings, options: DoctorOptions = DoctorOptions()) async -> [DoctorFinding] {
         let now = settings.clock.unixSeconds()
         let keys = KeyDirectory(path: settings.keys)
-        var findings = keyDirectory(keys)
+        // On a separate intake's host, --keys is the published directory: check it as the intake's.
+        let intakeHost = keys.hasManifest && (try? keys.refusePrivateKeys()) != nil
+        var options = options
+        if intakeHost && options.intakeKeys == nil { options.intakeKeys = keys.path }
+        var findings = keyDirectory(keys, intakeHost: intakeHost)
         findings += intakeDirectory(options.intakeKeys, casework: keys)
-        findings += certificates(keys, intake: options.intakeKeys.map(KeyDirectory.init(path:)), now: now, options: options)
+        let separate = options.intakeKeys.flatMap { $0 == keys.path ? nil : KeyDirectory(path: $0) }
+        findings += certificates(keys, intake: separate, now: now, options: options)
         findings += dataDirectory(settings)
-        findings += await database(settings, now: now, options: options)
+        findings += await database(settings, intakeHost: intakeHost, now: now, options: options)
         findings += freeDisk(settings, options: options)
         findings += retention(settings, options: options)
         return findings
@@ -86,7 +91,7 @@ public enum HearthDoctor {
 
     // MARK: keys
 
-    static func keyDirectory(_ keys: KeyDirectory) -> [DoctorFinding] {
+    static func keyDirectory(_ keys: KeyDirectory, intakeHost: Bool) -> [DoctorFinding] {
         var findings: [DoctorFinding] = []
         do {
             try keys.checkPermissions()
@@ -103,7 +108,7 @@ public enum HearthDoctor {
         } catch {
             findings.append(DoctorFinding("keys.permissions", .error, "cannot check \(keys.path)", action: "check that it exists"))
         }
-        if keys.hasManifest {
+        if keys.hasManifest && !intakeHost {
             findings.append(
                 DoctorFinding(
                     "keys.manifest", .warning, "\(keys.manifestFile) is in the casework key directory, so `hearth serve` seals to what it names",
@@ -243,7 +248,7 @@ public enum HearthDoctor {
         }
     }
 
-    static func database(_ settings: HearthSettings, now: Int64, options: DoctorOptions) async -> [DoctorFinding] {
+    static func database(_ settings: HearthSettings, intakeHost: Bool, now: Int64, options: DoctorOptions) async -> [DoctorFinding] {
         guard let location = settings.database else { return await sqlite(settings, now: now, options: options) }
         let locations: (casework: PostgresLocation, intake: PostgresLocation)
         do {
@@ -252,6 +257,16 @@ public enum HearthDoctor {
             return [DoctorFinding("database.reachable", .error, "\(e.path): \(e.reason)", action: e.hint)]
         } catch {
             return [DoctorFinding("database.reachable", .error, "cannot read the database password", action: "check the credential")]
+        }
+        if intakeHost {
+            // `hearth intake`'s host: its one connection is the intake role (--database), which
+            // reads no table, so the audit trail is checked on the casework host.
+            var findings = [await intakeRole(locations.casework)]
+            if findings[0].severity == .ok, let db = try? PostgresDatabase(locations.casework, logger: silent, deadline: .seconds(10)) {
+                findings.append(await clockSkew(db, now: now, options: options))
+                db.close()
+            }
+            return findings + [DoctorFinding("audit.checkpoint", .ok, "intake host: check the audit trail on the casework host")]
         }
         var findings: [DoctorFinding] = []
         let casework: PostgresDatabase

@@ -272,6 +272,23 @@ struct DoctorTests {
             let skew = try finding("clock.skew", in: await d.examine())
             #expect(skew.severity == .error && skew.message.contains("ahead of"), "\(skew)")
 
+            // On the separate intake's host: --keys is the published directory, --database the intake role.
+            let published = KeyDirectory(path: d.work.file("published"))
+            let master = try d.keys.loadMasterKey(passphrase: nil)
+            _ = try d.keys.publish(to: published, auditKey: try d.keys.loadAuditPrivateKey(version: 1, master: master), auditVersion: 1, now: 1000)
+            try FileManager.default.copyItem(atPath: d.keys.tlsCertificateFile, toPath: published.tlsCertificateFile)
+            try FileManager.default.copyItem(atPath: d.keys.tlsKeyFile, toPath: published.tlsKeyFile)
+            var intakeHost = HearthSettings(keys: published.path, data: d.work.file("intake-data"))
+            intakeHost.database = db.intake
+            findings = await HearthDoctor.examine(intakeHost)
+            #expect(findings.filter { $0.severity == .error }.isEmpty, "\(findings)")
+            for check in ["intake.private-keys", "intake.manifest", "database.intake-role", "clock.skew"] {
+                #expect(try finding(check, in: findings).severity == .ok, "\(check): \(findings)")
+            }
+            #expect(!findings.contains { $0.check == "keys.manifest" || $0.check == "database.role" })
+            intakeHost.database = db.casework
+            #expect(try finding("database.intake-role", in: await HearthDoctor.examine(intakeHost)).severity == .error)
+
             d.settings.database = try PostgresLocation(url: "postgres://hearth_casework@127.0.0.1:1/nothing?sslmode=require")
             let down = try finding("database.reachable", in: await d.examine())
             #expect(down.severity == .error && down.action?.contains("pg_hba.conf") == true, "\(down)")
