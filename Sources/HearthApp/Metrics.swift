@@ -54,6 +54,7 @@ actor MetricsRefresher {
     private let interval: Int64
     private let logger: Logger
     private var lastRefresh: Int64?
+    private var gauges: [RefreshedFigure: CoreMetrics.Gauge] = [:]
     private var primaryGauges: [Scope: CoreMetrics.Gauge] = [:]
     private var wrapGauges: [WrapKey: CoreMetrics.Gauge] = [:]
 
@@ -75,21 +76,21 @@ actor MetricsRefresher {
         let now = clock.unixSeconds()
         if let lastRefresh, now >= lastRefresh, now - lastRefresh < interval { return }
         lastRefresh = now
-        if let sessions = sources.survivorSessions { metrics.survivorSessions.record(sessions.liveCount) }
-        if let directory = sources.dataDirectory, let free = Self.freeBytes(directory) { metrics.dataFreeBytes.record(free) }
+        if let sessions = sources.survivorSessions { set(.survivorSessions, sessions.liveCount) }
+        if let directory = sources.dataDirectory, let free = Self.freeBytes(directory) { set(.dataFreeBytes, free) }
         guard let store = sources.store else { return }
-        await attempt("database size") { self.metrics.databaseBytes.record(try await store.databaseBytes()) }
+        await attempt("database size") { self.set(.databaseBytes, try await store.databaseBytes()) }
         if let ring = sources.intakeRing { setPrimaryVersions(ring.current.primary.mapValues(\.version)) }
         guard let keys = sources.caseworkKeys else { return }
         await attempt("staff sessions") {
             let live = try await store.liveStaffSessions(
                 lastSeenSince: now - StaffService.idleTimeout, createdSince: now - StaffService.absoluteTimeout)
-            self.metrics.staffSessions.record(live)
+            self.set(.staffSessions, live)
         }
         await attempt("audit checkpoint") {
             let position = try await store.checkpointPosition()
-            if let checkpoint = position.checkpoint { self.metrics.checkpointAgeSeconds.record(max(0, now - checkpoint.at)) }
-            self.metrics.entriesSinceCheckpoint.record(max(0, position.head - (position.checkpoint?.seq ?? 0)))
+            if let checkpoint = position.checkpoint { self.set(.checkpointAgeSeconds, max(0, now - checkpoint.at)) }
+            self.set(.entriesSinceCheckpoint, max(0, position.head - (position.checkpoint?.seq ?? 0)))
         }
         await attempt("key status") { try await self.setKeyStatus(try await keys.report()) }
     }
@@ -114,6 +115,12 @@ actor MetricsRefresher {
             wrapGauges[key] = gauge
             gauge.record(count)
         }
+    }
+
+    private func set(_ figure: RefreshedFigure, _ value: some BinaryInteger) {
+        let gauge = gauges[figure] ?? metrics.gauge(figure)
+        gauges[figure] = gauge
+        gauge.record(value)
     }
 
     private func setPrimaryVersions(_ versions: [Scope: UInt32]) {
@@ -167,12 +174,15 @@ func buildMetricsApplication(
         onServerRunning: { onListening(.metrics, $0.localAddress?.port ?? 0) }, logger: logger)
 }
 
-/// `/metrics` asked with another method answers 405 with `Allow: GET`; every answer says
-/// `no-store` and `nosniff`.
+/// Any path but exactly `/metrics` answers 404, `/metrics` asked with another method 405 with
+/// `Allow: GET`; every answer says `no-store` and `nosniff`.
 struct MetricsOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
-        if request.uri.path == "/metrics" && request.method != .get {
+        if request.uri.path != "/metrics" {
+            // Exactly `/metrics`: the router would also take `/metrics/`.
+            response = Response(status: .notFound)
+        } else if request.method != .get {
             response = Response(status: .methodNotAllowed, headers: [.allow: "GET"])
         } else {
             do {

@@ -15,46 +15,38 @@ public final class HearthMetrics: Sendable {
     public let factory: any MetricsFactory
     /// Records durably stored through the intake (API and pages), counted after the commit.
     public let submissions: Counter
-    /// Records per SQLite group-commit transaction.
-    public let groupCommitBatchSize: Recorder
-    /// Duration of one SQLite group-commit write transaction, including its fsync.
-    public let groupCommitSeconds: Timer
-    /// Submissions waiting for the next SQLite group commit.
-    public let groupCommitPending: Meter
-    /// Duration of one PostgreSQL submission transaction (`hearth.intake_submit`), round trip included.
-    public let postgresInsertSeconds: Timer
-    /// Live survivor page sessions (intake memory).
-    public let survivorSessions: Gauge
-    /// Live staff sessions (in the store).
-    public let staffSessions: Gauge
-    /// Seconds since the newest signed audit checkpoint.
-    public let checkpointAgeSeconds: Gauge
-    /// Audit entries appended after the newest signed checkpoint.
-    public let entriesSinceCheckpoint: Gauge
-    /// Bytes free for unprivileged use on the data directory's file system (statvfs).
-    public let dataFreeBytes: Gauge
-    /// Bytes the database occupies: the SQLite file, its WAL and shared memory, or PostgreSQL's
-    /// `pg_database_size`.
-    public let databaseBytes: Gauge
     /// Scrape-time refreshes of a figure that failed (the figure keeps its previous value).
     public let refreshFailures: Counter
+    // The store's own figures are made on first use, so a process shows only its store's series.
+    private let batchSize = SetOnce<Recorder>()
+    private let commitTime = SetOnce<Timer>()
+    private let pending = SetOnce<Meter>()
+    private let insertTime = SetOnce<Timer>()
 
     /// The figures, made with `factory`.
     public init(factory: any MetricsFactory) {
         self.factory = factory
         submissions = Counter(label: Name.submissions, factory: factory)
-        groupCommitBatchSize = Recorder(label: Name.groupCommitBatchSize, aggregate: true, factory: factory)
-        groupCommitSeconds = Timer(label: Name.groupCommitSeconds, factory: factory)
-        groupCommitPending = Meter(label: Name.groupCommitPending, factory: factory)
-        postgresInsertSeconds = Timer(label: Name.postgresInsertSeconds, factory: factory)
-        survivorSessions = Gauge(label: Name.survivorSessions, factory: factory)
-        staffSessions = Gauge(label: Name.staffSessions, factory: factory)
-        checkpointAgeSeconds = Gauge(label: Name.checkpointAgeSeconds, factory: factory)
-        entriesSinceCheckpoint = Gauge(label: Name.entriesSinceCheckpoint, factory: factory)
-        dataFreeBytes = Gauge(label: Name.dataFreeBytes, factory: factory)
-        databaseBytes = Gauge(label: Name.databaseBytes, factory: factory)
         refreshFailures = Counter(label: Name.refreshFailures, factory: factory)
     }
+
+    /// Records per SQLite group-commit transaction.
+    public var groupCommitBatchSize: Recorder {
+        batchSize.value ?? batchSize.set(Recorder(label: Name.groupCommitBatchSize, aggregate: true, factory: factory))
+    }
+    /// Duration of one SQLite group-commit write transaction, including its fsync.
+    public var groupCommitSeconds: Timer { commitTime.value ?? commitTime.set(Timer(label: Name.groupCommitSeconds, factory: factory)) }
+    /// Submissions waiting for the next SQLite group commit.
+    public var groupCommitPending: Meter { pending.value ?? pending.set(Meter(label: Name.groupCommitPending, factory: factory)) }
+    /// Duration of one PostgreSQL submission transaction (`hearth.intake_submit`), round trip included.
+    public var postgresInsertSeconds: Timer {
+        insertTime.value ?? insertTime.set(Timer(label: Name.postgresInsertSeconds, factory: factory))
+    }
+
+    /// The gauge of a figure refreshed at scrape time. Made when first asked, so a figure a
+    /// process never sets (the checkpoint's age before the first checkpoint, staff sessions on
+    /// the intake alone) is absent rather than a misleading zero.
+    public func gauge(_ figure: RefreshedFigure) -> Gauge { Gauge(label: figure.rawValue, factory: factory) }
 
     /// Figures that go nowhere: what a process without a metrics listener, and every store or
     /// router built without figures, uses.
@@ -93,22 +85,10 @@ public final class HearthMetrics: Sendable {
         public static let groupCommitPending = "hearth_sqlite_group_commit_pending"
         /// Histogram: PostgreSQL submission transaction time.
         public static let postgresInsertSeconds = "hearth_postgres_insert_duration_seconds"
-        /// Gauge: live survivor page sessions.
-        public static let survivorSessions = "hearth_survivor_page_sessions"
-        /// Gauge: live staff sessions.
-        public static let staffSessions = "hearth_staff_sessions"
         /// Gauge: the primary key version per scope.
         public static let keyPrimaryVersion = "hearth_key_primary_version"
         /// Gauge: consent wraps per scope and key version.
         public static let keyWraps = "hearth_key_wraps"
-        /// Gauge: seconds since the newest signed audit checkpoint.
-        public static let checkpointAgeSeconds = "hearth_audit_checkpoint_age_seconds"
-        /// Gauge: audit entries after the newest signed checkpoint.
-        public static let entriesSinceCheckpoint = "hearth_audit_entries_since_checkpoint"
-        /// Gauge: free bytes on the data directory's file system.
-        public static let dataFreeBytes = "hearth_data_free_bytes"
-        /// Gauge: bytes the database occupies.
-        public static let databaseBytes = "hearth_database_bytes"
         /// Counter: failed scrape-time refreshes.
         public static let refreshFailures = "hearth_metrics_refresh_failures_total"
     }
@@ -126,6 +106,23 @@ public final class HearthMetrics: Sendable {
     ]
 
     private static func milliseconds(_ ms: Double) -> Duration { .microseconds(Int64(ms * 1000)) }
+}
+
+/// The figures refreshed at scrape time, by metric name.
+public enum RefreshedFigure: String, Sendable, CaseIterable {
+    /// Live survivor page sessions (intake memory).
+    case survivorSessions = "hearth_survivor_page_sessions"
+    /// Live staff sessions (in the store).
+    case staffSessions = "hearth_staff_sessions"
+    /// Seconds since the newest signed audit checkpoint.
+    case checkpointAgeSeconds = "hearth_audit_checkpoint_age_seconds"
+    /// Audit entries appended after the newest signed checkpoint.
+    case entriesSinceCheckpoint = "hearth_audit_entries_since_checkpoint"
+    /// Bytes free for unprivileged use on the data directory's file system (statvfs).
+    case dataFreeBytes = "hearth_data_free_bytes"
+    /// Bytes the database occupies: the SQLite file, its WAL and shared memory, or PostgreSQL's
+    /// `pg_database_size`.
+    case databaseBytes = "hearth_database_bytes"
 }
 
 /// The listener a figure is about (a label value).

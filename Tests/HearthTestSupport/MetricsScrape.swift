@@ -4,10 +4,10 @@ import NIOCore
 import NIOHTTP1
 
 /// One request to a metrics listener, which speaks plain HTTP (it has no TLS): status, headers
-/// and body text.
-public func plainHTTP(_ method: HTTPMethod, _ url: String) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
+/// and body text. `method` is the method's name (`GET`, `POST`, …).
+public func plainHTTP(_ method: String, _ url: String) async throws -> (status: Int, headers: HTTPHeaders, text: String) {
     var request = HTTPClientRequest(url: url)
-    request.method = method
+    request.method = HTTPMethod(rawValue: method)
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
     let body = try await response.body.collect(upTo: 8 * 1024 * 1024)
     return (Int(response.status.code), response.headers, String(decoding: body.readableBytesView, as: UTF8.self))
@@ -100,7 +100,7 @@ public struct Scrape: Sendable {
 
 /// Scrapes `http://127.0.0.1:port/metrics`; throws unless it answers 200.
 public func scrapeMetrics(port: Int) async throws -> Scrape {
-    let reply = try await plainHTTP(.GET, "http://127.0.0.1:\(port)/metrics")
+    let reply = try await plainHTTP("GET", "http://127.0.0.1:\(port)/metrics")
     guard reply.status == 200 else { throw ScrapeError(description: "GET /metrics answered \(reply.status): \(reply.text)") }
     return Scrape(reply.text)
 }

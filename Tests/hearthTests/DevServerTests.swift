@@ -56,7 +56,7 @@ struct DevServerTests {
                 if line == nil { await pause(.milliseconds(50)) }
             }
             let url = String(try #require(line).dropFirst("metrics: ".count))
-            let scrape = try await plainHTTP(.GET, url)
+            let scrape = try await plainHTTP("GET", url)
             #expect(scrape.status == 200)
             #expect(scrape.headers["Content-Type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
             #expect(scrape.text.contains("# TYPE hearth_submissions_total counter"))
