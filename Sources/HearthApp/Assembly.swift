@@ -171,6 +171,11 @@ public final class HearthAssembly: Sendable {
             intakeKeys: listeners.contains(.intake) ? intakeKeys : nil, caseworkKeys: caseworkKeys)
         if settings.backgroundJobs { services.append(reloader) }
         if let setup, let port = settings.metricsPort {
+            if !["127.0.0.1", "::1", "localhost"].contains(settings.metricsHost) {
+                logger.warning(
+                    "the metrics listener is not on loopback: whoever can reach it sees traffic volumes (SECURITY.md §11.1)",
+                    metadata: ["metrics.port": "\(port)"])
+            }
             let refresher = MetricsRefresher(
                 metrics: metrics, sources: sources, clock: settings.clock, interval: settings.metricsRefreshSeconds, logger: logger)
             services.append(

@@ -54,16 +54,27 @@ struct IntakeMetricsTests {
         }
     }
 
-    @Test("the intake alone reports the primary versions it seals to, disk and database size, and no staff, audit or wrap figures")
-    func intakeAloneReportsItsOwnFigures() async throws {
-        try await IntakeHarness.with(metrics: true) { h in
+    @Test(
+        "the intake alone reports the primary versions it seals to, its submissions and the database size (as hearth_intake on PostgreSQL), and no staff, audit or wrap figures",
+        arguments: TestStore.all)
+    func intakeAloneReportsItsOwnFigures(store: TestStore) async throws {
+        try await IntakeHarness.with(store: store, metrics: true) { h in
+            _ = try await h.submit(sampleRequest())
             let scrape = try await h.scrape()
             for scope in Scope.allCases { #expect(scrape.value("hearth_key_primary_version", ["scope": scope.rawValue]) == 1) }
-            #expect((scrape.value("hearth_data_free_bytes") ?? 0) > 0)
+            #expect(scrape.value("hearth_submissions_total") == 1)
             #expect((scrape.value("hearth_database_bytes") ?? 0) > 0)
+            #expect(scrape.value("hearth_metrics_refresh_failures_total") == 0)
             #expect(scrape.samples("hearth_key_wraps").isEmpty)
             #expect(scrape.samples("hearth_staff_sessions").isEmpty, "the intake cannot see staff")
-            #expect(scrape.samples("hearth_postgres_insert_duration_seconds_count").isEmpty, "SQLite: no PostgreSQL series")
+            switch store {
+            case .sqlite:
+                #expect((scrape.value("hearth_data_free_bytes") ?? 0) > 0)
+                #expect(scrape.samples("hearth_postgres_insert_duration_seconds_count").isEmpty, "SQLite: no PostgreSQL series")
+            case .postgres:
+                #expect(scrape.value("hearth_postgres_insert_duration_seconds_count") == 1)
+                #expect(scrape.samples("hearth_sqlite_group_commit_pending").isEmpty, "PostgreSQL: no SQLite series")
+            }
             #expect(scrape.samples("hearth_audit_checkpoint_age_seconds").isEmpty)
             #expect(scrape.samples("hearth_http_requests_total", where: ["listener": "casework"]).isEmpty)
         }
