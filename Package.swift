@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The only C boundary: libsodium through pkg-config (Debian: libsodium-dev).
@@ -48,12 +50,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The figures operators scrape (swift-metrics, made through an explicit factory): names,
+        // labels from closed sets, and per-route request handles. Prometheus is the composition
+        // root's business; this knows only CoreMetrics.
+        .target(
+            name: "HearthMetrics",
+            dependencies: ["HearthCore", .product(name: "CoreMetrics", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
         // Key files on disk: formats, the key directory and its lock, rotation and retirement.
         .target(name: "HearthKeys", dependencies: ["HearthCore", "HearthCrypto"], swiftSettings: strict),
         .target(
             name: "HearthStore",
             dependencies: [
-                "HearthCore",
+                "HearthCore", "HearthMetrics",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -64,7 +74,7 @@ let package = Package(
         .target(
             name: "HearthPostgres",
             dependencies: [
-                "HearthCore",
+                "HearthCore", "HearthMetrics",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +84,8 @@ let package = Package(
         .target(
             name: "HearthHTTP",
             dependencies: [
-                "HearthCore", "HearthCrypto", "HearthKeys",
+                "HearthCore", "HearthCrypto", "HearthKeys", "HearthMetrics",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -113,7 +124,10 @@ let package = Package(
             name: "HearthApp",
             dependencies: [
                 "HearthCrypto", "HearthCore", "HearthKeys", "HearthStore", "HearthPostgres", "HearthHTTP", "HearthIntake", "HearthCasework",
+                "HearthMetrics",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,16 +3,22 @@ public import HTTPTypes
 import HearthCasework
 public import HearthCore
 import HearthCrypto
-import HearthHTTP
+public import HearthHTTP
 import HearthIntake
 import HearthKeys
+public import HearthMetrics
 import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
 /// Which listener came up, for ``HearthAssembly/assemble(_:listeners:logger:onListening:)``'s announcements.
 public enum ListenerKind: Int, Sendable, Comparable {
-    case intake, casework
+    /// The survivors' intake listener (TLS).
+    case intake
+    /// The staff casework listener (TLS).
+    case casework
+    /// The metrics listener (plain HTTP, `GET /metrics` only), when ``HearthSettings/metricsPort`` is set.
+    case metrics
 
     public static func < (a: ListenerKind, b: ListenerKind) -> Bool { a.rawValue < b.rawValue }
 }
@@ -98,7 +104,11 @@ public final class HearthAssembly: Sendable {
         // A published directory must hold no private key: refuse before anything could touch one.
         if settings.requirePublishedKeys { try keys.refusePrivateKeys() } else { try keys.recoverInterruptedRotation() }
         try keys.checkPermissions()
-        let stores = try await HearthStores.open(settings, for: listeners, logger: logger)
+        // Figures only when there is a listener to read them; each assembly has its own registry.
+        let setup = settings.metricsPort == nil ? nil : MetricsSetup()
+        let metrics = setup?.metrics ?? .disabled
+        let stores = try await HearthStores.open(settings, for: listeners, logger: logger, metrics: metrics)
+        var sources = MetricsRefresher.Sources(dataDirectory: settings.data, store: stores.casework)
         var services: [any Service] = []
         var certificates: [String] = []
         var rings: [PublicKeyRingHolder] = []
@@ -117,8 +127,12 @@ public final class HearthAssembly: Sendable {
             rings.append(ring)
             let service = SurvivorService(
                 store: stores.intake, keys: ring, clock: settings.clock, random: settings.random, retention: retention.policy, logger: logger)
+            let sessions = try SurvivorPages.makeSessions(clock: settings.clock)
+            sources.survivorSessions = sessions
+            if !listeners.contains(.casework) { sources.intakeRing = ring }
             let (application, table) = try await buildIntakeApplication(
-                service: service, keys: keys, settings: settings, logger: logger, onListening: onListening)
+                service: service, keys: keys, settings: settings, logger: logger, sessions: sessions, metrics: metrics,
+                onListening: onListening)
             services.append(application)
             routes[.intake] = table
             survivors = service
@@ -136,7 +150,9 @@ public final class HearthAssembly: Sendable {
                 hasher: try PasswordHasher(cost: settings.passwordCost),
                 logger: logger)
             let (application, certificate, table) = try await buildCaseworkApplication(
-                staff: staffService, casework: service, stores: stores, keys: keys, settings: settings, logger: logger, onListening: onListening)
+                staff: staffService, casework: service, stores: stores, keys: keys, settings: settings, logger: logger, metrics: metrics,
+                onListening: onListening)
+            sources.caseworkKeys = KeyStatusSource(directory: keys, wrapCounts: { try await stores.wrapCounts() })
             services.append(application)
             routes[.casework] = table
             if settings.backgroundJobs {
@@ -154,6 +170,18 @@ public final class HearthAssembly: Sendable {
             keys: keys, passphrase: settings.passphrase, logger: logger, rings: rings,
             intakeKeys: listeners.contains(.intake) ? intakeKeys : nil, caseworkKeys: caseworkKeys)
         if settings.backgroundJobs { services.append(reloader) }
+        if let setup, let port = settings.metricsPort {
+            if !["127.0.0.1", "::1", "localhost"].contains(settings.metricsHost) {
+                logger.warning(
+                    "the metrics listener is not on loopback: whoever can reach it sees traffic volumes (SECURITY.md §11.1)",
+                    metadata: ["metrics.port": "\(port)"])
+            }
+            let refresher = MetricsRefresher(
+                metrics: metrics, sources: sources, clock: settings.clock, interval: settings.metricsRefreshSeconds, logger: logger)
+            services.append(
+                buildMetricsApplication(
+                    setup: setup, refresher: refresher, host: settings.metricsHost, port: port, logger: logger, onListening: onListening))
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: settings.handlesSignals ? [.sigterm, .sigint] : [], logger: logger))
@@ -180,15 +208,19 @@ public final class HearthAssembly: Sendable {
     static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 }
 
-/// The intake listener: survivor routes and pages over TLS with `tls.crt`/`tls.key`.
+/// The intake listener: survivor routes and pages over TLS with `tls.crt`/`tls.key`, counting
+/// its requests and rate-limit refusals in `metrics`; `sessions` is its survivor page session table.
 public func buildIntakeApplication(
     service: SurvivorService, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
+    sessions: EphemeralSessions<AuthenticatedSurvivor>, metrics: HearthMetrics,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
 ) async throws -> (application: some Service, routes: RouteTable) {
     let router = try buildIntakeRouter(
         service: service,
-        limiter: try FailureRateLimiter(burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond),
-        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock))
+        limiter: try FailureRateLimiter(
+            burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.intake)),
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), sessions: sessions,
+        metrics: ListenerMetrics(metrics, listener: .intake))
     let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: settings.host,
         port: settings.intakePort, logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
@@ -196,18 +228,21 @@ public func buildIntakeApplication(
 }
 
 /// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when
-/// present, else `tls.crt`/`tls.key`. Returns the application and the certificate it serves.
+/// present, else `tls.crt`/`tls.key`, counting its requests and rate-limit refusals in `metrics`.
+/// Returns the application and the certificate it serves.
 public func buildCaseworkApplication(
     staff: StaffService, casework: CaseworkService, stores: HearthStores, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
-    onListening: @escaping @Sendable (ListenerKind, Int) -> Void
+    metrics: HearthMetrics, onListening: @escaping @Sendable (ListenerKind, Int) -> Void
 ) async throws -> (application: some Service, certificate: String, routes: RouteTable) {
     let ownCertificate = FileManager.default.fileExists(atPath: keys.caseworkCertificateFile)
     let certificate = ownCertificate ? keys.caseworkCertificateFile : keys.tlsCertificateFile
     let tls = try HearthTLS.serverConfiguration(certificateFile: certificate, keyFile: ownCertificate ? keys.caseworkKeyFile : keys.tlsKeyFile)
     let router = try buildCaseworkRouter(
         staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await stores.wrapCounts() }),
-        limiter: try FailureRateLimiter(burst: settings.loginFailures, refillPerSecond: settings.failureRefillPerSecond),
-        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock)
+        limiter: try FailureRateLimiter(
+            burst: settings.loginFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.casework)),
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock,
+        metrics: ListenerMetrics(metrics, listener: .casework))
     let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, logger: logger,
         onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
@@ -215,7 +250,8 @@ public func buildCaseworkApplication(
 }
 
 extension HearthAssembly {
-    /// Assembles `listeners`, runs them, and returns once every one is listening, with the ports
+    /// Assembles `listeners` (and the metrics listener when ``HearthSettings/metricsPort`` is set),
+    /// runs them, and returns once every one is listening, with the ports
     /// they bound (what a caller asking for port 0 needs) and the task running them. A start-up
     /// failure (a port in use, say) is thrown rather than waited on for ever.
     public static func start(
@@ -227,7 +263,7 @@ extension HearthAssembly {
             defer { sink.finish() }
             try await assembly.run()
         }
-        let expected = [listeners.contains(.intake), listeners.contains(.casework)].filter { $0 }.count
+        let expected = [listeners.contains(.intake), listeners.contains(.casework), settings.metricsPort != nil].filter { $0 }.count
         var ports: [ListenerKind: Int] = [:]
         for await (kind, port) in bound {
             ports[kind] = port

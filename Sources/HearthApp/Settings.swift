@@ -20,6 +20,15 @@ public struct HearthSettings: Sendable {
     public var intakePort = 8443
     /// The casework listener's port (0 picks a free one).
     public var caseworkPort = 9443
+    /// The address the metrics listener binds: loopback unless an operator says otherwise, since
+    /// anyone who can scrape it sees traffic volumes (SECURITY.md §11.1).
+    public var metricsHost = "127.0.0.1"
+    /// The metrics listener's port (plain HTTP, `GET /metrics` only): nil for no metrics listener
+    /// (the default here, and the test harnesses'; the CLI turns it on), 0 picks a free one.
+    public var metricsPort: Int?
+    /// The figures that need a query or a file-system call are refreshed on a scrape at most this
+    /// often, in seconds (tests set 0).
+    public var metricsRefreshSeconds: Int64 = 10
     /// Days a record with no live consent is kept before it is crypto-shredded.
     public var retentionDays = 90
     /// Failed receipt look-ups allowed at once per address before 429.

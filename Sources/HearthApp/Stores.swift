@@ -1,11 +1,12 @@
 import Foundation
 public import HearthCore
+public import HearthMetrics
 public import HearthPostgres
 public import HearthStore
 import Logging
 
 /// What the casework side and the maintenance commands need of a store.
-public typealias CaseworkSideStore = CaseworkStore & RetentionStore & RewrapStore
+public typealias CaseworkSideStore = CaseworkStore & RetentionStore & RewrapStore & OperationsStore
 
 /// The stores a process opened, by side: SQLite (one file, both sides, the embedded default) or
 /// PostgreSQL (each side connected as its own role, SECURITY.md §4).
@@ -23,11 +24,14 @@ public struct HearthStores: Sendable {
     /// Opens the store `settings` name for the sides in `listeners`. PostgreSQL: the casework side
     /// connects with ``HearthSettings/database``, the intake side with
     /// ``HearthSettings/intakeDatabase`` (else the same URL), and each checks the schema version.
-    /// SQLite: `hearth.sqlite` in the data directory, created and migrated if needed.
-    public static func open(_ settings: HearthSettings, for listeners: Listeners, logger: Logger) async throws -> HearthStores {
+    /// SQLite: `hearth.sqlite` in the data directory, created and migrated if needed. Submissions
+    /// and their commit times are counted in `metrics`.
+    public static func open(
+        _ settings: HearthSettings, for listeners: Listeners, logger: Logger, metrics: HearthMetrics = .disabled
+    ) async throws -> HearthStores {
         guard let configured = settings.database else {
             try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
-            let store = try SQLiteStore(path: settings.databasePath, logger: logger)
+            let store = try SQLiteStore(path: settings.databasePath, logger: logger, metrics: metrics)
             return HearthStores(intake: store, casework: store, sqlite: store, postgres: nil, pools: [])
         }
         let (casework, intakeLocation) = try databaseLocations(settings, casework: configured)
@@ -42,7 +46,8 @@ public struct HearthStores: Sendable {
             // A separate intake must hold a role confined to the survivor functions.
             if listeners == .intake { try await intakePool.checkConfinedToSurvivorFunctions() }
             let store = PostgresCaseworkStore(caseworkPool)
-            return HearthStores(intake: PostgresIntakeStore(intakePool), casework: store, sqlite: nil, postgres: store, pools: pools)
+            return HearthStores(
+                intake: PostgresIntakeStore(intakePool, metrics: metrics), casework: store, sqlite: nil, postgres: store, pools: pools)
         } catch {
             for pool in pools { pool.close() }
             throw error

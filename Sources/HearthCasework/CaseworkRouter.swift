@@ -20,14 +20,14 @@ public enum CaseworkAccess {
     ]
 }
 
-/// Builds the casework router: the API, the staff pages, security headers, error mapping and
-/// access log. `keyStatus` feeds the privacy officers' key page; `clock` times the sign-in step
-/// between password and code.
+/// Builds the casework router: the API, the staff pages, security headers, error mapping,
+/// access log and, with `metrics`, the request figures. `keyStatus` feeds the privacy officers'
+/// key page; `clock` times the sign-in step between password and code.
 public func buildCaseworkRouter(
     staff: StaffService, casework: CaseworkService, keyStatus: KeyStatusSource, limiter: FailureRateLimiter, pages: PageSettings,
-    clock: any WallClock
+    clock: any WallClock, metrics: ListenerMetrics = .off
 ) throws -> Router<HearthRequestContext> {
-    let routes = RouteIndex()
+    let routes = RouteIndex(metrics: metrics)
     let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error", routes: routes)
     let sessions = StaffSessions(staff: staff, limiter: limiter)
     CaseworkRoutes(sessions: sessions, casework: casework).register(on: router)

@@ -171,3 +171,18 @@ public protocol RewrapStore: KeyLifecycleStore {
 /// A store that cannot be reached just now (its database is restarting or unreachable): the
 /// listeners answer 503 with `Retry-After` instead of a 500, and the request may be tried again.
 public protocol StoreUnavailable: Error {}
+
+/// What the operators' figures read from a store (SECURITY.md §11.1): counts, sizes and times,
+/// never a reference, lookup id, username or anything sealed. Each is one cheap read; the
+/// metrics listener asks at most once per refresh interval, never per request.
+public protocol OperationsStore: Sendable {
+    /// Staff sessions still live: used at `lastSeenSince` or later and started at `createdSince`
+    /// or later (the idle and absolute timeouts, counted back from now).
+    func liveStaffSessions(lastSeenSince: Int64, createdSince: Int64) async throws -> Int
+    /// The newest signed audit checkpoint's time and sequence number, and the trail's last
+    /// sequence number (0 when empty); the checkpoint is nil before the first.
+    func checkpointPosition() async throws -> (checkpoint: (at: Int64, seq: Int64)?, head: Int64)
+    /// Bytes the database occupies: for SQLite the file, its WAL and its shared memory; for
+    /// PostgreSQL the database's size as the server reports it.
+    func databaseBytes() async throws -> Int64
+}

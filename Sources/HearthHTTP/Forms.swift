@@ -251,6 +251,12 @@ public final class EphemeralSessions<Value: Sendable>: Sendable {
     /// How many sessions are held (for tests).
     public var count: Int { entries.withLock { $0.count } }
 
+    /// How many held sessions are live now (for the operators' figures): a count, nothing else.
+    public var liveCount: Int {
+        let now = clock.unixSeconds()
+        return entries.withLock { table in table.values.count { live($0, now) } }
+    }
+
     private func live(_ e: Entry, _ now: Int64) -> Bool { now - e.lastUsed < idle && now - e.created < absolute }
 
     private func hash(_ token: String) throws -> [UInt8] { try Blake2b.hash(Array(token.utf8), key: key) }

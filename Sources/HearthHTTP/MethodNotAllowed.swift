@@ -3,17 +3,21 @@ public import Hummingbird
 import Synchronization
 
 /// The routes a listener registered, set once after registration, for answering a known address
-/// asked with the wrong method.
+/// asked with the wrong method and for sealing the listener's request figures.
 public final class RouteIndex: Sendable {
     private let routes = Mutex<[(method: HTTPRequest.Method, segments: [Substring])]>([])
+    /// The listener's request figures (``ListenerMetrics/off`` for none).
+    public let metrics: ListenerMetrics
 
-    /// An empty index; ``record(_:)`` fills it once the listener's routes are registered.
-    public init() {}
+    /// An empty index; ``record(_:)`` fills it once the listener's routes are registered, and
+    /// seals `metrics` with their templates.
+    public init(metrics: ListenerMetrics = .off) { self.metrics = metrics }
 
     /// Records every route of `router`.
     public func record<Context>(_ router: Router<Context>) {
         let table = router.routes.map { (method: $0.method, segments: Self.segments($0.path.description)) }
         routes.withLock { $0 = table }
+        metrics.seal(router)
     }
 
     /// The methods registered for routes whose template matches `path` (`{name}`, `:name` and `*`

@@ -1,3 +1,4 @@
+import CoreMetrics
 import HearthCrypto
 import NIOCore
 import Synchronization
@@ -20,12 +21,16 @@ public final class FailureRateLimiter: Sendable {
     public let refillPerSecond: Double
     /// Most addresses tracked; beyond it the fullest buckets are dropped first.
     static let maxTracked = 50_000
+    /// Counts each refusal (`hearth_rate_limit_refusals_total`): a number, never the address.
+    private let refusals: Counter?
 
-    /// `burst` failures at once, regaining `refillPerSecond` per second.
-    public init(burst: Int = 10, refillPerSecond: Double = 0.2) throws {
+    /// `burst` failures at once, regaining `refillPerSecond` per second; each refusal is counted
+    /// in `refusals` when given (``HearthMetrics/rateLimitRefusals(_:)``).
+    public init(burst: Int = 10, refillPerSecond: Double = 0.2, refusals: Counter? = nil) throws {
         self.key = try SecretBytes.random(count: 32)
         self.burst = Double(burst)
         self.refillPerSecond = refillPerSecond
+        self.refusals = refusals
     }
 
     private func id(_ address: SocketAddress?) -> [UInt8] {
@@ -33,17 +38,20 @@ public final class FailureRateLimiter: Sendable {
         return (try? Blake2b.hash(Array(text.utf8), key: key, outputByteCount: 16)) ?? []
     }
 
-    /// Seconds to wait before another look-up, or nil if one may go ahead now.
+    /// Seconds to wait before another look-up, or nil if one may go ahead now. A non-nil answer
+    /// is a refusal (the caller answers 429) and is counted.
     public func retryAfter(_ address: SocketAddress?) -> Int? {
         let k = id(address)
         let now = ContinuousClock.now
-        return buckets.withLock { b -> Int? in
+        let wait = buckets.withLock { b -> Int? in
             guard var bucket = b[k] else { return nil }
             refill(&bucket, now: now)
             b[k] = bucket
             guard bucket.tokens < 1 else { return nil }
             return Int(((1 - bucket.tokens) / refillPerSecond).rounded(.up))
         }
+        if wait != nil { refusals?.increment() }
+        return wait
     }
 
     /// Records a failed look-up.

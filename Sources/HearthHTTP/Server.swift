@@ -25,13 +25,15 @@ public func makeTLSApplication<Responder: HTTPResponder>(
 }
 
 /// A listener's router with what every Hearth listener has, in order: security headers on every
-/// answer, the access log, errors as JSON under `/api/` and as the `errorTemplate` page elsewhere,
+/// answer, the access log, the request figures (when `routes` carries them), errors as JSON under
+/// `/api/` and as the `errorTemplate` page elsewhere,
 /// 405 with `Allow` for a known address asked with another method (from `routes`, which the
 /// listener fills once its routes are registered), and the two static assets.
 public func makeListenerRouter(pages: PageSettings, errorTemplate: String, routes: RouteIndex) -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
+    if let instruments = routes.metrics.instruments { router.add(middleware: RequestMetricsMiddleware(instruments: instruments)) }
     let renderer = pages.renderer
     router.add(
         middleware: ErrorMiddleware(htmlPage: { status, _, message in

@@ -20,13 +20,18 @@ public enum IntakeAccess {
     ]
 }
 
-/// Builds the intake router: routes plus security headers, error mapping and access log.
-public func buildIntakeRouter(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings) throws -> Router<HearthRequestContext> {
-    let routes = RouteIndex()
+/// Builds the intake router: routes plus security headers, error mapping, access log and, with
+/// `metrics`, the request figures. `sessions` is the survivor page session table (a fresh one
+/// when nil; the composition root passes its own to count live sessions).
+public func buildIntakeRouter(
+    service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>? = nil,
+    metrics: ListenerMetrics = .off
+) throws -> Router<HearthRequestContext> {
+    let routes = RouteIndex(metrics: metrics)
     let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error", routes: routes)
     IntakeRoutes(service: service, limiter: limiter).register(on: router)
     // Survivor sessions live in this process's memory only.
-    let sessions = try SurvivorPages.makeSessions(clock: pages.clock)
+    let sessions = try sessions ?? SurvivorPages.makeSessions(clock: pages.clock)
     SurvivorPages(service: service, limiter: limiter, pages: pages, sessions: sessions).register(on: router)
     routes.record(router)
     return router

@@ -1,4 +1,5 @@
 public import HearthCore
+public import HearthMetrics
 import NIOCore
 import PostgresNIO
 
@@ -8,11 +9,25 @@ import PostgresNIO
 /// sent: the database writes the same ones (``AuditInboxEvent``).
 public struct PostgresIntakeStore: IntakeStore {
     let db: PostgresDatabase
+    let metrics: HearthMetrics
 
-    /// The store over `db` (connected as `hearth_intake`, or as the owner on one host).
-    public init(_ db: PostgresDatabase) { self.db = db }
+    /// The store over `db` (connected as `hearth_intake`, or as the owner on one host); each
+    /// submission's transaction time and count go to `metrics`.
+    public init(_ db: PostgresDatabase, metrics: HearthMetrics = .disabled) {
+        self.db = db
+        self.metrics = metrics
+    }
 
     public func insert(_ r: NewRecord, audit: [AuditEvent], at hour: Int64) async throws {
+        let start = ContinuousClock.now
+        try await submit(r, at: hour)
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        metrics.postgresInsertSeconds.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        metrics.submissions.increment()
+    }
+
+    /// One call of `hearth.intake_submit`: one transaction.
+    private func submit(_ r: NewRecord, at hour: Int64) async throws {
         let scopes = r.wraps.map(\.scope.rawValue)
         let versions = r.wraps.map { Int64($0.keyVersion) }
         let wraps = r.wraps.map(\.wrap.bytea)

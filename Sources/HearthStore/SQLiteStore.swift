@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HearthCore
+import HearthMetrics
 import Logging
 import Synchronization
 
@@ -13,8 +14,9 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     private let committer: GroupCommitter
     private let logger: Logger
 
-    /// Opens (creating if needed) the database at `path` and migrates it.
-    public init(path: String, logger: Logger) throws {
+    /// Opens (creating if needed) the database at `path` and migrates it. Group commits report
+    /// their batch sizes, times and queue to `metrics`, and submissions are counted there.
+    public init(path: String, logger: Logger, metrics: HearthMetrics = .disabled) throws {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -34,7 +36,7 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
             try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         try Self.migrator.migrate(pool)
-        committer = GroupCommitter(pool: pool, logger: logger)
+        committer = GroupCommitter(pool: pool, logger: logger, metrics: metrics)
         self.logger = logger
     }
 

@@ -130,6 +130,24 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("exit-url"), help: "Everyday website that \"Exit this page\" leads to (https).")
     var exitURL: String = PageSettings.defaultExitURL
 
+    @Option(
+        name: .customLong("metrics-host"),
+        help: "Address of the metrics listener (plain HTTP, GET /metrics only). Keep it on loopback: whoever can scrape it sees traffic volumes.")
+    var metricsHost: String = "127.0.0.1"
+
+    @Option(
+        name: .customLong("metrics-port"),
+        help: "Port of the metrics listener (0 picks a free one). Default \(Self.metricsPort) (serve, casework), \(Self.intakeMetricsPort) (intake).")
+    var metricsPort: Int?
+
+    @Flag(name: .customLong("no-metrics"), help: "Run no metrics listener.")
+    var noMetrics = false
+
+    /// The metrics port of `hearth serve` and `hearth casework` (Prometheus's range for exporters).
+    static let metricsPort = 9464
+    /// The metrics port of `hearth intake`, so that it and `hearth casework` can share a host.
+    static let intakeMetricsPort = 9465
+
     func validate() throws {
         guard exitURL.hasPrefix("https://") || exitURL.hasPrefix("http://127.0.0.1") || exitURL.hasPrefix("http://localhost"),
             !exitURL.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "<" || $0 == ">" })
@@ -138,11 +156,19 @@ struct ListenerOptions: ParsableArguments {
         guard (0...65535).contains(caseworkPort) else { throw ValidationError("--casework-port must be 0 to 65535") }
         guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
         guard receiptFailures >= 1 else { throw ValidationError("--receipt-failures must be at least 1") }
+        if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0 to 65535") }
+        if noMetrics && metricsPort != nil { throw ValidationError("give --metrics-port or --no-metrics, not both") }
+        guard !metricsHost.isEmpty else { throw ValidationError("--metrics-host must name an address") }
     }
 
-    /// The composition root's settings for these options.
-    func settings(_ locations: Locations, passphrase: PassphraseSource = .none, development: Bool = false) -> HearthSettings {
+    /// The composition root's settings for these options; the metrics listener takes
+    /// `defaultMetricsPort` unless `--metrics-port` or `--no-metrics` says otherwise.
+    func settings(
+        _ locations: Locations, passphrase: PassphraseSource = .none, development: Bool = false, defaultMetricsPort: Int = Self.metricsPort
+    ) -> HearthSettings {
         var s = locations.settings(passphrase: passphrase)
+        s.metricsHost = metricsHost
+        s.metricsPort = noMetrics ? nil : metricsPort ?? defaultMetricsPort
         s.host = host
         s.intakePort = intakePort
         s.caseworkPort = caseworkPort
@@ -185,7 +211,7 @@ struct Intake: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     func run() async throws {
-        var settings = listener.settings(locations)
+        var settings = listener.settings(locations, defaultMetricsPort: ListenerOptions.intakeMetricsPort)
         settings.requirePublishedKeys = true
         try await Runner(settings: settings, listeners: [.intake], logLevel: listener.logLevel, logFormat: listener.logFormat).run()
     }

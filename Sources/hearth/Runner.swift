@@ -41,11 +41,13 @@ struct Runner {
         umask(0o077)
         let logger = bootstrapLogging(logLevel, format: logFormat)
         do {
-            let host = settings.host.contains(":") ? "[\(settings.host)]" : settings.host
+            let host = Self.bracketed(settings.host)
             let (assembly, ports, running) = try await HearthAssembly.start(settings, listeners: listeners, logger: logger)
-            // The URLs in a fixed order (intake, casework), then the certificates to trust.
-            for kind in ports.keys.sorted() { print("\(kind == .intake ? "intake" : "casework"): https://\(host):\(ports[kind]!)") }
+            // The URLs in a fixed order (intake, casework), then the certificates to trust, then
+            // the metrics listener (last: scripts read the first lines as they always were).
+            for kind in [ListenerKind.intake, .casework] { if let port = ports[kind] { print("\(kind): https://\(host):\(port)") } }
             for line in assembly.certificateLines { print(line) }
+            if let port = ports[.metrics] { print("metrics: http://\(Self.bracketed(settings.metricsHost)):\(port)/metrics") }
             fflush(nil)
             try await running.value
         } catch let e as KeyFileError {
@@ -60,4 +62,7 @@ struct Runner {
             throw ExitCode(69)
         }
     }
+
+    /// `host`, in brackets when it is an IPv6 address (for a URL).
+    static func bracketed(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
 }

@@ -38,6 +38,8 @@ final class CaseworkHarness: Sendable {
     let pageClient: TestHTTPSClient
     /// The PostgreSQL database, when the harness runs on PostgreSQL.
     let postgres: TestPostgres?
+    /// The metrics listener's port, when the harness runs one.
+    let metricsPort: Int?
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
@@ -51,7 +53,7 @@ final class CaseworkHarness: Sendable {
 
     private init(
         dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, clock: TestClock, intake: TestHTTPSClient,
-        staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, postgres: TestPostgres?, task: Task<Void, any Error>
+        staffClient: TestHTTPSClient, pageClient: TestHTTPSClient, postgres: TestPostgres?, metricsPort: Int?, task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.assembly = assembly
@@ -61,13 +63,15 @@ final class CaseworkHarness: Sendable {
         self.staffClient = staffClient
         self.pageClient = pageClient
         self.postgres = postgres
+        self.metricsPort = metricsPort
         self.task = task
     }
 
     /// Both listeners wired by the composition root as `hearth serve --dev` is, on free ports,
     /// with a test clock, no background jobs and the smallest Argon2id cost (insecure but fast).
     /// On PostgreSQL each side connects as its own role (`hearth_intake`, `hearth_casework`).
-    static func start(loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite) async throws -> CaseworkHarness {
+    /// With `metrics`, the metrics listener runs too, on a free port, refreshing on every scrape.
+    static func start(loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false) async throws -> CaseworkHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
@@ -79,6 +83,10 @@ final class CaseworkHarness: Sendable {
         settings.backgroundJobs = false
         settings.handlesSignals = false
         settings.passwordCost = .insecureMinimumForTests
+        if metrics {
+            settings.metricsPort = 0
+            settings.metricsRefreshSeconds = 0
+        }
         let clock = TestClock()
         settings.clock = clock
         let postgres = store == .postgres ? try await TestPostgres.create() : nil
@@ -92,7 +100,7 @@ final class CaseworkHarness: Sendable {
             intake: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.intake]!)", certificatePath: cert),
             staffClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert),
             pageClient: try TestHTTPSClient(baseURL: "https://127.0.0.1:\(found[.casework]!)", certificatePath: cert, followRedirects: false),
-            postgres: postgres, task: task)
+            postgres: postgres, metricsPort: found[.metrics], task: task)
     }
 
     func stop() async {
@@ -105,9 +113,9 @@ final class CaseworkHarness: Sendable {
     }
 
     static func with<T>(
-        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, _ body: (CaseworkHarness) async throws -> T
+        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false, _ body: (CaseworkHarness) async throws -> T
     ) async throws -> T {
-        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress, store: store)
+        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress, store: store, metrics: metrics)
         do {
             let r = try await body(h)
             await h.stop()
@@ -116,6 +124,12 @@ final class CaseworkHarness: Sendable {
             await h.stop()
             throw error
         }
+    }
+
+    /// Scrapes the metrics listener (started with `metrics: true`).
+    func scrape() async throws -> Scrape {
+        guard let metricsPort else { throw HarnessError("this harness runs no metrics listener") }
+        return try await scrapeMetrics(port: metricsPort)
     }
 
     // MARK: Staff

@@ -25,6 +25,8 @@ final class IntakeHarness: Sendable {
     let postgres: TestPostgres?
     /// The store as the casework side sees it (SQLite, or PostgreSQL as its owner), for assertions.
     let records: any CaseworkSideStore
+    /// The metrics listener's port, when the harness runs one.
+    let metricsPort: Int?
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
@@ -34,7 +36,7 @@ final class IntakeHarness: Sendable {
 
     private init(
         dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, client: TestHTTPSClient, clock: TestClock, postgres: TestPostgres?,
-        records: any CaseworkSideStore, task: Task<Void, any Error>
+        records: any CaseworkSideStore, metricsPort: Int?, task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.assembly = assembly
@@ -43,13 +45,15 @@ final class IntakeHarness: Sendable {
         self.clock = clock
         self.postgres = postgres
         self.records = records
+        self.metricsPort = metricsPort
         self.task = task
     }
 
     /// The intake listener alone, wired by the composition root as `hearth intake` is, on a free
     /// port, with development keys made on first run, a test clock and no background jobs. On
     /// PostgreSQL the intake connects as `hearth_intake`, so it can only call the survivor functions.
-    static func start(receiptFailures: Int = 10, store: TestStore = .sqlite) async throws -> IntakeHarness {
+    /// With `metrics`, the metrics listener runs too, on a free port, refreshing on every scrape.
+    static func start(receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false) async throws -> IntakeHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
@@ -59,6 +63,10 @@ final class IntakeHarness: Sendable {
         settings.createDevelopmentKeys = true
         settings.backgroundJobs = false
         settings.handlesSignals = false
+        if metrics {
+            settings.metricsPort = 0
+            settings.metricsRefreshSeconds = 0
+        }
         let clock = TestClock()
         settings.clock = clock
         let postgres = store == .postgres ? try await TestPostgres.create() : nil
@@ -70,7 +78,8 @@ final class IntakeHarness: Sendable {
         owner.database = postgres?.owner
         let records = try await HearthStores.open(owner, for: .casework, logger: logs.logger()).casework
         return IntakeHarness(
-            dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, postgres: postgres, records: records, task: task)
+            dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, postgres: postgres, records: records,
+            metricsPort: ports[.metrics], task: task)
     }
 
     func stop() async {
@@ -81,8 +90,10 @@ final class IntakeHarness: Sendable {
     }
 
     /// Runs `body` against a fresh harness and always stops it.
-    static func with<T>(receiptFailures: Int = 10, store: TestStore = .sqlite, _ body: (IntakeHarness) async throws -> T) async throws -> T {
-        let h = try await start(receiptFailures: receiptFailures, store: store)
+    static func with<T>(
+        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, _ body: (IntakeHarness) async throws -> T
+    ) async throws -> T {
+        let h = try await start(receiptFailures: receiptFailures, store: store, metrics: metrics)
         do {
             let r = try await body(h)
             await h.stop()
@@ -91,6 +102,12 @@ final class IntakeHarness: Sendable {
             await h.stop()
             throw error
         }
+    }
+
+    /// Scrapes the metrics listener (started with `metrics: true`).
+    func scrape() async throws -> Scrape {
+        guard let metricsPort else { throw HarnessError("this harness runs no metrics listener") }
+        return try await scrapeMetrics(port: metricsPort)
     }
 
     /// Submits a request and returns (reference, receipt).

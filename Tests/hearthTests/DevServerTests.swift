@@ -5,7 +5,7 @@ import Testing
 /// `hearth serve --dev` in an empty working directory.
 @Suite("hearth serve --dev", .timeLimit(.minutes(1)))
 struct DevServerTests {
-    @Test("serve --dev in an empty directory creates keys/ and .hearth/ and prints exactly the intake, casework and certificate lines")
+    @Test("serve --dev in an empty directory creates keys/ and .hearth/ and prints exactly the intake, casework, certificate and metrics lines")
     func devModeCreatesKeysAndPrintsTwoLines() async throws {
         let work = try TemporaryDirectory()
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
@@ -35,10 +35,32 @@ struct DevServerTests {
         let outcome = await child.outcome()
         // Nothing else ever goes to stdout: logs go to stderr.
         let lines = outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(lines.count == 4 && lines[3].isEmpty, "exactly three lines on stdout: \(outcome.stdout)")
+        #expect(lines.count == 5 && lines[4].isEmpty, "exactly four lines on stdout: \(outcome.stdout)")
         #expect(lines.first?.hasPrefix("intake: https://127.0.0.1:") == true)
         #expect(lines.dropFirst().first?.hasPrefix("casework: https://127.0.0.1:") == true)
         #expect(lines.dropFirst(2).first == "certificate: \(realPath(work.path))/keys/tls.crt")
+        #expect(lines.dropFirst(3).first?.wholeMatch(of: /metrics: http:\/\/127\.0\.0\.1:[0-9]+\/metrics/) != nil, "\(outcome.stdout)")
+    }
+
+    @Test("serve --no-metrics prints the intake, casework and certificate lines only, and the metrics line's URL serves /metrics otherwise")
+    func metricsLineComesLastAndNoMetricsDropsIt() async throws {
+        let work = try TemporaryDirectory()
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0", "--no-metrics"], in: work.path) { server, _ in
+            let lines = server.stdout.text.split(separator: "\n").map(String.init)
+            #expect(lines.count == 3 && !lines.contains { $0.hasPrefix("metrics:") }, "\(lines)")
+        }
+        try await withHearth(["serve", "--dev", "--intake-port", "0", "--casework-port", "0", "--metrics-port", "0"], in: work.path) { server, _ in
+            var line: String?
+            for _ in 0..<100 where line == nil {
+                line = server.stdout.text.split(separator: "\n").map(String.init).first { $0.hasPrefix("metrics: ") }
+                if line == nil { await pause(.milliseconds(50)) }
+            }
+            let url = String(try #require(line).dropFirst("metrics: ".count))
+            let scrape = try await plainHTTP("GET", url)
+            #expect(scrape.status == 200)
+            #expect(scrape.headers["Content-Type"].first?.hasPrefix("text/plain; version=0.0.4") == true)
+            #expect(scrape.text.contains("# TYPE hearth_submissions_total counter"))
+        }
     }
 
     @Test("/healthz answers 200 over verified TLS with Strict-Transport-Security and Cache-Control: no-store")

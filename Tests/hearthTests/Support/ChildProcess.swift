@@ -68,7 +68,18 @@ final class ChildProcess: Sendable {
     /// The wait status once the child has been reaped.
     private let waitStatus = Mutex<Int32?>(nil)
 
+    /// `arguments`, plus `--metrics-port 0` for a listener command that names no metrics port:
+    /// the suite runs many servers at once, and the fixed default ports (9464, 9465) would collide
+    /// (with each other and with anyone's development server on this host).
+    static func withFreeMetricsPort(_ arguments: [String]) -> [String] {
+        guard ["serve", "intake", "casework"].contains(arguments.first ?? ""),
+            !arguments.contains(where: { $0 == "--metrics-port" || $0 == "--no-metrics" })
+        else { return arguments }
+        return arguments + ["--metrics-port", "0"]
+    }
+
     /// Starts `executable` (default: the built `hearth`) in `directory`, stdin from /dev/null.
+    /// A listener command gets a free metrics port unless it names one (``withFreeMetricsPort(_:)``).
     init(
         _ arguments: [String], in directory: String, executable: String = hearthExecutablePath(),
         environment: [String: String] = [:]
@@ -87,7 +98,7 @@ final class ChildProcess: Sendable {
             close(errPipe.read)
             throw ChildProcessError(description: "cannot open /dev/null: errno \(errno)")
         }
-        let argv = [executable] + arguments
+        let argv = [executable] + Self.withFreeMetricsPort(arguments)
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var child: pid_t = 0
         let result = withCStrings(argv) { argvPointers in
