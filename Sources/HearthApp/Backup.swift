@@ -302,21 +302,7 @@ public enum HearthBackup {
             }
         }
         do {
-            let reader = try BackupStreamReader(privateKey: key, input: input)
-            var manifest: BackupManifest?
-            while let chunk = try reader.next() {
-                switch chunk {
-                case .data(let bytes): try data(bytes)
-                case .final(let bytes): manifest = try BackupManifest(decoding: bytes)
-                }
-            }
-            guard let manifest, let digest = reader.dataSHA256 else { throw CryptoError(.truncated, "the backup has no final chunk") }
-            guard manifest.dataByteCount == reader.dataByteCount, Sodium.constantTimeEqual(manifest.dataSHA256, digest) else {
-                throw BackupError(
-                    "the backup '\(file)' failed verification: the data does not match the manifest's SHA-256 (\(reader.dataByteCount) bytes read, \(manifest.dataByteCount) listed)",
-                    hint: "do not restore from this file; use another backup")
-            }
-            return manifest
+            return try BackupFile.read(try BackupStreamReader(privateKey: key, input: input), data: data)
         } catch let e as CryptoError {
             throw BackupError("the backup '\(file)' failed verification: \(e.code): \(e.reason)", hint: hint(for: e.code))
         }
@@ -326,6 +312,7 @@ public enum HearthBackup {
         switch code {
         case .wrongKey: "give the backup key directory whose backup.pub the service sealed this file to"
         case .truncated: "the file is incomplete (copied in part, or the backup was interrupted): use another backup"
+        case .manifestMismatch: "the file was altered or is not the backup its manifest describes: do not restore from it; use another backup"
         case .authenticationFailed: "the file was altered, re-ordered or spliced, or the key is wrong: do not restore from it; use another backup"
         default: "this is not a complete Hearth backup: use another backup"
         }

@@ -121,3 +121,29 @@ public struct BackupManifest: Sendable, Equatable {
         keyVersions.map { "\($0.scope.rawValue).v\($0.version) (\($0.wraps) wraps)" }
     }
 }
+
+/// Reading a whole sealed backup (SECURITY.md §3.20): every chunk authenticated in order, the
+/// final chunk present and last, the manifest canonical, and the data's length and SHA-256 equal
+/// to the manifest's.
+public enum BackupFile {
+    /// Reads `reader` to its end, passing each authenticated data chunk to `data`, and returns the
+    /// manifest. Throws ``CryptoError`` (`truncated`, `authentication-failed`, `malformed-input`,
+    /// `manifest-mismatch`); `data` sees only authenticated bytes, but a caller that must not act
+    /// on a backup that later fails should read it twice (verify, then use).
+    public static func read(_ reader: BackupStreamReader, data: ([UInt8]) throws -> Void) throws -> BackupManifest {
+        var manifest: BackupManifest?
+        while let chunk = try reader.next() {
+            switch chunk {
+            case .data(let bytes): try data(bytes)
+            case .final(let bytes): manifest = try BackupManifest(decoding: bytes)
+            }
+        }
+        guard let manifest, let digest = reader.dataSHA256 else { throw CryptoError(.truncated, "the backup has no final chunk") }
+        guard manifest.dataByteCount == reader.dataByteCount, Sodium.constantTimeEqual(manifest.dataSHA256, digest) else {
+            throw CryptoError(
+                .manifestMismatch,
+                "the data (\(reader.dataByteCount) bytes) does not match the manifest's length (\(manifest.dataByteCount)) and SHA-256")
+        }
+        return manifest
+    }
+}

@@ -178,7 +178,6 @@ public final class BackupStreamReader {
     /// The backup key id in the header.
     public let keyID: [UInt8]
     private var counter: UInt64 = 0
-    private var sawShortDataChunk = false
     private var finished = false
     private var hasher = SHA256()
     /// Data bytes read so far.
@@ -238,10 +237,6 @@ public final class BackupStreamReader {
         guard length >= 1, length <= chunkSize else {
             throw CryptoError(.malformedInput, "chunk \(counter) declares \(length) bytes (1 to \(chunkSize) allowed)")
         }
-        // Only the last data chunk may be short: a short one followed by more data is not canonical.
-        guard !sawShortDataChunk || final else {
-            throw CryptoError(.malformedInput, "data chunk \(counter - 1) is short but not the last data chunk")
-        }
         let box = try Self.readExactly(length + XChaCha20Poly1305.tagByteCount, from: input)
         guard box.count == length + XChaCha20Poly1305.tagByteCount else {
             throw CryptoError(.truncated, "the backup ends inside chunk \(counter)")
@@ -255,7 +250,6 @@ public final class BackupStreamReader {
             dataSHA256 = Array(hasher.finalize())
             return .final(plain)
         }
-        if length < chunkSize { sawShortDataChunk = true }
         hasher.update(data: plain)
         dataByteCount += UInt64(length)
         return .data(plain)
