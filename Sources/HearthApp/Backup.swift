@@ -161,8 +161,10 @@ public enum HearthBackup {
         return try await PostgresBackup.withExportedSnapshot(location, logger: quiet) { snapshot, figures in
             let writer = try BackupStreamWriter(recipient: recipient, output: box.value)
             // Schema hearth only, as of the exported snapshot; custom format streams to stdout.
+            // Uncompressed: the seal protects it, and what it holds stays checkable (tests search
+            // the plaintext stream for key files) with no length side channel from compression.
             let arguments = [
-                "--format=custom", "--snapshot=\(snapshot)", "--schema=hearth", "--exclude-table-data=\(PostgresBackup.sequenceDataExclusion)",
+                "--format=custom", "--compress=0", "--snapshot=\(snapshot)", "--schema=hearth", "--exclude-table-data=\(PostgresBackup.sequenceDataExclusion)",
                 "--no-password",
             ]
             try runTool(pgDump, arguments, environment: environment, privateDirectory: privateDirectory, stdout: { try writer.write($0) })
