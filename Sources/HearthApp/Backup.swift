@@ -62,14 +62,18 @@ public enum HearthBackup {
         if let found = BackupKeys.privateKeyFiles(in: settings.keys).first {
             throw BackupError(
                 "refusing to back up: '\(found)' is a backup private key in the service's key directory, where anyone who takes the server takes it with the backups",
-                hint: "move it to the offline place the backup key lives (its directory from `hearth keys init-backup`); the service needs only backup.pub")
+                hint:
+                    "move it to the offline place the backup key lives (its directory from `hearth keys init-backup`); the service needs only backup.pub"
+            )
         }
         let publicPath = publicKeyFile ?? "\(settings.keys)/\(BackupKeys.publicFileName)"
         let recipient: X25519PublicKey
         do { recipient = try BackupKeys.loadPublicKey(publicPath) } catch let e as KeyFileError {
             throw BackupError(
                 "failed to back up: no usable backup public key: \(e.reason) ('\(publicPath)')",
-                hint: "run `hearth keys init-backup --dir DIR` on an offline machine and copy DIR/backup.pub to \(settings.keys)/backup.pub (or pass --backup-public-key)")
+                hint:
+                    "run `hearth keys init-backup --dir DIR` on an offline machine and copy DIR/backup.pub to \(settings.keys)/backup.pub (or pass --backup-public-key)"
+            )
         }
         if access(file, F_OK) == 0 {
             throw BackupError("refusing to back up: '\(file)' already exists", hint: "choose a new file name; backups are never overwritten")
@@ -81,7 +85,8 @@ public enum HearthBackup {
             throw BackupError(
                 "failed to back up: cannot create '\(partial)' (\(why))",
                 hint: errno == EEXIST
-                    ? "another backup is running, or one was interrupted: if none is running, delete '\(partial)'" : "check the directory exists and is writable")
+                    ? "another backup is running, or one was interrupted: if none is running, delete '\(partial)'"
+                    : "check the directory exists and is writable")
         }
         var done = false
         defer {
@@ -106,18 +111,22 @@ public enum HearthBackup {
         return manifest
     }
 
-    static func backupSQLite(_ settings: HearthSettings, recipient: X25519PublicKey, output: @escaping ([UInt8]) throws -> Void) throws
+    static func backupSQLite(
+        _ settings: HearthSettings, recipient: X25519PublicKey, output: @escaping ([UInt8]) throws -> Void
+    ) throws
         -> BackupManifest
     {
         guard access(settings.databasePath, F_OK) == 0 else {
-            throw BackupError("failed to back up: there is no database at '\(settings.databasePath)'", hint: "point --data at the service's data directory")
+            throw BackupError(
+                "failed to back up: there is no database at '\(settings.databasePath)'", hint: "point --data at the service's data directory")
         }
         try DataDirectory.prepare(settings.data, sharedGroup: settings.sharedDataGroup)
         // The copy sits beside the live file, with the same protection, and is removed afterwards.
         let temporary = "\(settings.data)/.backup-\(hex(try SystemRandom.bytes(8))).sqlite"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, settings.sharedDataGroup ? 0o660 : 0o600)
         guard fd >= 0 else {
-            throw BackupError("failed to back up: cannot create a temporary copy in '\(settings.data)'", hint: "check the data directory's owner and free space")
+            throw BackupError(
+                "failed to back up: cannot create a temporary copy in '\(settings.data)'", hint: "check the data directory's owner and free space")
         }
         if settings.sharedDataGroup { fchmod(fd, 0o660) }
         close(fd)
@@ -164,7 +173,8 @@ public enum HearthBackup {
             // Uncompressed: the seal protects it, and what it holds stays checkable (tests search
             // the plaintext stream for key files) with no length side channel from compression.
             let arguments = [
-                "--format=custom", "--compress=0", "--snapshot=\(snapshot)", "--schema=hearth", "--exclude-table-data=\(PostgresBackup.sequenceDataExclusion)",
+                "--format=custom", "--compress=0", "--snapshot=\(snapshot)", "--schema=hearth",
+                "--exclude-table-data=\(PostgresBackup.sequenceDataExclusion)",
                 "--no-password",
             ]
             try runTool(pgDump, arguments, environment: environment, privateDirectory: privateDirectory, stdout: { try writer.write($0) })
@@ -211,7 +221,9 @@ public enum HearthBackup {
         }
     }
 
-    static func restoreSQLite(file: String, key: borrowing X25519PrivateKey, manifest: BackupManifest, directory: String, sharedGroup: Bool) throws
+    static func restoreSQLite(
+        file: String, key: borrowing X25519PrivateKey, manifest: BackupManifest, directory: String, sharedGroup: Bool
+    ) throws
         -> RestoreReport
     {
         var st = stat()
@@ -221,7 +233,8 @@ public enum HearthBackup {
             }
             guard SecureFile.list(directory).isEmpty else {
                 throw BackupError(
-                    "refusing to restore: '\(directory)' is not empty", hint: "restore into a new or empty directory; never over a live data directory")
+                    "refusing to restore: '\(directory)' is not empty",
+                    hint: "restore into a new or empty directory; never over a live data directory")
             }
         } else {
             guard mkdir(directory, sharedGroup ? 0o770 : 0o700) == 0 else {
@@ -243,14 +256,18 @@ public enum HearthBackup {
         }
         let (integrity, figures) = try SQLiteBackup.check(restoring)
         try checkRestored(manifest: manifest, figures: figures, integrity: integrity)
-        guard rename(restoring, database) == 0 else { throw BackupError("failed to restore: cannot rename to '\(database)'", hint: "check the directory") }
+        guard rename(restoring, database) == 0 else {
+            throw BackupError("failed to restore: cannot rename to '\(database)'", hint: "check the directory")
+        }
         kept = true
         SecureFile.syncDirectory(of: database)
         try DataDirectory.prepare(directory, sharedGroup: sharedGroup)
         return RestoreReport(manifest: manifest, figures: figures, integrity: integrity, location: directory)
     }
 
-    static func restorePostgres(file: String, key: borrowing X25519PrivateKey, manifest: BackupManifest, location: PostgresLocation) async throws
+    static func restorePostgres(
+        file: String, key: borrowing X25519PrivateKey, manifest: BackupManifest, location: PostgresLocation
+    ) async throws
         -> RestoreReport
     {
         try await PostgresBackup.checkEmpty(location, logger: quiet)
@@ -271,7 +288,8 @@ public enum HearthBackup {
 
     static func checkRestored(manifest: BackupManifest, figures: BackupFigures, integrity: String?) throws {
         if let integrity, integrity != "ok" {
-            throw BackupError("failed to restore: the restored database fails SQLite's integrity check: \(integrity)", hint: "keep the backup file and report this")
+            throw BackupError(
+                "failed to restore: the restored database fails SQLite's integrity check: \(integrity)", hint: "keep the backup file and report this")
         }
         guard figures.schemaVersion == Int(manifest.schemaVersion) else {
             throw BackupError(
@@ -324,7 +342,8 @@ public enum HearthBackup {
         let held: SecretBytes?
         if case .held(let h) = try passphrase.readOnce() { held = h.copy() } else { held = nil }
         if case .environment(let name) = passphrase, held == nil {
-            throw BackupError("failed to open the backup key: the environment variable \(name) is empty or unset", hint: "set it to the backup key's passphrase")
+            throw BackupError(
+                "failed to open the backup key: the environment variable \(name) is empty or unset", hint: "set it to the backup key's passphrase")
         }
         return try BackupKeys.loadPrivateKey(inDirectory: directory, passphrase: held)
     }
@@ -429,7 +448,9 @@ public enum HearthBackup {
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             throw BackupError(
                 "failed to restore: \((tool as NSString).lastPathComponent) exited with status \(process.terminationStatus): \(toolErrors(errorFile))",
-                hint: "nothing was kept (one transaction); check the database URL, that you connect as the database's owner, and the client tools' version")
+                hint:
+                    "nothing was kept (one transaction); check the database URL, that you connect as the database's owner, and the client tools' version"
+            )
         }
         if let failure { throw failure }
     }

@@ -77,7 +77,8 @@ public enum BackupKeys {
             key = try X25519PrivateKey(secret: SecretBytes(copying: bytes[8...]))
         } else if bytes.count == passphraseFileByteCount, Array(bytes[0..<8]) == passphraseMagic {
             guard let passphrase else {
-                throw KeyFileError(path: path, reason: "it is sealed under a passphrase", hint: "pass --passphrase-env VAR naming the variable that holds it")
+                throw KeyFileError(
+                    path: path, reason: "it is sealed under a passphrase", hint: "pass --passphrase-env VAR naming the variable that holds it")
             }
             func u64(_ r: Range<Int>) -> UInt64 { bytes[r].reduce(0) { $0 << 8 | UInt64($1) } }
             let cost = Argon2id.Cost(opsLimit: u64(8..<16), memLimit: u64(16..<24))
@@ -92,12 +93,14 @@ public enum BackupKeys {
             key = try X25519PrivateKey(secret: secret)
         } else {
             throw KeyFileError(
-                path: path, reason: "it is not a backup private key (HRTHBSK1 or HRTHBSP1)", hint: "point --backup-key at the directory `hearth keys init-backup` made")
+                path: path, reason: "it is not a backup private key (HRTHBSK1 or HRTHBSP1)",
+                hint: "point --backup-key at the directory `hearth keys init-backup` made")
         }
         let publicPath = "\(dir)/\(publicFileName)"
         if SecureFile.list(dir).contains(publicFileName) {
             guard try loadPublicKey(publicPath) == key.publicKey else {
-                throw KeyFileError(path: path, reason: "it does not match \(publicPath)", hint: "keep the pair together as `hearth keys init-backup` made it")
+                throw KeyFileError(
+                    path: path, reason: "it does not match \(publicPath)", hint: "keep the pair together as `hearth keys init-backup` made it")
             }
         }
         return key

@@ -59,7 +59,8 @@ struct Backup: AsyncParsableCommand {
 
         func run() async throws {
             let manifest = try await failing {
-                try HearthBackup.verify(file: file, backupKeyDirectory: backupKey, passphrase: passphraseEnv.map(PassphraseSource.environment) ?? .none)
+                try HearthBackup.verify(
+                    file: file, backupKeyDirectory: backupKey, passphrase: passphraseEnv.map(PassphraseSource.environment) ?? .none)
             }
             if json {
                 print(try manifestJSON(manifest, extra: ["file": .string(file), "verified": .bool(true)]))
@@ -90,7 +91,9 @@ struct Restore: AsyncParsableCommand {
     @Option(help: "A new or empty data directory to restore a SQLite backup into.")
     var data: String?
 
-    @Flag(name: .customLong("shared-data-group"), help: "Make the restored directory and file group-shared (2770, 0660), as --shared-data-group services need.")
+    @Flag(
+        name: .customLong("shared-data-group"),
+        help: "Make the restored directory and file group-shared (2770, 0660), as --shared-data-group services need.")
     var sharedDataGroup = false
 
     @Option(help: "An empty PostgreSQL database, as its owner: postgres://OWNER@HOST/DB?… (roles are created as `hearth db migrate` does).")
@@ -142,7 +145,8 @@ extension Keys {
         static let configuration = CommandConfiguration(
             commandName: "init-backup",
             abstract:
-                "Create a backup key pair: DIR/backup.key (private, 0600; keep DIR offline) and DIR/backup.pub (copy it to the service's key directory).")
+                "Create a backup key pair: DIR/backup.key (private, 0600; keep DIR offline) and DIR/backup.pub (copy it to the service's key directory)."
+        )
 
         @Option(help: "Directory to create the pair in (0700); keep it offline, never in the service's key directory.")
         var dir: String
@@ -203,7 +207,9 @@ func manifestText(_ m: BackupManifest) -> String {
 
 /// A JSON value, for printing.
 enum JSONOut {
-    case string(String), int(Int), bool(Bool)
+    case string(String)
+    case int(Int)
+    case bool(Bool)
 
     var any: Any {
         switch self {

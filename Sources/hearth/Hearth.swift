@@ -10,7 +10,9 @@ struct Hearth: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hearth",
         abstract: "A protected way for survivors to come forward, and for the people they choose to answer them.",
-        subcommands: [Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self, Retention.self, Database.self, Backup.self, Restore.self])
+        subcommands: [
+            Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self, Retention.self, Database.self, Backup.self, Restore.self,
+        ])
 }
 
 /// Where keys and data live, and how the listener is reached; shared by every command.

@@ -170,7 +170,11 @@ final class SurvivorLoad: Sendable {
                     give
                     ? try await client.send(.POST, "/api/v1/me/consents", json: ["scope": "police"], receipt: receipt)
                     : try await client.send(.DELETE, "/api/v1/me/consents/police", receipt: receipt)
-                if reply.status >= 500 { state.withLock { $0.failures.append("consent \(reply.status)") } } else { state.withLock { $0.consents += 1 } }
+                if reply.status >= 500 {
+                    state.withLock { $0.failures.append("consent \(reply.status)") }
+                } else {
+                    state.withLock { $0.consents += 1 }
+                }
             } catch {
                 state.withLock { $0.failures.append("consent \(error)") }
             }
@@ -186,7 +190,11 @@ final class SurvivorLoad: Sendable {
             }
             do {
                 let reply = try await client.send(.POST, "/api/v1/me/messages", json: ["text": "a message during the drill"], receipt: receipt)
-                if reply.status == 201 { state.withLock { $0.messages += 1 } } else { state.withLock { $0.failures.append("message \(reply.status)") } }
+                if reply.status == 201 {
+                    state.withLock { $0.messages += 1 }
+                } else {
+                    state.withLock { $0.failures.append("message \(reply.status)") }
+                }
             } catch {
                 state.withLock { $0.failures.append("message \(error)") }
             }
@@ -388,7 +396,8 @@ struct BackupTests {
         try FileManager.default.copyItem(atPath: "\(f.offline)/backup.key", toPath: "\(f.keys)/spare-copy")
         let outcome = try await f.backup(to: f.work.file("refused.hbk"))
         #expect(outcome.exitedNormally && outcome.status == 1, "\(outcome)")
-        #expect(outcome.stderr.contains("refusing to back up") && outcome.stderr.contains("spare-copy") && outcome.stderr.contains("backup private key"))
+        #expect(
+            outcome.stderr.contains("refusing to back up") && outcome.stderr.contains("spare-copy") && outcome.stderr.contains("backup private key"))
         #expect(!FileManager.default.fileExists(atPath: f.work.file("refused.hbk")))
         #expect(!FileManager.default.fileExists(atPath: f.work.file("refused.hbk.partial")))
     }
@@ -428,10 +437,12 @@ struct BackupTests {
         let backup = try await f.run(["backup", "--to", file, "--backup-public-key", "\(sealedDir)/backup.pub"] + f.storeArguments)
         try #require(backup.succeeded, "\(backup)")
         let right = try await f.run(
-            ["backup", "verify", file, "--backup-key", sealedDir, "--passphrase-env", "HEARTH_BK"], environment: ["HEARTH_BK": "a long backup passphrase"])
+            ["backup", "verify", file, "--backup-key", sealedDir, "--passphrase-env", "HEARTH_BK"],
+            environment: ["HEARTH_BK": "a long backup passphrase"])
         #expect(right.succeeded, "\(right)")
         let wrong = try await f.run(
-            ["backup", "verify", file, "--backup-key", sealedDir, "--passphrase-env", "HEARTH_BK"], environment: ["HEARTH_BK": "not the passphrase at all"])
+            ["backup", "verify", file, "--backup-key", sealedDir, "--passphrase-env", "HEARTH_BK"],
+            environment: ["HEARTH_BK": "not the passphrase at all"])
         #expect(wrong.status == 78 && wrong.stderr.contains("passphrase is wrong"), "\(wrong)")
         let otherKey = try await f.run(["backup", "verify", file, "--backup-key", f.offline])
         #expect(otherKey.status == 1 && otherKey.stderr.contains("wrong-key"), "\(otherKey)")
