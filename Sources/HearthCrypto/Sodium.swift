@@ -24,6 +24,12 @@ public struct CryptoError: Error, Hashable, CustomStringConvertible, Sendable {
         public static let passwordHashingFailed = Code(name: "password-hashing-failed")
         /// A signature did not verify.
         public static let badSignature = Code(name: "bad-signature")
+        /// A backup was sealed to another backup key than the one given.
+        public static let wrongKey = Code(name: "wrong-key")
+        /// A stream ended before its final chunk (a truncated or unfinished backup).
+        public static let truncated = Code(name: "truncated")
+        /// A backup's data does not match the length or SHA-256 its manifest lists.
+        public static let manifestMismatch = Code(name: "manifest-mismatch")
     }
 
     /// What kind of failure this is.

@@ -12,7 +12,7 @@ import Logging
 struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, inspect, rotate, re-wrap and retire Hearth's keys.",
-        subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, Publish.self, RotateMaster.self])
+        subcommands: [Init.self, Status.self, Rotate.self, Rewrap.self, Retire.self, Publish.self, RotateMaster.self, InitBackup.self])
 
     /// A new master passphrase from the environment variable `name` (12 characters at least), or
     /// nil when no variable is named.

@@ -18,6 +18,7 @@ struct Vector: Sendable, CustomTestStringConvertible {
         "expect", "scenario", "operation", "error", "record_id", "receipt", "scope", "key_version", "scope_secret_key",
         "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext", "request", "note_kind", "note_id", "note",
         "master_key", "key_name", "public_file", "sealed_file", "secret_key", "manifest", "audit_public_key", "primaries",
+        "backup_secret_key", "backup",
     ]
 
     /// Parses `key: value` lines; blank lines and lines starting with `#` are ignored.
@@ -82,9 +83,27 @@ private func perform(_ v: Vector) throws -> [UInt8] {
         return Array(manifest.primarySummary.utf8)
     case "open-with-receipt", "open-with-scope-key", "open-note":
         return try openRecord(v)
+    case "open-backup":
+        return try openBackup(v)
     default:
         throw VectorError("\(v.file): unknown operation '\(v["operation"] ?? "")'")
     }
+}
+
+/// SECURITY.md §3.20: reads the whole backup with the backup secret key, returns the data stream;
+/// a success vector's manifest must decode and re-encode to exactly its `manifest` bytes.
+private func openBackup(_ v: Vector) throws -> [UInt8] {
+    let key = try X25519PrivateKey(secret: SecretBytes(copying: try v.bytes("backup_secret_key")))
+    var remaining = try v.bytes("backup")[...]
+    let reader = try BackupStreamReader(privateKey: key) { count in
+        let part = Array(remaining.prefix(count))
+        remaining = remaining.dropFirst(part.count)
+        return part
+    }
+    var data: [UInt8] = []
+    let manifest = try BackupFile.read(reader) { data += $0 }
+    if v["expect"] == "success" { #expect(manifest.encoded() == (try v.bytes("manifest")), "\(v.file): manifest") }
+    return data
 }
 
 /// Unwraps the DEK (with the receipt or the scope key), checks the commitment, then opens the
