@@ -108,6 +108,7 @@ public enum HearthDoctor {
         } catch {
             findings.append(DoctorFinding("keys.permissions", .error, "cannot check \(keys.path)", action: "check that it exists"))
         }
+        findings += backupKeys(keys, intakeHost: intakeHost)
         if keys.hasManifest && !intakeHost {
             findings.append(
                 DoctorFinding(
@@ -115,6 +116,40 @@ public enum HearthDoctor {
                     action: "publish into the intake's own directory (`hearth keys publish --to DIR`), and remove it here"))
         }
         return findings
+    }
+
+    /// The backup key: its private half must never be on the server; its public half is what
+    /// `hearth backup` seals to (SECURITY.md §3.20).
+    static func backupKeys(_ keys: KeyDirectory, intakeHost: Bool) -> [DoctorFinding] {
+        let leaked = BackupKeys.privateKeyFiles(in: keys.path)
+        if !leaked.isEmpty {
+            return [
+                DoctorFinding(
+                    "backup.private-key", .error, "a backup private key is in the key directory: \(leaked.joined(separator: ", "))",
+                    action:
+                        "move it to the offline backup key directory (or destroy it if a copy is there); whoever holds it and a backup reads every sealed record as backed up"
+                )
+            ]
+        }
+        guard !intakeHost else { return [] }
+        let path = keys.file(BackupKeys.publicFileName)
+        do {
+            _ = try BackupKeys.loadPublicKey(path)
+            return [DoctorFinding("backup.public-key", .ok, "\(path) is a backup public key; its private half is not here")]
+        } catch {
+            guard FileManager.default.fileExists(atPath: path) else {
+                return [
+                    DoctorFinding(
+                        "backup.public-key", .warning, "no backup public key (\(path)), so `hearth backup` cannot run",
+                        action: "make a pair offline with `hearth keys init-backup --dir DIR` and copy only DIR/backup.pub here (mode 0600)")
+                ]
+            }
+            return [
+                DoctorFinding(
+                    "backup.public-key", .error, "\(path) is not a backup public key",
+                    action: "copy backup.pub from the offline backup key directory again")
+            ]
+        }
     }
 
     static func intakeDirectory(_ path: String?, casework: KeyDirectory) -> [DoctorFinding] {

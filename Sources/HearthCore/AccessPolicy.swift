@@ -1,6 +1,6 @@
 /// Why access was refused; each has a stable code for the API.
 public struct AccessDenial: Error, Sendable, Equatable {
-    /// `role-cannot-read`, `no-consent` or `not-assigned`.
+    /// `role-cannot-read`, `no-consent`, `not-assigned` or `key-retired`.
     public let code: String
     /// A plain explanation for staff.
     public let message: String
@@ -17,6 +17,13 @@ public struct AccessDenial: Error, Sendable, Equatable {
     /// No live consent for the role's scope.
     public static let noConsent = AccessDenial(
         code: "no-consent", message: "the survivor has not agreed (or no longer agrees) to your team reading this record")
+    /// The consent wrap is sealed to a key version that has been retired (its private key
+    /// destroyed): only a copy restored from a backup older than the retirement holds one.
+    public static let keyRetired = AccessDenial(
+        code: "key-retired",
+        message:
+            "this record's consent for your team is sealed to a key version that has been retired, so it can no longer be opened (this copy was restored from a backup older than the retirement)"
+    )
     /// Not assigned to the caller.
     public static let notAssigned = AccessDenial(
         code: "not-assigned", message: "this case is not assigned to you; ask a supervisor")

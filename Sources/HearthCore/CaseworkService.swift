@@ -109,7 +109,12 @@ public struct CaseworkService: Sendable {
         guard let (record, assignee) = try await store.caseRecord(id: reference) else {
             throw Problem(.notFound, code: "not-found", "there is no case with that reference")
         }
-        switch AccessPolicy.decide(staff: staff, record: record, assignee: assignee, today: today) {
+        var decision = AccessPolicy.decide(staff: staff, record: record, assignee: assignee, today: today)
+        // A wrap only a restored backup can still hold: its key version's private key is destroyed.
+        if case .success(let grant) = decision, keys.privateKey(grant.scope, version: grant.wrap.keyVersion) == nil {
+            decision = .failure(.keyRetired)
+        }
+        switch decision {
         case .success(let grant):
             return (grant, record)
         case .failure(let denial):

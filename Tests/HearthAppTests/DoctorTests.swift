@@ -133,6 +133,23 @@ struct DoctorTests {
         #expect(leaked.severity == .error && leaked.message.contains("police.v1.sealed"), "\(leaked)")
     }
 
+    @Test("backup keys: no backup.pub is a warning, a valid one passes, a backup private key in the key directory is an error")
+    func backupKeys() async throws {
+        let d = try await Deployment()
+        #expect(try finding("backup.public-key", in: await d.examine()).severity == .warning)
+        let offline = d.work.file("offline")
+        _ = try BackupKeys.create(in: offline, passphrase: nil, cost: .insecureMinimumForTests)
+        try FileManager.default.copyItem(atPath: "\(offline)/backup.pub", toPath: d.keys.file("backup.pub"))
+        var findings = await d.examine()
+        #expect(try finding("backup.public-key", in: findings).severity == .ok, "\(findings)")
+        #expect(!findings.contains { $0.check == "backup.private-key" })
+        // Renamed, it is still found by its contents.
+        try FileManager.default.copyItem(atPath: "\(offline)/backup.key", toPath: d.keys.file("spare.bin"))
+        findings = await d.examine()
+        let leaked = try finding("backup.private-key", in: findings)
+        #expect(leaked.severity == .error && leaked.message.contains("spare.bin"), "\(leaked)")
+    }
+
     @Test("a manifest in the casework key directory is a warning")
     func manifestInCaseworkDirectory() async throws {
         let d = try await Deployment()

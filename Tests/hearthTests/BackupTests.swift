@@ -359,6 +359,38 @@ struct BackupTests {
             support.wrap, with: supportKey.key, recordID: id, scope: .support, keyVersion: 1, commitment: record.commitment)
         let body = try Envelope.openBody(record.body, with: dek, recordID: id, commitment: record.commitment)
         #expect(String(decoding: body.unsafeExportedBytes(), as: UTF8.self).contains(canary), "support still opens the record")
+
+        // And through the service on the restored copy, over TLS: the police liaison officer is
+        // refused (key-retired, audited), the support caseworker opens it.
+        func add(_ username: String, _ role: String) async throws -> IssuedCredentials {
+            let outcome = try await f.run(["staff", "add", "--username", username, "--role", role, "--json"] + target.storeArguments)
+            try #require(outcome.succeeded, "\(outcome)")
+            return try IssuedCredentials.decode(outcome.stdout)
+        }
+        let supervisor = try await add("sue.restored", "supervisor")
+        let liaison = try await add("lee.restored", "police-liaison")
+        let caseworker = try await add("cat.restored", "caseworker")
+        let serve = try ChildProcess(target.serveArguments, in: f.work.path)
+        do {
+            let casework = try await TwoProcessTests.waitForCasework(serve)
+            let staff = try TestHTTPSClient(baseURL: casework.url, certificatePath: casework.certificate)
+            let sue = try await TwoProcessTests.signIn(staff, supervisor)
+            let lee = try await TwoProcessTests.signIn(staff, liaison)
+            let cat = try await TwoProcessTests.signIn(staff, caseworker)
+            let open = ["reason": "restore drill"]
+            #expect(try await TwoProcessTests.post(staff, "/api/v1/cases/\(reference)/assign", ["staff": "lee.restored"], sue).status == 200)
+            let refused = try await TwoProcessTests.post(staff, "/api/v1/cases/\(reference)/open", open, lee)
+            #expect(refused.status == 403 && refused.json["code"] as? String == "key-retired", "\(refused.status) \(refused.text)")
+            #expect(!refused.text.contains(canary))
+            #expect(try await TwoProcessTests.post(staff, "/api/v1/cases/\(reference)/assign", ["staff": "cat.restored"], sue).status == 200)
+            let opened = try await TwoProcessTests.post(staff, "/api/v1/cases/\(reference)/open", open, cat)
+            #expect(opened.status == 200 && opened.text.contains(canary), "\(opened.status) \(opened.text)")
+            await staff.shutdown()
+        } catch {
+            await serve.stop()
+            throw error
+        }
+        await serve.stop()
     }
 
     @Test("restore refuses a location that is not empty", arguments: TestStore.all)
