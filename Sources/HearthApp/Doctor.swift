@@ -298,7 +298,7 @@ public enum HearthDoctor {
             // reads no table, so the audit trail is checked on the casework host.
             var findings = [await intakeRole(locations.casework)]
             if findings[0].severity == .ok, let db = try? PostgresDatabase(locations.casework, logger: silent, deadline: .seconds(10)) {
-                findings.append(await clockSkew(db, now: now, options: options))
+                findings.append(await clockSkew(db, clock: settings.clock, options: options))
                 db.close()
             }
             return findings + [DoctorFinding("audit.checkpoint", .ok, "intake host: check the audit trail on the casework host")]
@@ -321,7 +321,7 @@ public enum HearthDoctor {
         if settings.intakeDatabase != nil {
             findings.append(await intakeRole(locations.intake))
         }
-        findings.append(await clockSkew(casework, now: now, options: options))
+        findings.append(await clockSkew(casework, clock: settings.clock, options: options))
         let store = PostgresCaseworkStore(casework)
         findings.append(await checkpoints(store, now: now, options: options))
         return findings
@@ -368,11 +368,17 @@ public enum HearthDoctor {
         }
     }
 
-    static func clockSkew(_ db: PostgresDatabase, now: Int64, options: DoctorOptions) async -> DoctorFinding {
+    static func clockSkew(_ db: PostgresDatabase, clock: any WallClock, options: DoctorOptions) async -> DoctorFinding {
         do {
+            // The query's own time counts as skew only beyond the second it was sent in.
+            let before = clock.unixSeconds()
             let server = try await db.serverTime()
-            let skew = server - Double(now)
-            let text = "this host's clock is \(String(format: "%.1f", abs(skew))) s \(skew > 0 ? "behind" : "ahead of") the database's"
+            let after = clock.unixSeconds()
+            let skew = server < Double(before) ? server - Double(before) : server > Double(after + 1) ? server - Double(after + 1) : 0
+            let text =
+                skew == 0
+                ? "this host's clock agrees with the database's (within a second)"
+                : "this host's clock is \(String(format: "%.1f", abs(skew))) s \(skew > 0 ? "behind" : "ahead of") the database's"
             let action = "run NTP (systemd-timesyncd or chrony) on both hosts"
             if abs(skew) > options.clockErrorSeconds { return DoctorFinding("clock.skew", .error, text, action: action) }
             if abs(skew) > options.clockWarningSeconds { return DoctorFinding("clock.skew", .warning, text, action: action) }

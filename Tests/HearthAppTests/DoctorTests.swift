@@ -8,6 +8,7 @@ import HearthPostgres
 import HearthStore
 import HearthTestSupport
 import Logging
+import Synchronization
 import Testing
 import X509
 
@@ -261,7 +262,8 @@ struct DoctorTests {
     func postgres() async throws {
         try await TestPostgres.with { db in
             var d = try await Deployment()
-            let clock = TestClock()
+            // Real time plus an offset: the test can take a while on a busy machine.
+            let clock = SkewedClock()
             d.settings.clock = clock
             d.settings.database = db.casework
             d.settings.intakeDatabase = db.intake
@@ -311,6 +313,13 @@ struct DoctorTests {
             #expect(down.severity == .error && down.action?.contains("pg_hba.conf") == true, "\(down)")
         }
     }
+}
+
+/// The system clock moved by a settable offset, for the clock-skew check.
+final class SkewedClock: WallClock, Sendable {
+    private let offset = Mutex<Int64>(0)
+    func unixSeconds() -> Int64 { Int64(Date().timeIntervalSince1970) + offset.withLock { $0 } }
+    func advance(seconds: Int64) { offset.withLock { $0 += seconds } }
 }
 
 /// A throwaway certificate authority for the certificate checks.
