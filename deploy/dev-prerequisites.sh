@@ -10,6 +10,8 @@ command -v openssl >/dev/null || need+=(openssl)
 # PostgreSQL 15 (Debian 12) for the PostgreSQL store's tests, which run their own throwaway cluster
 # (Tests/postgres-cluster.sh); the package's own cluster, if its postinst starts one, is not used.
 { [ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null; } || need+=(postgresql)
+# `hearth backup` and `hearth restore` with PostgreSQL run pg_dump and pg_restore.
+{ command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
