@@ -99,7 +99,7 @@ public final class HearthAssembly: Sendable {
         var settings = settings
         settings.passphrase = try settings.passphrase.readOnce()
         let keys = KeyDirectory(path: settings.keys)
-        if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys) }
+        if settings.createDevelopmentKeys { try DevelopmentKeys.ensure(keys, logger: logger) }
         let intakeKeys = IntakeKeys(directory: keys, requirePublished: settings.requirePublishedKeys)
         // A published directory must hold no private key: refuse before anything could touch one.
         if settings.requirePublishedKeys { try keys.refusePrivateKeys() } else { try keys.recoverInterruptedRotation() }

@@ -3,6 +3,7 @@ import HearthCore
 public import HearthCrypto
 import HearthHTTP
 public import HearthKeys
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -104,16 +105,17 @@ enum PassphraseReader {
 
 /// Development keys: made on first run of `serve --dev`, never for real people.
 public enum DevelopmentKeys {
-    /// Creates development keys and a self-signed certificate where none exist yet.
-    public static func ensure(_ keys: KeyDirectory) throws {
+    /// Creates development keys and a self-signed certificate where none exist yet, and says so
+    /// through `logger` (so `--log-format json` stays one object per line).
+    public static func ensure(_ keys: KeyDirectory, logger: Logger? = nil) throws {
         if keys.isEmpty {
             try keys.initialise(passphrase: nil)
-            FileHandle.standardError.write(Data("hearth: created development keys in \(keys.path)/ (never use them in production)\n".utf8))
+            logger?.notice("created development keys (never use them in production)", metadata: ["keys.path": "\(keys.path)"])
         }
         let fm = FileManager.default
         if !fm.fileExists(atPath: keys.tlsCertificateFile) && !fm.fileExists(atPath: keys.tlsKeyFile) {
             try HearthTLS.createDevelopmentCertificate(keys: keys)
-            FileHandle.standardError.write(Data("hearth: created a self-signed development certificate\n".utf8))
+            logger?.notice("created a self-signed development certificate", metadata: ["tls.certificate": "\(keys.tlsCertificateFile)"])
         }
     }
 }

@@ -71,7 +71,7 @@ struct OperatorCommandTests {
         }
         await child.stop()
         let stderr = await child.outcome().stderr
-        let lines = stderr.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("hearth: created") }
+        let lines = stderr.split(separator: "\n").map(String.init)
         #expect(lines.count >= 4, "\(stderr)")
         var routes: [String] = []
         for line in lines {
@@ -81,6 +81,8 @@ struct OperatorCommandTests {
                 routes.append("\(metadata["http.route"] ?? "") \(metadata["http.status"] ?? "")")
             }
         }
+        #expect(
+            lines.contains { $0.contains("\"message\":\"created development keys (never use them in production)\"") }, "--dev says so in JSON too")
         #expect(routes.contains("/api/v1/contact-requests 201"), "\(routes)")
         #expect(routes.contains("/api/v1/me 401"), "\(routes)")
         #expect(!receipt.isEmpty)
