@@ -79,6 +79,8 @@ final class CaseworkHarness: Sendable {
         settings.retentionDays = 30
         settings.receiptFailures = 1000
         settings.loginFailures = loginFailuresPerAddress
+        // Failures do not come back while a test runs, however slow the machine (as in the intake harness).
+        settings.failureRefillPerSecond = 0.001
         settings.createDevelopmentKeys = true
         settings.backgroundJobs = false
         settings.handlesSignals = false
