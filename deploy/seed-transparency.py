@@ -10,7 +10,10 @@ status changes and first staff replies; and every audit entry on a valid hash ch
 wrap) are random bytes of the right sizes: nobody can open these records, and nothing a
 survivor could have written exists.
 
-Usage: seed-transparency.py DATABASE [--months 6] [--per-month 600] [--seed 1]
+Usage: seed-transparency.py DATABASE [--months 6] [--per-month 600] [--seed 1] [--audit-only]
+--audit-only writes the audit entries alone, no record rows (the figures are the same but for
+regions, which then all count as "not given or erased"): the browser tests use it so that the
+staff queue holds only their own cases.
 DATABASE must already exist with Hearth's schema (deploy/seed-transparency.sh makes one).
 """
 import argparse
@@ -68,6 +71,7 @@ def main():
     p.add_argument("--months", type=int, default=6)
     p.add_argument("--per-month", type=int, default=600)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--audit-only", action="store_true")
     a = p.parse_args()
     if not os.path.exists(a.database):
         sys.exit(f"seed-transparency: failed to open '{a.database}': no such database\nhint: run deploy/seed-transparency.sh")
@@ -138,7 +142,7 @@ def main():
             db.execute("INSERT INTO audit (seq, at, actor, role, action, subject, scope, outcome, previous_hash, hash) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (seq, at, actor, role, action, subject, scope, outcome, previous, h))
             previous = h
-        for (rid, hour, region, status, consents) in rows:
+        for (rid, hour, region, status, consents) in ([] if a.audit_only else rows):
             live = [c for c in consents if c[2]]
             cur = db.execute(
                 "INSERT INTO records (id, lookup, format, created_hour, region, status, commitment, body, survivor_wrap, no_consent_since) "
