@@ -158,6 +158,8 @@ public final class HearthAssembly: Sendable {
             if settings.backgroundJobs {
                 services.append(AuditCheckpointer(casework: service, logger: logger))
                 services.append(ExpirySweeper(retention: retention, logger: logger))
+                services.append(
+                    TransparencyPublisher(transparency: TransparencyService(store: stores.casework, clock: settings.clock), logger: logger))
             }
             if !listeners.contains(.intake) || certificate != keys.tlsCertificateFile {
                 certificates.append("\(listeners.contains(.intake) ? "casework-certificate" : "certificate"): \(absolute(certificate))")

@@ -16,6 +16,20 @@ struct ExpirySweeper: Service {
     }
 }
 
+/// Every minute: publishes each month that has closed and is not published yet (SECURITY.md §13).
+/// It reads the audit trail only when a month is missing, so on most rounds it is one small read.
+struct TransparencyPublisher: Service {
+    let transparency: TransparencyService
+    let logger: Logger
+
+    func run() async throws {
+        await repeatUntilShutdown(every: .seconds(60), logger: logger, failure: "publishing transparency figures failed") {
+            let months = try await transparency.publishClosedMonths()
+            if !months.isEmpty { logger.info("transparency figures published", metadata: ["month.count": "\(months.count)"]) }
+        }
+    }
+}
+
 /// Signs a checkpoint of the audit chain every 100 entries (checked every 10 seconds) and at shutdown.
 struct AuditCheckpointer: Service {
     let casework: CaseworkService

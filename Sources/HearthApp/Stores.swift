@@ -6,7 +6,7 @@ public import HearthStore
 import Logging
 
 /// What the casework side and the maintenance commands need of a store.
-public typealias CaseworkSideStore = CaseworkStore & RetentionStore & RewrapStore & OperationsStore
+public typealias CaseworkSideStore = CaseworkStore & RetentionStore & RewrapStore & OperationsStore & TransparencyStore
 
 /// The stores a process opened, by side: SQLite (one file, both sides, the embedded default) or
 /// PostgreSQL (each side connected as its own role, SECURITY.md §4).

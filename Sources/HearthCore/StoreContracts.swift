@@ -25,7 +25,10 @@ public protocol AuditStore: Sendable {
 /// name one by its id, read staff or change assignment. A store may let the database write the
 /// survivor's audit events itself (PostgreSQL does, so a compromised intake cannot choose them);
 /// they are then exactly the `audit` events given here.
-public protocol IntakeStore: Sendable {
+///
+/// It also reads the published transparency months (``PublishedMonthsStore``), which it serves
+/// as stored and never computes.
+public protocol IntakeStore: PublishedMonthsStore {
     /// Stores a new record with its wraps, one `granted` consent event per wrap and the `audit`
     /// events, in one transaction; returns only after that transaction is durably committed
     /// (commits may be grouped; invariant 5).

@@ -75,6 +75,10 @@ public struct SurvivorService: Sendable {
         self.logger = logger
     }
 
+    /// The published transparency months, oldest first, as stored (SECURITY.md §13): the intake
+    /// serves them and computes nothing.
+    public func publishedMonths() async throws -> [PublishedMonth] { try await store.publishedMonths() }
+
     /// Today in UTC.
     public var today: Day { Day(unixSeconds: clock.unixSeconds()) }
 

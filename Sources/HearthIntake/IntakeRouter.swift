@@ -17,6 +17,7 @@ public enum IntakeAccess {
         (.get, "/"), (.get, "/safety"), (.get, "/exit"), (.get, "/request"), (.post, "/request"), (.post, "/request/edit"),
         (.post, "/request/send"), (.get, "/return"), (.post, "/return"), (.post, "/leave"),
         (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"),
+        (.get, "/transparency"), (.get, "/transparency.csv"), (.get, "/api/v1/transparency"),
     ]
 }
 
@@ -33,6 +34,7 @@ public func buildIntakeRouter(
     // Survivor sessions live in this process's memory only.
     let sessions = try sessions ?? SurvivorPages.makeSessions(clock: pages.clock)
     SurvivorPages(service: service, limiter: limiter, pages: pages, sessions: sessions).register(on: router)
+    TransparencyPages(service: service, pages: pages).register(on: router)
     routes.record(router)
     return router
 }

@@ -27,13 +27,19 @@ public enum PostgresMigration {
             let exists = try await t.rows("SELECT to_regnamespace('hearth') IS NOT NULL AS present").first?.value("present", as: Bool.self) ?? false
             if exists {
                 let version = try await t.rows("SELECT hearth.schema_version() AS v").first?.value("v", as: Int.self)
+                if version == 1 {
+                    for statement in statements(PostgresSchema.v2) { try await t.execute(PostgresQuery(unsafeSQL: statement)) }
+                    return "upgraded schema hearth from version 1 to \(PostgresSchema.version) (published transparency months)"
+                }
                 guard version == PostgresSchema.version else {
                     throw PostgresSchemaError(
                         description: "the database has schema version \(version.map(String.init) ?? "unknown"), which this build cannot upgrade")
                 }
                 return "schema hearth is already at version \(PostgresSchema.version); roles hearth_intake and hearth_casework present"
             }
-            for statement in statements(PostgresSchema.v1) { try await t.execute(PostgresQuery(unsafeSQL: statement)) }
+            for statement in statements(PostgresSchema.v1) + statements(PostgresSchema.v2) {
+                try await t.execute(PostgresQuery(unsafeSQL: statement))
+            }
             return "created schema hearth version \(PostgresSchema.version) and roles hearth_intake, hearth_casework (no passwords set)"
         }
     }

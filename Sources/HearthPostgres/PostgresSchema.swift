@@ -3,7 +3,7 @@
 /// exactly the privileges SECURITY.md §4 lists. The services never run DDL; they check the version.
 enum PostgresSchema {
     /// The version a service expects (`hearth.schema_version()`).
-    static let version = 1
+    static let version = 2
 
     /// Creates the roles if missing (roles belong to the whole cluster, so two databases migrated
     /// at once may race to create them: the loser finds them made). No password is set here (the
@@ -291,5 +291,29 @@ enum PostgresSchema {
         GRANT SELECT, INSERT ON hearth.audit TO hearth_casework;
         GRANT SELECT, INSERT ON hearth.audit_checkpoints TO hearth_casework;
         GRANT SELECT, DELETE ON hearth.audit_inbox TO hearth_casework;
+        """
+
+    /// Version 2 (from 1): the published transparency months (SECURITY.md §13). Inserts only:
+    /// `hearth_casework` may select and insert, triggers refuse every change, and the intake
+    /// reads them through one `SECURITY DEFINER` function.
+    static let v2 = """
+        CREATE TABLE hearth.published_months (
+          month text PRIMARY KEY CHECK (length(month) = 7),
+          computed_day text NOT NULL,
+          figures bytea NOT NULL
+        );
+        CREATE TRIGGER published_months_append_only BEFORE UPDATE OR DELETE ON hearth.published_months
+          FOR EACH ROW EXECUTE FUNCTION hearth.refuse_change();
+        CREATE TRIGGER published_months_no_truncate BEFORE TRUNCATE ON hearth.published_months
+          FOR EACH STATEMENT EXECUTE FUNCTION hearth.refuse_change();
+        CREATE FUNCTION hearth.intake_published_months() RETURNS TABLE (figures bytea)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT p.figures FROM published_months p ORDER BY p.month
+        $$;
+        CREATE OR REPLACE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;
+        REVOKE ALL ON hearth.published_months FROM PUBLIC;
+        REVOKE ALL ON FUNCTION hearth.intake_published_months() FROM PUBLIC;
+        GRANT SELECT, INSERT ON hearth.published_months TO hearth_casework;
+        GRANT EXECUTE ON FUNCTION hearth.intake_published_months() TO hearth_intake;
         """
 }

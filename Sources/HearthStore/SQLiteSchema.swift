@@ -127,6 +127,22 @@ extension SQLiteStore {
                     CREATE INDEX consent_events_scope ON consent_events(record_rid, scope, seq);
                     """)
         }
+        m.registerMigration("v4: published transparency months") { db in
+            // SECURITY.md §13: a month's figures are stored once, when it closes, and never
+            // changed, so later erasures cannot alter a published month or be read from one.
+            try db.execute(
+                sql: """
+                    CREATE TABLE published_months (
+                        month TEXT PRIMARY KEY CHECK (length(month) = 7),
+                        computed_day TEXT NOT NULL,
+                        figures BLOB NOT NULL
+                    ) STRICT, WITHOUT ROWID;
+                    CREATE TRIGGER published_months_no_update BEFORE UPDATE ON published_months
+                        BEGIN SELECT RAISE(ABORT, 'published months are never changed'); END;
+                    CREATE TRIGGER published_months_no_delete BEFORE DELETE ON published_months
+                        BEGIN SELECT RAISE(ABORT, 'published months are never changed'); END;
+                    """)
+        }
         return m
     }
 }

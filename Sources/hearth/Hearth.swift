@@ -12,7 +12,7 @@ struct Hearth: AsyncParsableCommand {
         abstract: "A protected way for survivors to come forward, and for the people they choose to answer them.",
         subcommands: [
             Serve.self, Intake.self, Casework.self, Keys.self, Staff.self, Audit.self, Retention.self, Database.self, Backup.self, Restore.self,
-            Doctor.self,
+            Doctor.self, Stats.self,
         ])
 }
 

@@ -38,7 +38,9 @@ private let pageFields: [String: [(String, String)]] = [
 
 @Suite("Intake: default deny without a receipt or session")
 struct IntakeDefaultDenyTests {
-    @Test("the public allowlist names registered routes only, once each; of the API it names exactly health, the API description and submission")
+    @Test(
+        "the public allowlist names registered routes only, once each; of the API it names exactly health, the API description, submission and the published transparency figures"
+    )
     func allowlistIsExact() async throws {
         try await IntakeHarness.with { h in
             let router = try await routeTable(h)
@@ -47,7 +49,7 @@ struct IntakeDefaultDenyTests {
             #expect(allowlist.count == IntakeAccess.publicRoutes.count, "no duplicates")
             #expect(allowlist.isSubset(of: registered), "not registered: \(allowlist.subtracting(registered))")
             let apiAllowed = allowlist.filter { $0.contains(" /api/") || $0.hasSuffix(" /healthz") }
-            #expect(apiAllowed == ["GET /healthz", "GET /api/v1/openapi.json", "POST /api/v1/contact-requests"])
+            #expect(apiAllowed == ["GET /healthz", "GET /api/v1/openapi.json", "POST /api/v1/contact-requests", "GET /api/v1/transparency"])
             #expect(registered.subtracting(allowlist).count >= 13, "the /api/v1/me and /your-request routes are all there")
         }
     }

@@ -171,7 +171,9 @@ struct SurvivorJourneyTests {
             let reply = try await h.client.send(.GET, "/api/v1/openapi.json")
             #expect(reply.status == 200)
             let paths = try #require(reply.json["paths"] as? [String: Any])
-            for p in ["/api/v1/contact-requests", "/api/v1/me", "/api/v1/me/consents", "/api/v1/me/consents/{scope}", "/healthz"] {
+            for p in [
+                "/api/v1/contact-requests", "/api/v1/me", "/api/v1/me/consents", "/api/v1/me/consents/{scope}", "/healthz", "/api/v1/transparency",
+            ] {
                 #expect(paths[p] != nil, "\(p) is documented")
             }
         }

@@ -9,6 +9,7 @@ import Testing
 struct PostgresRoleTests {
     static let tables = [
         "staff", "sessions", "records", "consent_wraps", "consent_events", "messages", "access_log", "audit", "audit_checkpoints", "audit_inbox",
+        "published_months",
     ]
 
     /// One try at a statement, for the matrix.
@@ -44,14 +45,17 @@ struct PostgresRoleTests {
     }
 
     /// A column of each table that an UPDATE may name (identity columns refuse any update first).
-    static let column = ["staff": "username", "sessions": "token_hash", "records": "status", "consent_wraps": "wrap", "audit_checkpoints": "at"]
+    static let column = [
+        "staff": "username", "sessions": "token_hash", "records": "status", "consent_wraps": "wrap", "audit_checkpoints": "at",
+        "published_months": "figures",
+    ]
 
     static let intakeFunctionCalls = [
         "SELECT hearth.intake_record('\\x00')", "SELECT hearth.intake_erase('\\x00', 0)", "SELECT hearth.intake_consent_history('\\x00')",
         "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', NULL, 0)",
         "SELECT hearth.intake_remove_consent('\\x00', 'support', 'withdrawn', 0)",
         "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', '\\x00', '\\x00', 0)",
-        "SELECT hearth.intake_access_log('\\x00')",
+        "SELECT hearth.intake_access_log('\\x00')", "SELECT * FROM hearth.intake_published_months()",
         "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', 0)",
     ]
 
@@ -83,6 +87,7 @@ struct PostgresRoleTests {
         "consent_wraps": (["SELECT", "DELETE"], ["wrap", "key_version"]), "consent_events": (["SELECT", "INSERT"], []),
         "messages": (["SELECT", "INSERT"], []), "access_log": (["SELECT", "INSERT"], []), "audit": (["SELECT", "INSERT"], []),
         "audit_checkpoints": (["SELECT", "INSERT"], []), "audit_inbox": (["SELECT", "DELETE"], []),
+        "published_months": (["SELECT", "INSERT"], []),
     ]
 
     /// Every column of every table, as the owner sees them (identity columns left out: PostgreSQL
@@ -134,6 +139,20 @@ struct PostgresRoleTests {
             for a in attempts { #expect(a.sqlState == "P0001", "\(a)") }
             #expect(try await db.count("SELECT count(*) FROM audit") == 1)
             #expect(try await db.count("SELECT count(*) FROM audit_checkpoints") == 1)
+        }
+    }
+
+    @Test("even the owner cannot update, delete or truncate a published month: a month is stored once (SECURITY.md §13)")
+    func publishedMonthsAreInsertOnlyForTheOwner() async throws {
+        try await TestPostgres.with { db in
+            try await db.asOwner("INSERT INTO hearth.published_months VALUES ('2026-03', '2026-04-01', '\\x7b7d')")
+            let attempts = try await Self.attempt(
+                [
+                    "UPDATE hearth.published_months SET figures = '\\x00'", "DELETE FROM hearth.published_months",
+                    "TRUNCATE hearth.published_months",
+                ], as: db.owner, in: db)
+            for a in attempts { #expect(a.sqlState == "P0001", "\(a)") }
+            #expect(try await db.count("SELECT count(*) FROM published_months") == 1)
         }
     }
 }

@@ -24,7 +24,7 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
 /// database owner who can change rows behind Hearth's back.
 private struct Stores: Sendable {
     let intake: any IntakeStore
-    let casework: any CaseworkStore & RetentionStore & RewrapStore
+    let casework: any CaseworkStore & RetentionStore & RewrapStore & TransparencyStore
     let owner: Owner
 
     /// Runs `body` over a fresh store of `kind`: one SQLite file for both sides, or a fresh
@@ -610,6 +610,38 @@ struct StoreContractTests {
             #expect(try await s.casework.auditCheckpoints() == [checkpoint])
             #expect(
                 try AuditChain.verify(entries: entries, checkpoints: try await s.casework.auditCheckpoints(), publicKeys: [1: key.publicKey]) == nil)
+        }
+    }
+
+    /// SECURITY.md §13: the casework side stores a closed month once; the intake reads it back
+    /// exactly; an erasure afterwards, and a second attempt to store that month, change nothing.
+    @Test(arguments: StoreKind.tested)
+    func aClosedMonthIsStoredOnceAndTheIntakeReadsItAsStored(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { s in
+            let march = try #require(Month(year: 2026, month: 3))
+            var fixtures: [SealedFixture] = []
+            for i in 0..<12 {
+                let f = try SealedFixture(consents: [(.support, nil)])
+                try await s.intake.insert(f.record, at: march.start + Int64(i) * 3_600)
+                fixtures.append(f)
+            }
+            let service = TransparencyService(store: s.casework, clock: TestClock(march.end + 7_200))
+            #expect(try await s.casework.recordRegions().count == 12)
+            let first = try await service.publishClosedMonths()
+            #expect(first.map(\.month) == ["2026-03"])
+            #expect(first.first?.requests.total == .count(10))
+            #expect(first.first?.consentsLive.figure("support") == .count(10))
+            #expect(first.first?.openCases.total == .count(10))
+            #expect(try await s.intake.publishedMonths() == first)
+
+            #expect(try await s.intake.erase(lookup: fixtures[0].record.lookup, audit: .recordErased(fixtures[0].record.id), at: march.end + 3_600))
+            #expect(try await s.casework.recordRegions().count == 11)
+            #expect(try await service.publishClosedMonths().isEmpty)
+            let altered = try PublishedMonth(
+                json: Array(String(decoding: try #require(first.first).json(), as: UTF8.self).replacing("2026-04-01", with: "2026-05-01").utf8))
+            #expect(altered != first.first)
+            try await s.casework.storePublishedMonths([altered])
+            #expect(try await s.intake.publishedMonths() == first)
         }
     }
 }

@@ -81,6 +81,11 @@ carl caseworker
 otto reviewer
 STAFF
 
+# Closed months of realistic audit entries for the transparency page, published as casework
+# would (audit only: the staff queue keeps only the tests' own cases).
+python3 "$root/deploy/seed-transparency.py" "$work/.hearth/hearth.sqlite" --months 4 --per-month 300 --audit-only > /dev/null
+(cd "$work" && "$hearth" stats) > "$work/stats.out"
+
 rm -rf "$artifacts/screenshots" "$artifacts/axe-report.txt"
 mkdir -p "$artifacts/screenshots"
 echo "browser tests: intake $intake, casework $casework, neutral site $exit_url"

@@ -256,6 +256,30 @@ def queue_row_text(client: Client, env: Environment, reference: str) -> str:
 
 
 # ================================================================================================
+# The public transparency figures (run.sh seeds and publishes four closed months first)
+# ================================================================================================
+
+
+@pytest.mark.parametrize("browser_name", ["nojs", "js"])
+def test_transparency_page(browser_name: str, request, env: Environment) -> None:
+    browser: Browser = request.getfixturevalue(browser_name)
+    browser.visit(f"{env.intake}/transparency", "transparency")
+    browser.h1()
+    tables = browser.driver.find_elements(By.TAG_NAME, "table")
+    assert len(tables) == 7, f"a table per figure, found {len(tables)}"
+    for table in tables:
+        assert table.find_elements(By.CSS_SELECTOR, "thead th[scope=col]"), "column headers"
+        assert table.find_elements(By.CSS_SELECTOR, "tbody th[scope=row]"), "row headers"
+    chart = browser.driver.find_elements(By.CSS_SELECTOR, "svg[role=img] rect")
+    assert len(chart) == 4, f"a bar per month, found {len(chart)}"
+    text = browser.text()
+    assert "rounded to the nearest multiple of 5" in text and "under 10" in text, "the method in plain words"
+    assert "HR-" not in text
+    links = {a.get_attribute("href").split("/", 3)[-1] for a in browser.driver.find_elements(By.CSS_SELECTOR, "main a")}
+    assert {"transparency.csv", "api/v1/transparency"} <= links, links
+
+
+# ================================================================================================
 # The survivor's journey by forms
 # ================================================================================================
 
@@ -607,7 +631,8 @@ def test_security_headers_on_every_page_and_asset(
     intake_paths = {
         "/": 200, "/safety": 200, "/request": 200, "/return": 200, "/your-request": 200,
         "/your-request/erase": 200, "/assets/hearth.css": 200, "/assets/exit.js": 200,
-        "/healthz": 200, "/api/v1/openapi.json": 200, "/no-such-page": 404, "/assets/no-such.css": 404,
+        "/healthz": 200, "/api/v1/openapi.json": 200, "/transparency": 200, "/transparency.csv": 200,
+        "/api/v1/transparency": 200, "/no-such-page": 404, "/assets/no-such.css": 404,
     }
     for path, status in intake_paths.items():
         response = survivor.get(f"{env.intake}{path}")
