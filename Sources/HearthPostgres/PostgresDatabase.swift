@@ -257,10 +257,15 @@ public final class PostgresDatabase: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let once = ResumeOnce(continuation)
-                Task {
+                Task { [location] in
                     let result = await work.result
                     timer.cancel()
-                    once.resume(with: result)
+                    // A server that is down, starting up or recovering answers 503 like a timeout:
+                    // nothing was acknowledged, and trying again later is right.
+                    once.resume(
+                        with: result.mapError {
+                            Self.serverUnavailable($0) ? PostgresUnavailableError(location: location, deadline: .zero, refused: true) : $0
+                        })
                 }
                 Task {
                     guard (try? await timer.value) != nil else { return }
@@ -284,6 +289,19 @@ public final class PostgresDatabase: Sendable {
         } catch  where endedByServer(error) {
             return try await body()
         }
+    }
+
+    /// Whether `error` says the server cannot do any work now: no connection could be made or
+    /// kept (refused, closed, cut), or the server refused it as shutting down, starting up or
+    /// recovering (SQLSTATE 57P), a connection exception (08) or out of resources (53).
+    static func serverUnavailable(_ error: any Error) -> Bool {
+        if let e = error as? PostgresTransactionError {
+            return [e.beginError, e.closureError, e.commitError, e.rollbackError].contains { $0.map(serverUnavailable) ?? false }
+        }
+        guard let e = error as? PSQLError else { return false }
+        if [.connectionError, .serverClosedConnection, .uncleanShutdown].contains(e.code) { return true }
+        if let state = e.serverInfo?[.sqlState], ["57P", "08", "53"].contains(where: { state.hasPrefix($0) }) { return true }
+        return e.underlying.map(serverUnavailable) ?? false
     }
 
     /// Whether `error` says the server ended the connection before doing the work.
@@ -317,7 +335,13 @@ public struct PostgresUnavailableError: StoreUnavailable, CustomStringConvertibl
     public let location: PostgresLocation
     /// How long it waited.
     public let deadline: Duration
-    public var description: String { "the database \(location) did not answer within \(deadline)" }
+    /// The server (or the network) refused the work at once, rather than not answering in time.
+    public var refused = false
+    public var description: String {
+        refused
+            ? "the database \(location) is not accepting work (down, starting up or recovering)"
+            : "the database \(location) did not answer within \(deadline)"
+    }
 }
 
 /// One open transaction's connection.
