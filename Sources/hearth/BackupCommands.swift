@@ -48,11 +48,7 @@ struct Backup: AsyncParsableCommand {
         @Argument(help: "The backup file.")
         var file: String
 
-        @Option(name: .customLong("backup-key"), help: "The backup key directory (backup.key, from `hearth keys init-backup`).")
-        var backupKey: String
-
-        @Option(name: .customLong("passphrase-env"), help: "Environment variable holding backup.key's passphrase, when it has one.")
-        var passphraseEnv: String?
+        @OptionGroup var key: BackupKeyOption
 
         @Flag(help: "Print JSON.")
         var json = false
@@ -60,7 +56,7 @@ struct Backup: AsyncParsableCommand {
         func run() async throws {
             let manifest = try await failing {
                 try HearthBackup.verify(
-                    file: file, backupKeyDirectory: backupKey, passphrase: passphraseEnv.map(PassphraseSource.environment) ?? .none)
+                    file: file, backupKeyDirectory: key.directory, passphrase: key.passphrase)
             }
             if json {
                 print(try manifestJSON(manifest, extra: ["file": .string(file), "verified": .bool(true)]))
@@ -82,11 +78,7 @@ struct Restore: AsyncParsableCommand {
     @Option(help: "The backup file.")
     var from: String
 
-    @Option(name: .customLong("backup-key"), help: "The backup key directory (backup.key, from `hearth keys init-backup`).")
-    var backupKey: String
-
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding backup.key's passphrase, when it has one.")
-    var passphraseEnv: String?
+    @OptionGroup var key: BackupKeyOption
 
     @Option(help: "A new or empty data directory to restore a SQLite backup into.")
     var data: String?
@@ -119,7 +111,7 @@ struct Restore: AsyncParsableCommand {
         }
         let report = try await failing {
             try await HearthBackup.restore(
-                from: from, backupKeyDirectory: backupKey, passphrase: passphraseEnv.map(PassphraseSource.environment) ?? .none, into: target,
+                from: from, backupKeyDirectory: key.directory, passphrase: key.passphrase, into: target,
                 databasePasswordCredential: databasePasswordCredential)
         }
         if json {
@@ -229,4 +221,16 @@ func manifestJSON(_ m: BackupManifest, extra: [String: JSONOut]) throws -> Strin
     ]
     for (k, v) in extra { object[k] = v.any }
     return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+}
+
+/// `--backup-key DIR` and `--passphrase-env VAR`: the offline backup key, for `backup verify` and `restore`.
+struct BackupKeyOption: ParsableArguments {
+    @Option(name: .customLong("backup-key"), help: "The backup key directory (backup.key, from `hearth keys init-backup`).")
+    var directory: String
+
+    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding backup.key's passphrase, when it has one.")
+    var passphraseEnv: String?
+
+    /// Where backup.key's passphrase comes from.
+    var passphrase: PassphraseSource { passphraseEnv.map(PassphraseSource.environment) ?? .none }
 }
