@@ -148,9 +148,16 @@ public enum HearthBackup {
             if n == 0 { break }
             try buffer.withUnsafeBytes { try writer.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
+        return try finish(writer, created: created, store: .sqlite, figures: figures)
+    }
+
+    /// Ends the stream with its manifest (the final chunk) and returns that manifest.
+    static func finish(
+        _ writer: BackupStreamWriter, created: Int64, store: BackupManifest.Store, figures: BackupFigures
+    ) throws -> BackupManifest {
         var manifest: BackupManifest?
         try writer.finish { length, digest in
-            let m = BackupManifest(created: created, store: .sqlite, figures: figures, dataByteCount: length, dataSHA256: digest)
+            let m = BackupManifest(created: created, store: store, figures: figures, dataByteCount: length, dataSHA256: digest)
             manifest = m
             return m.encoded()
         }
@@ -178,13 +185,7 @@ public enum HearthBackup {
                 "--no-password",
             ]
             try runTool(pgDump, arguments, environment: environment, privateDirectory: privateDirectory, stdout: { try writer.write($0) })
-            var manifest: BackupManifest?
-            try writer.finish { length, digest in
-                let m = BackupManifest(created: created, store: .postgresql, figures: figures, dataByteCount: length, dataSHA256: digest)
-                manifest = m
-                return m.encoded()
-            }
-            return manifest!
+            return try finish(writer, created: created, store: .postgresql, figures: figures)
         }
     }
 
