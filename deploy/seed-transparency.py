@@ -153,8 +153,8 @@ def main():
             for scope, at, is_live, _ in consents:
                 g = db.execute("INSERT INTO consent_events (record_rid, scope, action, at) VALUES (?, ?, 'granted', ?)", (rrid, scope, at))
                 if is_live:
-                    db.execute("INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, grant_seq) VALUES (?, ?, 1, ?, ?)",
-                               (rrid, scope, os.urandom(105), g.lastrowid))
+                    db.execute("INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, grant_seq) "
+                               "VALUES (?, ?, 1, ?, ?, ?)", (rrid, scope, os.urandom(105), os.urandom(105), g.lastrowid))
                 else:
                     db.execute("INSERT INTO consent_events (record_rid, scope, action, at) VALUES (?, ?, 'withdrawn', ?)", (rrid, scope, at + 86400))
     created = sum(1 for e in audit if e[3] == "record.create")

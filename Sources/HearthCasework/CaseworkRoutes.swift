@@ -124,9 +124,13 @@ typealias OpenedCaseBody = RecordBody<ThreadExtras>
 
 /// What opening a case adds to the record.
 struct ThreadExtras: Encodable {
+    /// The staff member's own group: the only conversation they can read.
+    let group: String
     let messages: [MessageBody]
 }
 
 extension RecordBody<ThreadExtras> {
-    init(_ o: OpenedCase) { self.init(o.record, adding: ThreadExtras(messages: o.messages.map(MessageBody.init))) }
+    init(_ o: OpenedCase) {
+        self.init(o.record, adding: ThreadExtras(group: o.group.rawValue, messages: o.messages.map(MessageBody.init)))
+    }
 }

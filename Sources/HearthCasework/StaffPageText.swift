@@ -37,6 +37,7 @@ extension StaffPages {
                 let who = fromStaff ? "\(m.pseudonym ?? "Staff")\(m.role.map { " (\($0.plainName))" } ?? "")" : "The survivor"
                 return ["mine": fromStaff, "from": who, "at": displayTime(m.at), "text": m.text]
             },
+            "groupName": "the \(scopeName(o.group).lowercased()) group",
             "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0), "selected": $0 == o.status] },
             "maxMessage": Limits.message,
         ]

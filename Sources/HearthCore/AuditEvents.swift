@@ -31,9 +31,9 @@ extension AuditEvent {
         AuditEvent(actor: "system", action: "retention.shred", subject: id.reference)
     }
 
-    /// A survivor wrote a message.
-    public static func survivorMessage(_ id: RecordID) -> AuditEvent {
-        AuditEvent(actor: "survivor", action: "message.write", subject: id.reference)
+    /// A survivor wrote a message to one group (the scope names the conversation; never the text).
+    public static func survivorMessage(_ id: RecordID, scope: Scope) -> AuditEvent {
+        AuditEvent(actor: "survivor", action: "message.write", subject: id.reference, scope: scope.rawValue)
     }
 
     /// The end of a consent, in the words of `action`.

@@ -1,22 +1,27 @@
 import HearthCrypto
 import Logging
 
-/// What an opened case shows a member of staff who is allowed to read it: the record and its thread.
+/// What an opened case shows a member of staff who is allowed to read it: the record and the
+/// conversation between the survivor and the staff member's own group.
 @dynamicMemberLookup
 public struct OpenedCase: Sendable {
     /// The record, opened.
     public let record: RecordView
-    /// The thread with the survivor, oldest first.
+    /// The group whose conversation this is (the staff member's own).
+    public let group: Scope
+    /// That group's conversation with the survivor, oldest first.
     public let messages: [ThreadMessage]
 
     /// The record's fields (`reference`, `status`, `request`, …).
     public subscript<T>(dynamicMember field: KeyPath<RecordView, T>) -> T { record[keyPath: field] }
 }
 
-/// One message of a case thread, decrypted.
+/// One message of a conversation, decrypted.
 public struct ThreadMessage: Sendable, Equatable {
     /// `survivor` or `staff`.
     public let author: String
+    /// The group the conversation is with.
+    public let group: Scope
     /// The staff pseudonym and role, for staff messages.
     public let pseudonym: String?
     public let role: Role?
@@ -25,19 +30,13 @@ public struct ThreadMessage: Sendable, Equatable {
 }
 
 extension ThreadMessage {
-    /// Decrypts a record's stored messages with its data key (authorship is bound into each).
-    static func open(_ notes: [StoredNote], with dek: borrowing DataKey, record: StoredRecord) throws -> [ThreadMessage] {
-        var out: [ThreadMessage] = []
-        for note in notes {
-            let text = try Envelope.openNote(
-                note.sealed, kind: .message(fromSurvivor: note.author == "survivor"), with: dek, recordID: record.id, noteID: note.noteID,
-                commitment: record.commitment)
-            out.append(
-                ThreadMessage(
-                    author: note.author, pseudonym: note.pseudonym, role: note.role, at: note.at,
-                    text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }))
-        }
-        return out
+    /// Decrypts one stored message of the conversation with `scope` (authorship, group and note id are bound into each).
+    static func open(_ note: StoredNote, scope: Scope, with key: borrowing ConversationKey, recordID: RecordID) throws -> ThreadMessage {
+        let text = try Envelope.openMessage(
+            note.sealed, fromSurvivor: note.author == "survivor", with: key, recordID: recordID, scope: scope, noteID: note.noteID)
+        return ThreadMessage(
+            author: note.author, group: scope, pseudonym: note.pseudonym, role: note.role, at: note.at,
+            text: text.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
     }
 }
 
@@ -167,24 +166,40 @@ public struct CaseworkService: Sendable {
             reference, staff: staff, action: "case.open")
         logger.debug("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
         let view = try RecordView(opening: record, with: dek, liveWraps: record.wraps.filter { $0.isLive(on: today) })
-        return OpenedCase(record: view, messages: try await thread(record: record, dek: dek))
+        return OpenedCase(record: view, group: grant.scope, messages: try await conversation(grant, record: record))
     }
 
-    func thread(record: StoredRecord, dek: borrowing DataKey) async throws -> [ThreadMessage] {
-        try ThreadMessage.open(try await store.messages(recordID: record.id), with: dek, record: record)
+    /// The conversation key of the grant's group, from the conversation wrap stored beside the
+    /// consent wrap the grant opened (the same key version).
+    func conversationKey(_ grant: AccessGrant, record: StoredRecord) throws -> ConversationKey {
+        guard let key = keys.privateKey(grant.scope, version: grant.wrap.keyVersion) else {
+            throw KeyFileError(
+                path: "\(grant.scope.rawValue).v\(grant.wrap.keyVersion).sealed", reason: "this key version is not loaded",
+                hint: "restore the key file")
+        }
+        return try Envelope.openConversationWrap(
+            grant.wrap.conversationWrap, with: key.key, recordID: record.id, scope: grant.scope, keyVersion: grant.wrap.keyVersion)
     }
 
-    /// Replies to the survivor: same gates as opening; the reply is sealed under the record's DEK.
+    /// Only the grant's own group's conversation: the store returns no other, and no other key is held.
+    func conversation(_ grant: AccessGrant, record: StoredRecord) async throws -> [ThreadMessage] {
+        let key = try conversationKey(grant, record: record)
+        return try await store.messages(recordID: record.id, scope: grant.scope).map {
+            try ThreadMessage.open($0, scope: grant.scope, with: key, recordID: record.id)
+        }
+    }
+
+    /// Replies to the survivor in the conversation with the staff member's own group: same gates
+    /// as opening; the reply is sealed under that conversation's key.
     public func reply(_ reference: RecordID, text: String, by staff: StaffIdentity) async throws {
         let (grant, record) = try await authorise(reference, staff: staff, action: "case.reply")
-        let dek = try dataKey(grant, record: record)
+        let key = try conversationKey(grant, record: record)
         let noteID = try random.bytes(Envelope.noteIDByteCount)
-        let sealed = try Envelope.sealNote(
-            SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: false), with: dek, recordID: record.id, noteID: noteID,
-            commitment: record.commitment)
+        let sealed = try Envelope.sealMessage(
+            SecretBytes(copying: Array(text.utf8)), fromSurvivor: false, with: key, recordID: record.id, scope: grant.scope, noteID: noteID)
         try await guarded(
             store.addStaffReply(
-                recordID: record.id, noteID: noteID, sealed: sealed, check: GrantCheck(grant, today: today),
+                recordID: record.id, scope: grant.scope, noteID: noteID, sealed: sealed, check: GrantCheck(grant, today: today),
                 audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now),
             reference, staff: staff, action: "case.reply")
     }

@@ -28,4 +28,12 @@ public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
     public static let receiptNotRecognised = Problem(
         .unauthorised, code: "receipt-not-recognised",
         "that receipt was not recognised; check it and try again, it has 28 letters and numbers in groups of four")
+
+    /// A message to a group the survivor does not share their request with just now.
+    public static func groupNotShared(_ scope: Scope) -> Problem {
+        Problem(
+            .conflict, code: "consent-not-live",
+            "you are not sharing your request with '\(scope.rawValue)' just now, so no one there can read a message; share it with them first, or write to a group you share it with"
+        )
+    }
 }

@@ -6,14 +6,18 @@ public struct StoredWrap: Sendable, Equatable {
     public let keyVersion: UInt32
     /// The 105-byte wrap.
     public let wrap: [UInt8]
+    /// The 105-byte conversation wrap (SECURITY.md §3.13): the key of the conversation with this
+    /// scope's group, sealed to the same key version. It lives and dies with the consent wrap.
+    public let conversationWrap: [UInt8]
     /// The last day the consent is live, if it ends.
     public let expires: Day?
 
     /// Creates a stored wrap.
-    public init(scope: Scope, keyVersion: UInt32, wrap: [UInt8], expires: Day?) {
+    public init(scope: Scope, keyVersion: UInt32, wrap: [UInt8], conversationWrap: [UInt8], expires: Day?) {
         self.scope = scope
         self.keyVersion = keyVersion
         self.wrap = wrap
+        self.conversationWrap = conversationWrap
         self.expires = expires
     }
 

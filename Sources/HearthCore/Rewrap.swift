@@ -1,7 +1,7 @@
 import HearthCrypto
 import Logging
 
-/// A consent wrap due to be moved to the primary key version.
+/// A consent wrap, with the conversation wrap beside it, due to be moved to the primary key version.
 public struct WrapToRewrap: Sendable {
     /// Where this wrap stands in the store's order (resume after it).
     public let cursor: RewrapCursor
@@ -10,8 +10,13 @@ public struct WrapToRewrap: Sendable {
     public let scope: Scope
     public let keyVersion: UInt32
     public let wrap: [UInt8]
+    /// The conversation wrap stored with it (SECURITY.md §3.13), sealed to the same version.
+    public let conversationWrap: [UInt8]
 
-    public init(cursor: RewrapCursor, recordID: RecordID, commitment: [UInt8], scope: Scope, keyVersion: UInt32, wrap: [UInt8]) {
+    public init(
+        cursor: RewrapCursor, recordID: RecordID, commitment: [UInt8], scope: Scope, keyVersion: UInt32, wrap: [UInt8], conversationWrap: [UInt8]
+    ) {
+        self.conversationWrap = conversationWrap
         self.cursor = cursor
         self.recordID = recordID
         self.commitment = commitment
@@ -21,11 +26,20 @@ public struct WrapToRewrap: Sendable {
     }
 }
 
-/// A re-sealed wrap to store, replacing `old` only if it is still there unchanged.
+/// A re-sealed wrap and conversation wrap to store, replacing `old` only if it is still there unchanged.
 public struct RewrappedWrap: Sendable {
     public let old: WrapToRewrap
     public let newVersion: UInt32
     public let newWrap: [UInt8]
+    public let newConversationWrap: [UInt8]
+
+    /// Both wraps of `old`, sealed to `newVersion`.
+    public init(old: WrapToRewrap, newVersion: UInt32, newWrap: [UInt8], newConversationWrap: [UInt8]) {
+        self.old = old
+        self.newVersion = newVersion
+        self.newWrap = newWrap
+        self.newConversationWrap = newConversationWrap
+    }
 }
 
 /// Moves consent wraps from older key versions to the primary one, in short batches, while the
@@ -118,7 +132,13 @@ public struct RewrapJob: Sendable {
                                 commitment: row.commitment)
                             let wrap = try Envelope.wrapForScope(
                                 dek, recordID: row.recordID, scope: row.scope, keyVersion: primary.version, publicKey: primary.key)
-                            done.append(RewrappedWrap(old: row, newVersion: primary.version, newWrap: wrap))
+                            // The conversation key moves with it: a retired version must leave no wrap of either kind.
+                            let conversation = try Envelope.wrapConversation(
+                                Envelope.openConversationWrap(
+                                    row.conversationWrap, with: key.key, recordID: row.recordID, scope: row.scope, keyVersion: row.keyVersion),
+                                recordID: row.recordID, scope: row.scope, keyVersion: primary.version, publicKey: primary.key)
+                            done.append(
+                                RewrappedWrap(old: row, newVersion: primary.version, newWrap: wrap, newConversationWrap: conversation))
                         } catch {
                             failed.append(row)
                         }

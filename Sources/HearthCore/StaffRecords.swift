@@ -73,8 +73,11 @@ public struct StoredNote: Sendable, Equatable {
     /// Unix seconds (to the minute).
     public let at: Int64
     public let sealed: [UInt8]
+    /// The group whose conversation a message belongs to; nil for access entries.
+    public let scope: Scope?
 
-    public init(noteID: [UInt8], author: String, pseudonym: String?, role: Role?, at: Int64, sealed: [UInt8]) {
+    public init(noteID: [UInt8], author: String, pseudonym: String?, role: Role?, at: Int64, sealed: [UInt8], scope: Scope? = nil) {
+        self.scope = scope
         self.noteID = noteID
         self.author = author
         self.pseudonym = pseudonym

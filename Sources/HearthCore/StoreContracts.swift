@@ -46,10 +46,12 @@ public protocol IntakeStore: PublishedMonthsStore {
     /// Crypto-shreds the record: every wrap, message, access entry and the ciphertext in one
     /// transaction with `audit`, then scrubs the deleted bytes. False if it did not exist.
     func erase(lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
-    /// The record's sealed messages, oldest first.
+    /// The record's sealed messages of every conversation, each with its scope, oldest first.
     func messages(lookup: [UInt8]) async throws -> [StoredNote]
-    /// Appends a message the survivor wrote and `audit`, in one transaction. False if the record is gone.
-    func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    /// Appends a message the survivor wrote to the conversation with `scope` and `audit`, in one
+    /// transaction. False if the record is gone or holds no bound consent wrap for `scope` live on
+    /// the day (UTC) of `at`.
+    func addSurvivorMessage(lookup: [UInt8], scope: Scope, noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's sealed access log (who opened it, with the sealed reason), oldest first.
     func accessLog(lookup: [UInt8]) async throws -> [StoredNote]
 }
@@ -107,11 +109,12 @@ public protocol CaseworkStore: AuditStore {
     func assign(recordID: RecordID, to staffID: Int64, audit: AuditEvent, at: Int64) async throws -> Bool
     /// Sets a case's status, with `audit`; false if there is no such case.
     func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool
-    /// The record's sealed messages, oldest first.
-    func messages(recordID: RecordID) async throws -> [StoredNote]
-    /// Appends a staff reply and `audit` in one transaction, only if `check` still holds in it.
+    /// The sealed messages of the record's conversation with `scope` only, oldest first.
+    func messages(recordID: RecordID, scope: Scope) async throws -> [StoredNote]
+    /// Appends a staff reply to the conversation with `scope` and `audit` in one transaction,
+    /// only if `check` still holds in it.
     func addStaffReply(
-        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+        recordID: RecordID, scope: Scope, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite
     /// Records an opening (the sealed reason and `audit`) in one transaction, only if `check`
     /// still holds in it: a withdrawal or reassignment committed after the access decision wins.

@@ -93,7 +93,7 @@ public struct SurvivorService: Sendable {
         let ring = keys.current
         var wraps: [StoredWrap] = []
         for choice in submission.consents {
-            wraps.append(try wrap(dek, id: id, choice: choice, ring: ring))
+            wraps.append(try wrap(dek, id: id, receipt: receipt, choice: choice, ring: ring))
         }
         let hour = floorToHour(clock.unixSeconds())
         let record = NewRecord(
@@ -109,12 +109,19 @@ public struct SurvivorService: Sendable {
         return SubmissionResult(reference: id.reference, receipt: receipt.displayed, consents: submission.consents)
     }
 
-    private func wrap(_ dek: borrowing DataKey, id: RecordID, choice: ConsentChoice, ring: PublicKeyRing) throws -> StoredWrap {
+    /// The consent wrap and, beside it, the conversation wrap for `choice.scope`: both sealed to
+    /// the scope's primary public key (SECURITY.md §3.7, §3.13).
+    private func wrap(
+        _ dek: borrowing DataKey, id: RecordID, receipt: Receipt, choice: ConsentChoice, ring: PublicKeyRing
+    ) throws -> StoredWrap {
         guard let entry = ring.primary[choice.scope] else {
             throw KeyFileError(path: "\(choice.scope.rawValue).vN.pub", reason: "no public key is loaded", hint: "restart with the full key set")
         }
         let bytes = try Envelope.wrapForScope(dek, recordID: id, scope: choice.scope, keyVersion: entry.version, publicKey: entry.key)
-        return StoredWrap(scope: choice.scope, keyVersion: entry.version, wrap: bytes, expires: choice.expires)
+        let conversation = try Envelope.wrapConversation(
+            receipt.conversationKey(recordID: id, scope: choice.scope), recordID: id, scope: choice.scope, keyVersion: entry.version,
+            publicKey: entry.key)
+        return StoredWrap(scope: choice.scope, keyVersion: entry.version, wrap: bytes, conversationWrap: conversation, expires: choice.expires)
     }
 
     /// Checks a receipt (from `Authorization: Receipt …`); a missing, malformed or unknown one
@@ -164,7 +171,7 @@ public struct SurvivorService: Sendable {
     public func grant(_ choice: ConsentChoice, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
         let r = survivor.record
         let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        let stored = try wrap(dek, id: r.id, choice: choice, ring: keys.current)
+        let stored = try wrap(dek, id: r.id, receipt: survivor.receipt, choice: choice, ring: keys.current)
         guard
             try await store.putConsent(
                 stored, lookup: survivor.lookup, audit: .consentGranted(r.id, scope: choice.scope), at: floorToHour(clock.unixSeconds()))
@@ -197,28 +204,42 @@ public struct SurvivorService: Sendable {
         logger.debug("record erased", metadata: ["record.ref": "\(survivor.record.id.reference)"])
     }
 
-    /// The message thread, decrypted with the receipt.
+    /// Every conversation (one per group), oldest message first, decrypted with keys the receipt
+    /// derives. A conversation stays readable to the survivor after its group's consent ends.
     public func messages(_ survivor: AuthenticatedSurvivor) async throws -> [ThreadMessage] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        return try ThreadMessage.open(try await store.messages(lookup: survivor.lookup), with: dek, record: r)
+        var out: [ThreadMessage] = []
+        for note in try await store.messages(lookup: survivor.lookup) {
+            guard let scope = note.scope else { throw CryptoError(.malformedInput, "failed to open message: it names no group") }
+            out.append(
+                try ThreadMessage.open(note, scope: scope, with: survivor.receipt.conversationKey(recordID: r.id, scope: scope), recordID: r.id))
+        }
+        return out
     }
 
-    /// Writes back to the people working on the case: sealed under the record's data key.
-    public func writeMessage(_ text: String, for survivor: AuthenticatedSurvivor) async throws {
+    /// Writes to one group: sealed under the key of the conversation with `scope`, which only
+    /// that group's staff can open, and only while the survivor shares their request with it.
+    public func writeMessage(_ text: String, to scope: Scope, for survivor: AuthenticatedSurvivor) async throws {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        guard survivor.liveWraps.contains(where: { $0.scope == scope }) else { throw Problem.groupNotShared(scope) }
         let noteID = try random.bytes(Envelope.noteIDByteCount)
-        let sealed = try Envelope.sealNote(
-            SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: true), with: dek, recordID: r.id, noteID: noteID,
-            commitment: r.commitment)
+        let sealed = try Envelope.sealMessage(
+            SecretBytes(copying: Array(text.utf8)), fromSurvivor: true, with: survivor.receipt.conversationKey(recordID: r.id, scope: scope),
+            recordID: r.id, scope: scope, noteID: noteID)
         let now = clock.unixSeconds()
         guard
             try await store.addSurvivorMessage(
-                lookup: survivor.lookup, noteID: noteID, sealed: sealed, audit: .survivorMessage(r.id), at: now - now % 60)
-        else { throw Problem.receiptNotRecognised }
-        logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)"])
+                lookup: survivor.lookup, scope: scope, noteID: noteID, sealed: sealed, audit: .survivorMessage(r.id, scope: scope),
+                at: now - now % 60)
+        else {
+            // Erased, or the consent ended between reading the record and writing.
+            throw try await store.record(lookup: survivor.lookup) == nil ? Problem.receiptNotRecognised : Problem.groupNotShared(scope)
+        }
+        logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
     }
+
+    /// The groups the survivor shares their request with just now: the ones they can write to.
+    public func sharedGroups(_ survivor: AuthenticatedSurvivor) -> [Scope] { survivor.liveWraps.map(\.scope).sorted() }
 
     /// Who opened the record, when and why (the reasons are sealed under the record's data key).
     public func accessLog(_ survivor: AuthenticatedSurvivor) async throws -> [AccessLogEntry] {

@@ -17,6 +17,8 @@ public struct ConsentBody: Encodable, Sendable {
 /// One message of a thread as the API shows it.
 public struct MessageBody: Encodable, Sendable {
     let author: String
+    /// The group whose conversation the message is in.
+    let group: String
     let pseudonym: String?
     let role: String?
     let at: String
@@ -25,6 +27,7 @@ public struct MessageBody: Encodable, Sendable {
     /// A message as the API shows it.
     public init(_ m: ThreadMessage) {
         author = m.author
+        group = m.group.rawValue
         pseudonym = m.pseudonym
         role = m.role?.rawValue
         at = rfc3339(unixSeconds: m.at)

@@ -86,9 +86,14 @@ public struct IntakeRoutes: Sendable {
     }
 
     func writeMessage(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
-        let fields = try FieldReader(try await readJSON(request), allowed: ["text"])
+        let fields = try FieldReader(try await readJSON(request), allowed: ["group", "text"])
+        guard let group = try fields.choice("group", of: Scope.self) else {
+            throw Problem(
+                .badRequest, code: "missing-field",
+                "'group' is required: who the message is for, one of \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let text = try fields.requiredText("text", maxLength: Limits.message, multiline: true)
-        try await service.writeMessage(text, for: survivor)
+        try await service.writeMessage(text, to: group, for: survivor)
         let thread = try await service.messages(survivor)
         return JSONBody.response(status: .created, ["messages": thread.map(MessageBody.init)])
     }

@@ -23,6 +23,11 @@ extension SurvivorPages {
         /// The message for the reply box, and what was typed in it.
         var reply: String?
         var replyText = ""
+        /// The message for the choice of group, and the group that was chosen.
+        var replyGroup: String?
+        var chosenGroup: Scope?
+        /// A message posted while the survivor shares with no one (there is no form to show).
+        var nobody: String?
         /// The message for one group's end date, and what was typed.
         var expires: (scope: Scope, message: String, typed: String)?
     }
@@ -37,6 +42,8 @@ extension SurvivorPages {
         let access = try await service.accessLog(survivor)
         let today = service.today
         var errors: [FieldError] = []
+        if let message = problems.nobody { errors.append(FieldError(field: "no-one-to-write-to", message: message)) }
+        if let message = problems.replyGroup { errors.append(FieldError(field: "reply-group", message: message)) }
         if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
         if let problem = problems.expires {
             // A group already shared with has the "change the end date" box instead.
@@ -50,10 +57,24 @@ extension SurvivorPages {
         context["statusLabel"] = progress.label
         context["statusText"] = progress.text
         context["rows"] = SurvivorText.rows(view.request)
-        context["messages"] = thread.map { m -> [String: Any] in
-            let mine = m.author == "survivor"
-            let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
-            return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
+        // One conversation per group: those shared with now, and those with messages from before.
+        let shared = Set(view.consents.map(\.scope))
+        context["conversations"] = Scope.allCases.filter { scope in shared.contains(scope) || thread.contains { $0.group == scope } }.map {
+            scope -> [String: Any] in
+            [
+                "scope": scope.rawValue, "short": SurvivorText.scope(scope).short, "live": shared.contains(scope),
+                "messages": thread.filter { $0.group == scope }.map { m -> [String: Any] in
+                    let mine = m.author == "survivor"
+                    let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
+                    return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
+                },
+            ]
+        }
+        let writable = Scope.allCases.filter(shared.contains)
+        context["canWrite"] = !writable.isEmpty
+        context["writable"] = writable.map { scope -> [String: Any] in
+            // With one group there is nothing to choose: it is ticked.
+            ["scope": scope.rawValue, "title": SurvivorText.scope(scope).title, "checked": problems.chosenGroup == scope || writable.count == 1]
         }
         context["replyText"] = problems.replyText
         context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
@@ -91,8 +112,22 @@ extension SurvivorPages {
 
     /// `POST /your-request/messages`.
     func reply(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
-        let fields = try await readForm(request, allowed: ["text"])
+        let fields = try await readForm(request, allowed: ["group", "text"])
         let typed = fields.value("text") ?? ""
+        guard !service.sharedGroups(survivor).isEmpty else {
+            return try await yourRequest(
+                request, survivor, status: .badRequest,
+                problems: Problems(nobody: "You are not sharing your request with anyone at the moment, so there is no one to send a message to"))
+        }
+        let group = fields.value("group").flatMap(Scope.init(rawValue:))
+        let groupProblem: String? =
+            if let group {
+                service.sharedGroups(survivor).contains(group)
+                    ? nil
+                    : "You are not sharing your request with \(SurvivorText.scope(group).short) at the moment, so they cannot read messages. Choose a group you share with"
+            } else {
+                "Choose who your message is for"
+            }
         let text: String
         do throws(Problem) {
             // The API's own check of a message.
@@ -105,9 +140,26 @@ extension SurvivorPages {
                 case "empty-field", "missing-field": "Write your message before sending it"
                 default: "Remove special characters from your message"
                 }
-            return try await yourRequest(request, survivor, status: .badRequest, problems: Problems(reply: message, replyText: typed))
+            return try await yourRequest(
+                request, survivor, status: .badRequest,
+                problems: Problems(reply: message, replyText: typed, replyGroup: groupProblem, chosenGroup: group))
         }
-        try await service.writeMessage(text, for: survivor)
+        guard let group, groupProblem == nil else {
+            return try await yourRequest(
+                request, survivor, status: .badRequest, problems: Problems(replyText: typed, replyGroup: groupProblem, chosenGroup: nil))
+        }
+        do {
+            try await service.writeMessage(text, to: group, for: survivor)
+        } catch let p as Problem where p.code == "consent-not-live" {
+            // Sharing ended between showing the page and sending.
+            return try await yourRequest(
+                request, survivor, status: .badRequest,
+                problems: Problems(
+                    replyText: typed,
+                    replyGroup:
+                        "You are not sharing your request with \(SurvivorText.scope(group).short) at the moment, so they cannot read messages. Choose a group you share with"
+                ))
+        }
         return seeOther("/your-request")
     }
 

@@ -91,7 +91,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         case ("consent.withdraw", let scope?): return .consentWithdrawn(id, scope: scope)
         case ("consent.expire", let scope?): return .consentExpired(id, scope: scope)
         case ("record.erase", nil): return .recordErased(id)
-        case ("message.write", nil): return .survivorMessage(id)
+        case ("message.write", let scope?): return .survivorMessage(id, scope: scope)
         case (let action, _):
             return AuditEvent(actor: "survivor", action: action, subject: id.reference, scope: scope?.rawValue ?? "", outcome: "unknown")
         }
@@ -283,7 +283,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     /// columns), for ``PostgresRecords/record(from:)``.
     static let recordWithWraps = """
         SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap, r.assignee,
-               w.scope, w.key_version, w.wrap, w.expires
+               w.scope, w.key_version, w.wrap, w.conversation_wrap, w.expires
         FROM hearth.records r LEFT JOIN hearth.consent_wraps w
           ON w.record_rid = r.rid AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)
         """
@@ -333,23 +333,25 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         }
     }
 
-    public func messages(recordID: RecordID) async throws -> [StoredNote] {
+    public func messages(recordID: RecordID, scope: Scope) async throws -> [StoredNote] {
         try await db.rows(
             """
-            SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role
+            SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role,
+                   m.scope
             FROM hearth.messages m LEFT JOIN hearth.staff s ON s.id = m.staff_id
-            WHERE m.record_rid = (SELECT rid FROM hearth.records WHERE id = \(recordID.bytes.bytea)) ORDER BY m.seq
+            WHERE m.record_rid = (SELECT rid FROM hearth.records WHERE id = \(recordID.bytes.bytea)) AND m.scope = \(scope.rawValue)
+            ORDER BY m.seq
             """
         ).map(PostgresRecords.note)
     }
 
     public func addStaffReply(
-        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+        recordID: RecordID, scope: Scope, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite {
         try await guarded(recordID, check: check, audit: audit, at: at) { rid in
             """
-            INSERT INTO hearth.messages (record_rid, note_id, from_survivor, staff_id, at, sealed)
-            VALUES (\(rid), \(noteID.bytea), false, \(check.staffID), \(at), \(sealed.bytea))
+            INSERT INTO hearth.messages (record_rid, scope, note_id, from_survivor, staff_id, at, sealed)
+            VALUES (\(rid), \(scope.rawValue), \(noteID.bytea), false, \(check.staffID), \(at), \(sealed.bytea))
             """
         }
     }
@@ -435,7 +437,8 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     public func wrapsToRewrap(scope: Scope, version: UInt32, after cursor: RewrapCursor?, limit: Int) async throws -> [WrapToRewrap] {
         try await db.rows(
             """
-            SELECT w.record_rid, r.id, r.commitment, w.wrap FROM hearth.consent_wraps w JOIN hearth.records r ON r.rid = w.record_rid
+            SELECT w.record_rid, r.id, r.commitment, w.wrap, w.conversation_wrap
+            FROM hearth.consent_wraps w JOIN hearth.records r ON r.rid = w.record_rid
             WHERE w.scope = \(scope.rawValue) AND w.key_version = \(Int64(version)) AND w.record_rid > \(cursor?.position ?? 0)
             ORDER BY w.record_rid LIMIT \(limit)
             """
@@ -443,7 +446,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
             guard let id = RecordID(bytes: try row.bytes("id")) else { return nil }
             return WrapToRewrap(
                 cursor: RewrapCursor(position: try row.value("record_rid")), recordID: id, commitment: try row.bytes("commitment"), scope: scope,
-                keyVersion: version, wrap: try row.bytes("wrap"))
+                keyVersion: version, wrap: try row.bytes("wrap"), conversationWrap: try row.bytes("conversation_wrap"))
         }
     }
 
@@ -453,7 +456,8 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
             for u in updates {
                 n += try await t.execute(
                     """
-                    UPDATE hearth.consent_wraps SET wrap = \(u.newWrap.bytea), key_version = \(Int64(u.newVersion))
+                    UPDATE hearth.consent_wraps
+                    SET wrap = \(u.newWrap.bytea), conversation_wrap = \(u.newConversationWrap.bytea), key_version = \(Int64(u.newVersion))
                     WHERE record_rid = \(u.old.cursor.position) AND scope = \(u.old.scope.rawValue)
                       AND key_version = \(Int64(u.old.keyVersion)) AND wrap = \(u.old.wrap.bytea) RETURNING 1
                     """)

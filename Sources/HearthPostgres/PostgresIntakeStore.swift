@@ -31,11 +31,13 @@ public struct PostgresIntakeStore: IntakeStore {
         let scopes = r.wraps.map(\.scope.rawValue)
         let versions = r.wraps.map { Int64($0.keyVersion) }
         let wraps = r.wraps.map(\.wrap.bytea)
+        let conversations = r.wraps.map(\.conversationWrap.bytea)
         let expires = r.wraps.map { $0.expires?.description ?? "" }
         _ = try await db.rows(
             """
             SELECT hearth.intake_submit(\(r.id.bytes.bytea), \(r.lookup.bytea), \(r.createdHour), \(r.region?.rawValue),
-              \(r.commitment.bytea), \(r.body.bytea), \(r.survivorWrap.bytea), \(scopes), \(versions), \(wraps), \(expires), \(hour))
+              \(r.commitment.bytea), \(r.body.bytea), \(r.survivorWrap.bytea), \(scopes), \(versions), \(wraps), \(conversations), \(expires),
+              \(hour))
             """)
     }
 
@@ -48,7 +50,7 @@ public struct PostgresIntakeStore: IntakeStore {
         try await call(
             """
             SELECT hearth.intake_put_consent(\(lookup.bytea), \(wrap.scope.rawValue), \(Int64(wrap.keyVersion)), \(wrap.wrap.bytea),
-              \(wrap.expires?.description), \(hour))
+              \(wrap.conversationWrap.bytea), \(wrap.expires?.description), \(hour))
             """)
     }
 
@@ -68,8 +70,10 @@ public struct PostgresIntakeStore: IntakeStore {
         try await db.rows("SELECT * FROM hearth.intake_messages(\(lookup.bytea))").map(PostgresRecords.note)
     }
 
-    public func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
-        try await call("SELECT hearth.intake_add_message(\(lookup.bytea), \(noteID.bytea), \(sealed.bytea), \(at))")
+    public func addSurvivorMessage(
+        lookup: [UInt8], scope: Scope, noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool {
+        try await call("SELECT hearth.intake_add_message(\(lookup.bytea), \(scope.rawValue), \(noteID.bytea), \(sealed.bytea), \(at))")
     }
 
     public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
@@ -95,7 +99,8 @@ enum PostgresRecords {
             wraps.append(
                 StoredWrap(
                     scope: scope, keyVersion: UInt32(try row.value("key_version", as: Int64.self)), wrap: try row.bytes("wrap"),
-                    expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:))))
+                    conversationWrap: try row.bytes("conversation_wrap"), expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:)))
+            )
         }
         guard let id = RecordID(bytes: try first.bytes("id")) else { throw PostgresSchemaError(description: "a stored record id is malformed") }
         let record = StoredRecord(
@@ -116,10 +121,11 @@ enum PostgresRecords {
             scope: scope, action: action, at: try row.value("at"), expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:)))
     }
 
-    /// A sealed note from columns note_id, author, at, sealed, pseudonym, role.
+    /// A sealed note from columns note_id, author, at, sealed, pseudonym, role and, for messages, scope.
     static func note(_ row: PostgresRandomAccessRow) throws -> StoredNote {
         StoredNote(
             noteID: try row.bytes("note_id"), author: try row.value("author"), pseudonym: try row.value("pseudonym", as: String?.self),
-            role: try row.value("role", as: String?.self).flatMap(Role.init(rawValue:)), at: try row.value("at"), sealed: try row.bytes("sealed"))
+            role: try row.value("role", as: String?.self).flatMap(Role.init(rawValue:)), at: try row.value("at"), sealed: try row.bytes("sealed"),
+            scope: row.contains("scope") ? Scope(rawValue: try row.value("scope", as: String.self)) : nil)
     }
 }

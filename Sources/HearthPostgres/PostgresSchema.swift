@@ -3,7 +3,7 @@
 /// exactly the privileges SECURITY.md §4 lists. The services never run DDL; they check the version.
 enum PostgresSchema {
     /// The version a service expects (`hearth.schema_version()`).
-    static let version = 2
+    static let version = 3
 
     /// Creates the roles if missing (roles belong to the whole cluster, so two databases migrated
     /// at once may race to create them: the loser finds them made). No password is set here (the
@@ -315,5 +315,114 @@ enum PostgresSchema {
         REVOKE ALL ON FUNCTION hearth.intake_published_months() FROM PUBLIC;
         GRANT SELECT, INSERT ON hearth.published_months TO hearth_casework;
         GRANT EXECUTE ON FUNCTION hearth.intake_published_months() TO hearth_intake;
+        """
+
+    /// Version 3 (from 2): a conversation per group (SECURITY.md §3.13). Each consent wrap row
+    /// carries the conversation wrap beside it (so withdrawal deletes both, a re-wrap moves both
+    /// and a retired version leaves neither), every message names its group, and the survivor
+    /// functions take and return both. `hearth db migrate` refuses a database that still holds
+    /// messages or consent wraps of the older format (``PostgresMigration``).
+    static let v3 = """
+        ALTER TABLE hearth.consent_wraps ADD COLUMN conversation_wrap bytea NOT NULL CHECK (length(conversation_wrap) = 105);
+        ALTER TABLE hearth.messages ADD COLUMN scope text NOT NULL CHECK (scope IN ('support','review','police','prosecution'));
+        CREATE INDEX messages_conversation ON hearth.messages(record_rid, scope, seq);
+
+        DROP FUNCTION hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], text[], bigint);
+        CREATE FUNCTION hearth.intake_submit(
+          p_id bytea, p_lookup bytea, p_created_hour bigint, p_region text, p_commitment bytea, p_body bytea,
+          p_survivor_wrap bytea, p_scopes text[], p_versions bigint[], p_wraps bytea[], p_conversation_wraps bytea[],
+          p_expires text[], p_at bigint
+        ) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_seq bigint; v_n integer; i integer;
+        BEGIN
+          v_n := coalesce(array_length(p_scopes, 1), 0);
+          IF v_n <> coalesce(array_length(p_versions, 1), 0) OR v_n <> coalesce(array_length(p_wraps, 1), 0)
+             OR v_n <> coalesce(array_length(p_conversation_wraps, 1), 0) OR v_n <> coalesce(array_length(p_expires, 1), 0) THEN
+            RAISE EXCEPTION 'wrap arrays differ in length';
+          END IF;
+          INSERT INTO records (id, lookup, format, created_hour, region, commitment, body, survivor_wrap, no_consent_since)
+          VALUES (p_id, p_lookup, 1, p_created_hour, p_region, p_commitment, p_body, p_survivor_wrap, CASE WHEN v_n = 0 THEN p_at END)
+          RETURNING rid INTO v_rid;
+          INSERT INTO audit_inbox (at, action, record_id) VALUES (p_at, 'record.create', p_id);
+          FOR i IN 1 .. v_n LOOP
+            INSERT INTO consent_events (record_rid, scope, action, expires, at)
+            VALUES (v_rid, p_scopes[i], 'granted', nullif(p_expires[i], ''), p_at) RETURNING seq INTO v_seq;
+            INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires, grant_seq)
+            VALUES (v_rid, p_scopes[i], p_versions[i], p_wraps[i], p_conversation_wraps[i], nullif(p_expires[i], ''), v_seq);
+            INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'consent.grant', p_id, p_scopes[i]);
+          END LOOP;
+        END $$;
+
+        DROP FUNCTION hearth.intake_record(bytea);
+        CREATE FUNCTION hearth.intake_record(p_lookup bytea) RETURNS TABLE (
+          id bytea, created_hour bigint, region text, status text, commitment bytea, body bytea, survivor_wrap bytea,
+          scope text, key_version bigint, wrap bytea, conversation_wrap bytea, expires text
+        ) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap,
+                 w.scope, w.key_version, w.wrap, w.conversation_wrap, w.expires
+          FROM records r LEFT JOIN consent_wraps w
+            ON w.record_rid = r.rid AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)
+          WHERE r.lookup = p_lookup ORDER BY w.scope
+        $$;
+
+        DROP FUNCTION hearth.intake_put_consent(bytea, text, bigint, bytea, text, bigint);
+        CREATE FUNCTION hearth.intake_put_consent(
+          p_lookup bytea, p_scope text, p_version bigint, p_wrap bytea, p_conversation_wrap bytea, p_expires text, p_at bigint
+        ) RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea; v_seq bigint;
+        BEGIN
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup FOR UPDATE;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO consent_events (record_rid, scope, action, expires, at)
+          VALUES (v_rid, p_scope, 'granted', p_expires, p_at) RETURNING seq INTO v_seq;
+          INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires, grant_seq)
+          VALUES (v_rid, p_scope, p_version, p_wrap, p_conversation_wrap, p_expires, v_seq)
+          ON CONFLICT (record_rid, scope) DO UPDATE
+            SET key_version = EXCLUDED.key_version, wrap = EXCLUDED.wrap, conversation_wrap = EXCLUDED.conversation_wrap,
+                expires = EXCLUDED.expires, grant_seq = EXCLUDED.grant_seq;
+          UPDATE records SET no_consent_since = NULL WHERE rid = v_rid;
+          INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'consent.grant', v_id, p_scope);
+          RETURN true;
+        END $$;
+
+        DROP FUNCTION hearth.intake_messages(bytea);
+        CREATE FUNCTION hearth.intake_messages(p_lookup bytea)
+        RETURNS TABLE (note_id bytea, author text, at bigint, sealed bytea, pseudonym text, role text, scope text)
+        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END, m.at, m.sealed, s.pseudonym, s.role, m.scope
+          FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
+          WHERE m.record_rid = (SELECT rid FROM records WHERE lookup = p_lookup) ORDER BY m.seq
+        $$;
+
+        -- A message goes only to a group the survivor shares the request with on that day (UTC).
+        DROP FUNCTION hearth.intake_add_message(bytea, bytea, bytea, bigint);
+        CREATE FUNCTION hearth.intake_add_message(p_lookup bytea, p_scope text, p_note_id bytea, p_sealed bytea, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea;
+        BEGIN
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup;
+          IF NOT FOUND THEN RETURN false; END IF;
+          IF NOT EXISTS (SELECT 1 FROM consent_wraps w WHERE w.record_rid = v_rid AND w.scope = p_scope
+                         AND (w.expires IS NULL OR w.expires >= to_char(to_timestamp(p_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+                         AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)) THEN
+            RETURN false;
+          END IF;
+          INSERT INTO messages (record_rid, scope, note_id, from_survivor, at, sealed) VALUES (v_rid, p_scope, p_note_id, true, p_at, p_sealed);
+          INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'message.write', v_id, p_scope);
+          RETURN true;
+        END $$;
+
+        CREATE OR REPLACE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
+        REVOKE ALL ON FUNCTION
+          hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
+          hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
+          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint)
+          FROM PUBLIC;
+        GRANT EXECUTE ON FUNCTION
+          hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
+          hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
+          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint)
+          TO hearth_intake;
+        GRANT UPDATE (conversation_wrap) ON hearth.consent_wraps TO hearth_casework;
         """
 }

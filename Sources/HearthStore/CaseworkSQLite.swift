@@ -170,38 +170,47 @@ extension SQLiteStore: CaseworkStore {
         }
     }
 
-    public func addSurvivorMessage(lookup: [UInt8], noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+    public func addSurvivorMessage(
+        lookup: [UInt8], scope: Scope, noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> Bool {
         try await pool.write { db in
             guard let rid = try Self.rid(lookup: lookup, db) else { return false }
+            // Only to a group the survivor shares the request with on that day (UTC), as in PostgreSQL.
+            let live = try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM consent_wraps w WHERE record_rid = ? AND scope = ? AND (expires IS NULL OR expires >= ?) AND \(Self.boundWrap)",
+                arguments: [rid, scope.rawValue, Day(unixSeconds: at).description])
+            guard live != nil else { return false }
             try db.execute(
-                sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, 1, NULL, ?, ?)",
-                arguments: [rid, Data(noteID), at, Data(sealed)])
+                sql: "INSERT INTO messages (record_rid, scope, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, 1, NULL, ?, ?)",
+                arguments: [rid, scope.rawValue, Data(noteID), at, Data(sealed)])
             try Self.appendAudit(audit, at: at, db)
             return true
         }
     }
 
     public func addStaffReply(
-        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+        recordID: RecordID, scope: Scope, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite {
         try await addNote(
-            recordID, sql: "INSERT INTO messages (record_rid, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, 0, ?, ?, ?)",
-            values: [Data(noteID), check.staffID, at, Data(sealed)], check: check, audit: audit, at: at)
+            recordID, sql: "INSERT INTO messages (record_rid, scope, note_id, from_survivor, staff_id, at, sealed) VALUES (?, ?, ?, 0, ?, ?, ?)",
+            values: [scope.rawValue, Data(noteID), check.staffID, at, Data(sealed)], check: check, audit: audit, at: at)
     }
 
-    public func messages(recordID: RecordID) async throws -> [StoredNote] {
-        try await notes(of: "id", recordID.bytes, sql: Self.messagesSQL)
+    public func messages(recordID: RecordID, scope: Scope) async throws -> [StoredNote] {
+        try await notes(of: "id", recordID.bytes, sql: Self.messagesSQL + " AND m.scope = ? ORDER BY m.seq", extra: [scope.rawValue])
     }
 
     public func messages(lookup: [UInt8]) async throws -> [StoredNote] {
-        try await notes(of: "lookup", lookup, sql: Self.messagesSQL)
+        try await notes(of: "lookup", lookup, sql: Self.messagesSQL + " ORDER BY m.seq")
     }
 
-    /// The thread of the record whose `{column}` is the argument.
+    /// The messages of the record whose `{column}` is the argument (the caller adds the order).
     static let messagesSQL = """
-        SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role
+        SELECT m.note_id, CASE WHEN m.from_survivor THEN 'survivor' ELSE 'staff' END AS author, m.at, m.sealed, s.pseudonym, s.role,
+          m.scope
         FROM messages m LEFT JOIN staff s ON s.id = m.staff_id
-        WHERE m.record_rid = (SELECT rid FROM records WHERE {column} = ?) ORDER BY m.seq
+        WHERE m.record_rid = (SELECT rid FROM records WHERE {column} = ?)
         """
 
     public func addAccess(
@@ -254,17 +263,19 @@ extension SQLiteStore: CaseworkStore {
 
     /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role) for
     /// the record whose `column` (`id` or `lookup`, put in for `{column}`) holds `value`.
-    private func notes(of column: String, _ value: [UInt8], sql: String) async throws -> [StoredNote] {
+    private func notes(of column: String, _ value: [UInt8], sql: String, extra: [String] = []) async throws -> [StoredNote] {
         precondition(column == "id" || column == "lookup")
         let sql = sql.replacingOccurrences(of: "{column}", with: column)
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: [Data(value)]).map { row in
+            try Row.fetchAll(db, sql: sql, arguments: StatementArguments([Data(value)] + extra.map { $0 as any DatabaseValueConvertible })).map {
+                row in
                 let note: Data = row["note_id"]
                 let sealed: Data = row["sealed"]
                 let role: String? = row["role"]
+                let scope: String? = row.hasColumn("scope") ? row["scope"] : nil
                 return StoredNote(
                     noteID: Array(note), author: row["author"], pseudonym: row["pseudonym"], role: role.flatMap(Role.init(rawValue:)), at: row["at"],
-                    sealed: Array(sealed))
+                    sealed: Array(sealed), scope: scope.flatMap(Scope.init(rawValue:)))
             }
         }
     }
@@ -324,17 +335,17 @@ extension SQLiteStore: RewrapStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT w.record_rid, r.id, r.commitment, w.wrap FROM consent_wraps w JOIN records r ON r.rid = w.record_rid
+                    SELECT w.record_rid, r.id, r.commitment, w.wrap, w.conversation_wrap FROM consent_wraps w JOIN records r ON r.rid = w.record_rid
                     WHERE w.scope = ? AND w.key_version = ? AND w.record_rid > ? ORDER BY w.record_rid LIMIT ?
                     """, arguments: [scope.rawValue, Int64(version), cursor?.position ?? 0, limit]
             ).map { row in
                 let id: Data = row["id"]
                 let commitment: Data = row["commitment"]
                 let wrap: Data = row["wrap"]
+                let conversation: Data = row["conversation_wrap"]
                 return WrapToRewrap(
                     cursor: RewrapCursor(position: row["record_rid"]), recordID: RecordID(bytes: Array(id))!, commitment: Array(commitment),
-                    scope: scope, keyVersion: version,
-                    wrap: Array(wrap))
+                    scope: scope, keyVersion: version, wrap: Array(wrap), conversationWrap: Array(conversation))
             }
         }
     }
@@ -343,10 +354,14 @@ extension SQLiteStore: RewrapStore {
         try await pool.write { db in
             var n = 0
             let statement = try db.cachedStatement(
-                sql: "UPDATE consent_wraps SET wrap = ?, key_version = ? WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?")
+                sql: """
+                    UPDATE consent_wraps SET wrap = ?, conversation_wrap = ?, key_version = ?
+                    WHERE record_rid = ? AND scope = ? AND key_version = ? AND wrap = ?
+                    """)
             for u in updates {
                 try statement.execute(arguments: [
-                    Data(u.newWrap), Int64(u.newVersion), u.old.cursor.position, u.old.scope.rawValue, Int64(u.old.keyVersion), Data(u.old.wrap),
+                    Data(u.newWrap), Data(u.newConversationWrap), Int64(u.newVersion), u.old.cursor.position, u.old.scope.rawValue,
+                    Int64(u.old.keyVersion), Data(u.old.wrap),
                 ])
                 n += db.changesCount
             }

@@ -143,6 +143,39 @@ extension SQLiteStore {
                         BEGIN SELECT RAISE(ABORT, 'published months are never changed'); END;
                     """)
         }
+        m.registerMigration("v5: a conversation per group") { db in
+            // SECURITY.md §3.13: each group's messages are sealed under that conversation's key,
+            // whose wrap sits beside the group's consent wrap. Messages sealed under the record's
+            // data key, and consent wraps without a conversation wrap, cannot be carried over
+            // (only the survivor's receipt derives a conversation key), so a database holding
+            // either is refused rather than silently changed. No deployment with real people
+            // predates this.
+            let messages = try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0
+            let wraps = try Int.fetchOne(db, sql: "SELECT count(*) FROM consent_wraps") ?? 0
+            if messages > 0 || wraps > 0 {
+                throw SQLiteSchemaRefusal(messages: messages, wraps: wraps)
+            }
+            try db.execute(
+                sql: """
+                    ALTER TABLE consent_wraps ADD COLUMN conversation_wrap BLOB NOT NULL DEFAULT x''
+                        CHECK (length(conversation_wrap) = 105);
+                    ALTER TABLE messages ADD COLUMN scope TEXT NOT NULL DEFAULT 'support'
+                        CHECK (scope IN ('support','review','police','prosecution'));
+                    CREATE INDEX messages_conversation ON messages(record_rid, scope, seq);
+                    """)
+        }
         return m
+    }
+}
+
+/// Migration `v5` met data written in the format before conversations per group.
+struct SQLiteSchemaRefusal: Error, CustomStringConvertible {
+    let messages: Int
+    let wraps: Int
+
+    var description: String {
+        "the database holds \(messages) message(s) and \(wraps) consent wrap(s) written before conversations per group "
+            + "(SECURITY.md §3.13), which this version cannot open or carry over; start from a new, empty data directory "
+            + "(no deployment with real people predates this change)"
     }
 }

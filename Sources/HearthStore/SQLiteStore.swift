@@ -89,8 +89,11 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     /// Stores a wrap bound to `grant`, the sequence number of the `granted` event it answers.
     static func putWrap(_ w: StoredWrap, rid: Int64, grant: Int64, _ db: Database) throws {
         try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), w.expires?.description, grant])
+            sql: """
+                INSERT OR REPLACE INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires, grant_seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), Data(w.conversationWrap), w.expires?.description, grant])
     }
 
     /// Appends a consent event; returns its sequence number.
@@ -148,16 +151,22 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         let id = RecordID(bytes: Array(idData))!
         let rid: Int64 = row["rid"]
         let rows = try Row.fetchAll(
-            db, sql: "SELECT scope, key_version, wrap, expires, \(boundWrap) AS bound FROM consent_wraps w WHERE record_rid = ? ORDER BY scope",
+            db,
+            sql: """
+                SELECT scope, key_version, wrap, conversation_wrap, expires, \(boundWrap) AS bound FROM consent_wraps w
+                WHERE record_rid = ? ORDER BY scope
+                """,
             arguments: [rid])
         if rows.contains(where: { !($0["bound"] as Bool) }) { unboundWrapSeen() }
         let wraps = rows.filter { $0["bound"] as Bool }.map { w -> StoredWrap in
             let scope: String = w["scope"]
             let version: Int64 = w["key_version"]
             let wrap: Data = w["wrap"]
+            let conversation: Data = w["conversation_wrap"]
             let expires: String? = w["expires"]
             return StoredWrap(
-                scope: Scope(rawValue: scope)!, keyVersion: UInt32(version), wrap: Array(wrap), expires: expires.flatMap(Day.init(iso:)))
+                scope: Scope(rawValue: scope)!, keyVersion: UInt32(version), wrap: Array(wrap), conversationWrap: Array(conversation),
+                expires: expires.flatMap(Day.init(iso:)))
         }
         let region: String? = row["region"]
         let commitment: Data = row["commitment"]

@@ -25,11 +25,16 @@ struct ErasureTests {
     static func capture(_ h: CaseworkHarness, _ submitted: (reference: String, receipt: String)) async throws -> Captured {
         let id = try #require(RecordID(reference: submitted.reference))
         let record = try #require(try await h.store.record(id: id))
-        let messages = try await h.store.messages(recordID: id).map(\.sealed)
+        var messages: [[UInt8]] = []
+        for scope in Scope.allCases { messages += try await h.store.messages(recordID: id, scope: scope).map(\.sealed) }
         return Captured(
             reference: submitted.reference,
             receipt: submitted.receipt,
-            wraps: Dictionary(uniqueKeysWithValues: record.wraps.map { ($0.scope.rawValue, $0.wrap) }),
+            // Each consent wrap and, beside it, that group's conversation wrap.
+            wraps: Dictionary(
+                uniqueKeysWithValues: record.wraps.flatMap {
+                    [($0.scope.rawValue, $0.wrap), ("\($0.scope.rawValue) conversation", $0.conversationWrap)]
+                }),
             survivorWrap: record.survivorWrap,
             body: record.body,
             messages: messages
@@ -96,7 +101,7 @@ struct ErasureTests {
     }
 
     @Test(
-        "a withdrawn (or expired) consent's wrap bytes are in neither the database file nor the WAL; the other wraps and the body stay",
+        "a withdrawn (or expired) consent's wrap and conversation wrap bytes are in neither the database file nor the WAL; the other wraps and the body stay",
         arguments: ["withdrawn", "withdrawn after a checkpoint", "expired and swept"]
     )
     func withdrawnWrapLeavesNoBytes(how: String) async throws {
@@ -111,7 +116,7 @@ struct ErasureTests {
                 reference: try #require(sent.json["reference"] as? String), receipt: try #require(sent.json["receipt"] as? String)
             )
             let c = try await Self.capture(h, submitted)
-            #expect(c.wraps.count == 2)
+            #expect(c.wraps.count == 4)
             if how == "withdrawn after a checkpoint" {
                 // The wrap now lives in the database file itself, not only in the WAL.
                 try await h.store.truncateWAL()
@@ -130,7 +135,12 @@ struct ErasureTests {
             let files = Self.files(h)
             let support = try #require(c.wraps["support"])
             #expect(Self.holding(support, in: files).isEmpty, "the \(how) support wrap is still in \(Self.holding(support, in: files))")
+            let conversation = try #require(c.wraps["support conversation"])
+            #expect(
+                Self.holding(conversation, in: files).isEmpty,
+                "the \(how) support conversation wrap is still in \(Self.holding(conversation, in: files))")
             #expect(!Self.holding(try #require(c.wraps["review"]), in: files).isEmpty, "the live review wrap is gone")
+            #expect(!Self.holding(try #require(c.wraps["review conversation"]), in: files).isEmpty, "the live review conversation wrap is gone")
             #expect(!Self.windowsFound(c.body, in: files).isEmpty, "the body is gone")
             #expect(try await h.count("SELECT count(*) FROM consent_wraps WHERE scope = 'support'") == 0)
             #expect(try await h.count("SELECT count(*) FROM consent_events WHERE scope = 'support' AND action != 'granted'") == 1)
@@ -147,12 +157,12 @@ struct ErasureTests {
             let write = try await h.intake.send(
                 .POST,
                 "/api/v1/me/messages",
-                json: ["text": String(repeating: "a message to be erased ", count: 20)],
+                json: ["group": "police", "text": String(repeating: "a message to be erased ", count: 20)],
                 receipt: submitted.receipt
             )
             #expect(write.status == 201, "\(write.text)")
             let c = try await Self.capture(h, submitted)
-            #expect(c.wraps.count == 3 && c.messages.count == 1)
+            #expect(c.wraps.count == 6 && c.messages.count == 1)
             Self.expectPresent(c, h, "before erasing")
             #expect(!Self.windowsFound(c.messages[0], in: Self.files(h)).isEmpty)
 

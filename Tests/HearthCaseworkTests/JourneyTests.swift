@@ -38,7 +38,8 @@ struct CaseworkJourneyTests {
             #expect((messages.first?["pseudonym"] as? String)?.hasPrefix("caseworker-") == true)
             #expect(messages.first?["pseudonym"] as? String != "alice", "survivors see a pseudonym, not a username")
 
-            let written = try await h.intake.send(.POST, "/api/v1/me/messages", json: ["text": "Thank you. Evenings are best."], receipt: receipt)
+            let written = try await h.intake.send(
+                .POST, "/api/v1/me/messages", json: ["group": "support", "text": "Thank you. Evenings are best."], receipt: receipt)
             #expect(written.status == 201)
             #expect(try await h.count("SELECT count(*) FROM messages") == 2, "the reply and the survivor's message are both in the thread")
 

@@ -22,7 +22,9 @@ struct MetricsPrivacyTests {
             let (reference, receipt) = try await h.submit(consents: ["support"], canary: Self.canary)
             #expect(try await h.intake.send(.POST, "/api/v1/me/consents", json: ["scope": "police"], receipt: receipt).status == 200)
             #expect(try await h.intake.send(.DELETE, "/api/v1/me/consents/police", receipt: receipt).status == 200)
-            #expect(try await h.intake.send(.POST, "/api/v1/me/messages", json: ["text": Self.message], receipt: receipt).status == 201)
+            #expect(
+                try await h.intake.send(.POST, "/api/v1/me/messages", json: ["group": "support", "text": Self.message], receipt: receipt).status
+                    == 201)
             // A failed look-up, and a raw path with the reference in it that no route matches.
             let wrong = otherReceipt(than: receipt)
             #expect(try await h.intake.send(.GET, "/api/v1/me", receipt: wrong).status == 401)

@@ -57,6 +57,8 @@ struct SavedWrap: Equatable, Sendable {
     let scope: String
     let keyVersion: Int64
     let wrap: [UInt8]
+    /// The conversation wrap stored beside it (SECURITY.md §3.13), saved and put back with it.
+    let conversationWrap: [UInt8]
     let grant: Int64
 }
 
@@ -67,26 +69,28 @@ extension CaseworkHarness {
         if let postgres {
             let rows = try await postgres.asOwner(
                 """
-                SELECT record_rid, scope, key_version, encode(wrap, 'hex'), grant_seq FROM consent_wraps
+                SELECT record_rid, scope, key_version, encode(wrap, 'hex'), grant_seq, encode(conversation_wrap, 'hex') FROM consent_wraps
                 WHERE scope = '\(scope)' AND record_rid = (SELECT rid FROM records WHERE id = '\\x\(hex(id))')
                 """)
             return rows.first.map { r in
                 SavedWrap(
                     recordRowID: Int64(r[0] ?? "") ?? 0, scope: r[1] ?? "", keyVersion: Int64(r[2] ?? "") ?? 0, wrap: bytes(hex: r[3] ?? "") ?? [],
-                    grant: Int64(r[4] ?? "") ?? 0)
+                    conversationWrap: bytes(hex: r[5] ?? "") ?? [], grant: Int64(r[4] ?? "") ?? 0)
             }
         }
         return try await store.inspect { db in
             try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT record_rid, scope, key_version, wrap, grant_seq FROM consent_wraps
+                    SELECT record_rid, scope, key_version, wrap, conversation_wrap, grant_seq FROM consent_wraps
                     WHERE scope = ? AND record_rid = (SELECT rid FROM records WHERE id = ?)
                     """, arguments: [scope, Data(id)]
             ).map { r in
                 let wrap: Data = r["wrap"]
+                let conversation: Data = r["conversation_wrap"]
                 return SavedWrap(
-                    recordRowID: r["record_rid"], scope: r["scope"], keyVersion: r["key_version"], wrap: Array(wrap), grant: r["grant_seq"])
+                    recordRowID: r["record_rid"], scope: r["scope"], keyVersion: r["key_version"], wrap: Array(wrap),
+                    conversationWrap: Array(conversation), grant: r["grant_seq"])
             }
         }
     }
@@ -97,15 +101,16 @@ extension CaseworkHarness {
         if let postgres {
             try await postgres.asOwner(
                 """
-                INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, grant_seq)
-                VALUES (\(saved.recordRowID), '\(saved.scope)', \(saved.keyVersion), '\\x\(hex(saved.wrap))', \(saved.grant))
+                INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, grant_seq)
+                VALUES (\(saved.recordRowID), '\(saved.scope)', \(saved.keyVersion), '\\x\(hex(saved.wrap))',
+                        '\\x\(hex(saved.conversationWrap))', \(saved.grant))
                 """)
             return
         }
         try await store.tamper { db in
             try db.execute(
-                sql: "INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, grant_seq) VALUES (?, ?, ?, ?, ?)",
-                arguments: [saved.recordRowID, saved.scope, saved.keyVersion, Data(saved.wrap), saved.grant])
+                sql: "INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, grant_seq) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [saved.recordRowID, saved.scope, saved.keyVersion, Data(saved.wrap), Data(saved.conversationWrap), saved.grant])
         }
     }
 }

@@ -293,7 +293,7 @@ struct SecretsNeverLandTests {
             #expect(try await h.staffPost(alice, "/api/v1/cases/\(reference)/open", ["reason": "first contact \(reasonCanary)"]).status == 200)
             #expect(try await h.staffPost(alice, "/api/v1/cases/\(reference)/replies", ["text": "Hello from support \(replyCanary)"]).status == 201)
             let written = try await h.intake.send(
-                .POST, "/api/v1/me/messages", json: ["text": "Evenings are best \(messageCanary)"], receipt: receipt)
+                .POST, "/api/v1/me/messages", json: ["group": "support", "text": "Evenings are best \(messageCanary)"], receipt: receipt)
             #expect(written.status == 201)
 
             // Everything was stored (readable by the right people) ...

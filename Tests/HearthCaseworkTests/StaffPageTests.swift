@@ -488,7 +488,8 @@ struct StaffPageCaseworkTests {
             let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'"
             let (reference, receipt) = try await h.submit(consents: ["support"], canary: hostile)
             #expect(
-                try await h.intake.send(.POST, "/api/v1/me/messages", json: ["text": "<b>bold</b> \(hostile)"], receipt: receipt).status == 201)
+                try await h.intake.send(.POST, "/api/v1/me/messages", json: ["group": "support", "text": "<b>bold</b> \(hostile)"], receipt: receipt)
+                    .status == 201)
             try await assign(h, reference, to: "alice", by: supervisor)
             let al = try await signedInBrowser(h, alice)
 

@@ -27,12 +27,12 @@ final class InterleavingCaseworkStore: CaseworkStore, Sendable {
     }
 
     func addStaffReply(
-        recordID: RecordID, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
+        recordID: RecordID, scope: Scope, noteID: [UInt8], sealed: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws
         -> GuardedWrite
     {
         try await beforeWrite()
-        return try await inner.addStaffReply(recordID: recordID, noteID: noteID, sealed: sealed, check: check, audit: audit, at: at)
+        return try await inner.addStaffReply(recordID: recordID, scope: scope, noteID: noteID, sealed: sealed, check: check, audit: audit, at: at)
     }
 
     // Everything else goes straight to the real store.
@@ -81,7 +81,7 @@ final class InterleavingCaseworkStore: CaseworkStore, Sendable {
     func setStatus(recordID: RecordID, status: CaseStatus, audit: AuditEvent, at: Int64) async throws -> Bool {
         try await inner.setStatus(recordID: recordID, status: status, audit: audit, at: at)
     }
-    func messages(recordID: RecordID) async throws -> [StoredNote] { try await inner.messages(recordID: recordID) }
+    func messages(recordID: RecordID, scope: Scope) async throws -> [StoredNote] { try await inner.messages(recordID: recordID, scope: scope) }
 }
 
 @Suite("Invariant 3 under races: a withdrawal or reassignment between the decision and the write wins")

@@ -18,7 +18,7 @@ struct Vector: Sendable, CustomTestStringConvertible {
         "expect", "scenario", "operation", "error", "record_id", "receipt", "scope", "key_version", "scope_secret_key",
         "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext", "request", "note_kind", "note_id", "note",
         "master_key", "key_name", "public_file", "sealed_file", "secret_key", "manifest", "audit_public_key", "primaries",
-        "backup_secret_key", "backup",
+        "backup_secret_key", "backup", "conversation_wrap", "author", "message",
     ]
 
     /// Parses `key: value` lines; blank lines and lines starting with `#` are ignored.
@@ -85,9 +85,32 @@ private func perform(_ v: Vector) throws -> [UInt8] {
         return try openRecord(v)
     case "open-backup":
         return try openBackup(v)
+    case "open-conversation-with-receipt", "open-conversation-with-scope-key":
+        return try openConversation(v)
     default:
         throw VectorError("\(v.file): unknown operation '\(v["operation"] ?? "")'")
     }
+}
+
+/// SECURITY.md §3.13: the conversation key from the receipt, or from the conversation wrap with
+/// the scope's secret key; then the message of that conversation.
+private func openConversation(_ v: Vector) throws -> [UInt8] {
+    guard let id = RecordID(bytes: try v.bytes("record_id")) else { throw VectorError("\(v.file): record_id is not 10 bytes") }
+    guard let scopeName = v["scope"], let scope = Scope(rawValue: scopeName) else { throw VectorError("\(v.file): bad scope") }
+    guard let author = v["author"], author == "survivor" || author == "staff" else { throw VectorError("\(v.file): bad author") }
+    let key: ConversationKey
+    if v["operation"] == "open-conversation-with-receipt" {
+        guard let text = v["receipt"], let receipt = Receipt(parsing: text) else { throw VectorError("\(v.file): bad receipt") }
+        key = try receipt.conversationKey(recordID: id, scope: scope)
+    } else {
+        guard let versionText = v["key_version"], let version = UInt32(versionText) else { throw VectorError("\(v.file): bad key_version") }
+        key = try Envelope.openConversationWrap(
+            try v.bytes("conversation_wrap"), with: try X25519PrivateKey(secret: SecretBytes(copying: try v.bytes("scope_secret_key"))),
+            recordID: id, scope: scope, keyVersion: version)
+    }
+    return try Envelope.openMessage(
+        try v.bytes("message"), fromSurvivor: author == "survivor", with: key, recordID: id, scope: scope, noteID: try v.bytes("note_id")
+    ).unsafeExportedBytes()
 }
 
 /// SECURITY.md §3.20: reads the whole backup with the backup secret key, returns the data stream;

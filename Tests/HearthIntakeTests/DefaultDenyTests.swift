@@ -24,7 +24,7 @@ private func routeTable(_ h: IntakeHarness) async throws -> RouteTable { h.assem
 private func plausibleBody(_ method: HTTPRequest.Method, _ template: String) -> [UInt8]? {
     switch (method, template) {
     case (.post, "/api/v1/me/consents"): Array(#"{"scope":"police"}"#.utf8)
-    case (.post, "/api/v1/me/messages"): Array(#"{"text":"walking the routes"}"#.utf8)
+    case (.post, "/api/v1/me/messages"): Array(#"{"group":"support","text":"walking the routes"}"#.utf8)
     case (.post, _): Array("{}".utf8)
     default: nil
     }
@@ -32,7 +32,7 @@ private func plausibleBody(_ method: HTTPRequest.Method, _ template: String) -> 
 
 /// Form fields each page post would accept from a signed-in survivor (so only the session can refuse it).
 private let pageFields: [String: [(String, String)]] = [
-    "/your-request/messages": [("text", "walking the routes")], "/your-request/consents/give": [("scope", "police")],
+    "/your-request/messages": [("group", "support"), ("text", "walking the routes")], "/your-request/consents/give": [("scope", "police")],
     "/your-request/consents/withdraw": [("scope", "review")],
 ]
 

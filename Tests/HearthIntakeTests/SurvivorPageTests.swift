@@ -88,10 +88,31 @@ struct SurvivorPageTests {
                 #expect(!mine.text.contains("id=\"give-support\""), "a shared scope offers stopping, not sharing")
 
                 // Reply.
-                let reply = try await b.post("/your-request/messages", [("text", "Thank you.\nI can talk on Tuesdays.")])
+                // One group shared: one conversation, and its choice is already ticked.
+                #expect(mine.text.contains(#"id="conversation-support""#) && !mine.text.contains(#"id="conversation-police""#))
+                #expect(mine.text.contains(#"id="reply-group-support" name="group" value="support" checked"#))
+                #expect(mine.text.contains(#"id="who-reads-conversations""#))
+                let reply = try await b.post("/your-request/messages", [("group", "support"), ("text", "Thank you.\nI can talk on Tuesdays.")])
                 #expect(reply.status == 303 && reply.headers["Location"].first == "/your-request")
                 let thread = try await b.get("/your-request")
                 #expect(thread.text.contains(#"<div class="message mine">"#) && thread.text.contains("I can talk on Tuesdays."))
+                #expect(try await h.service.messages(h.service.authenticate(receipt: receipt)).map(\.group) == [.support])
+                // Not to a group they do not share with: said plainly, nothing written.
+                let notShared = try await b.post("/your-request/messages", [("group", "police"), ("text", "to the police")])
+                expectSafePage(notShared, status: 400, "a group not shared with")
+                #expect(
+                    notShared.text.contains(##"href="#reply-group""##) && notShared.text.contains("not sharing your request with police officers"))
+                #expect(notShared.text.contains("to the police"), "what they wrote is kept for them")
+                #expect(try await h.service.messages(h.service.authenticate(receipt: receipt)).count == 1)
+                let empty = try await b.post("/your-request/messages", [("group", "support"), ("text", "  \n ")])
+                expectSafePage(empty, status: 400, "empty reply")
+                #expect(empty.text.contains(##"href="#reply-text""##) && empty.text.contains("Write your message"))
+                let long = try await b.post("/your-request/messages", [("group", "support"), ("text", String(repeating: "x", count: 5_001))])
+                #expect(long.status == 400 && long.text.contains("5,000 characters or fewer"))
+                let noGroup = try await b.post("/your-request/messages", [("text", "hello")])
+                expectSafePage(noGroup, status: 400, "no group")
+                #expect(noGroup.text.contains(##"href="#reply-group""##) && noGroup.text.contains("Choose who your message is for"))
+                #expect(try await h.service.messages(h.service.authenticate(receipt: receipt)).count == 1)
 
                 // Share with the police until a date, then stop.
                 let until = h.service.today.adding(days: 60)
@@ -201,7 +222,7 @@ struct SurvivorPageTests {
                 try await b.signIn(receipt)
                 for (path, fields) in [
                     ("/your-request/consents/give", [("scope", "police")]), ("/your-request/consents/withdraw", [("scope", "review")]),
-                    ("/your-request/messages", [("text", "hello")]), ("/your-request/erase", []), ("/leave", []),
+                    ("/your-request/messages", [("group", "review"), ("text", "hello")]), ("/your-request/erase", []), ("/leave", []),
                 ] {
                     let refused = try await b.post(path, fields, token: .value("wrong"))
                     #expect(refused.status == 403, "\(path)")
@@ -340,7 +361,7 @@ struct SurvivorPageTests {
                 #expect(try await b.get("/your-request").status == 303)
                 // A post without a session changes nothing and goes to the receipt form.
                 _ = try await b.get("/return")
-                let orphan = try await b.post("/your-request/messages", [("text", "hello")])
+                let orphan = try await b.post("/your-request/messages", [("group", "support"), ("text", "hello")])
                 #expect(orphan.status == 303 && orphan.headers["Location"].first == "/return")
                 #expect(try await h.service.messages(h.service.authenticate(receipt: receipt)).isEmpty)
             }
@@ -363,11 +384,10 @@ struct SurvivorPageTests {
                 expectSafePage(scope, status: 400, "unknown scope")
                 let unknown = try await b.post("/your-request/consents/give", [("scope", "police"), ("colour", "blue")])
                 #expect(unknown.status == 400)
-                let empty = try await b.post("/your-request/messages", [("text", "  \n ")])
-                expectSafePage(empty, status: 400, "empty reply")
-                #expect(empty.text.contains(##"href="#reply-text""##) && empty.text.contains("Write your message"))
-                let long = try await b.post("/your-request/messages", [("text", String(repeating: "x", count: 5_001))])
-                #expect(long.status == 400 && long.text.contains("5,000 characters or fewer"))
+                // Sharing with no one, there is no form to write with, and a crafted post is refused plainly.
+                let nobody = try await b.post("/your-request/messages", [("group", "support"), ("text", "hello")])
+                expectSafePage(nobody, status: 400, "no one to write to")
+                #expect(nobody.text.contains(##"href="#no-one-to-write-to""##) && !nobody.text.contains(#"id="reply-text""#))
                 let json = try await b.send(.POST, "/your-request/messages", body: #"{"text":"hi"}"#, contentType: "application/json")
                 #expect(json.status == 415)
                 #expect(try await h.wrapRows(reference: reference).isEmpty)

@@ -52,11 +52,11 @@ struct PostgresRoleTests {
 
     static let intakeFunctionCalls = [
         "SELECT hearth.intake_record('\\x00')", "SELECT hearth.intake_erase('\\x00', 0)", "SELECT hearth.intake_consent_history('\\x00')",
-        "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', NULL, 0)",
+        "SELECT hearth.intake_put_consent('\\x00', 'support', 1, '\\x00', '\\x00', NULL, 0)",
         "SELECT hearth.intake_remove_consent('\\x00', 'support', 'withdrawn', 0)",
-        "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', '\\x00', '\\x00', 0)",
+        "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', 'support', '\\x00', '\\x00', 0)",
         "SELECT hearth.intake_access_log('\\x00')", "SELECT * FROM hearth.intake_published_months()",
-        "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', 0)",
+        "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', '{}', 0)",
     ]
 
     @Test("hearth_intake touches no table: every select, insert, update, delete and truncate on every table is refused; DDL too")
@@ -84,7 +84,7 @@ struct PostgresRoleTests {
     static let caseworkMay: [String: (ops: Set<String>, columns: Set<String>)] = [
         "staff": (["SELECT", "INSERT", "UPDATE"], []), "sessions": (["SELECT", "INSERT", "UPDATE", "DELETE"], []),
         "records": (["SELECT", "DELETE"], ["status", "assignee", "no_consent_since"]),
-        "consent_wraps": (["SELECT", "DELETE"], ["wrap", "key_version"]), "consent_events": (["SELECT", "INSERT"], []),
+        "consent_wraps": (["SELECT", "DELETE"], ["wrap", "conversation_wrap", "key_version"]), "consent_events": (["SELECT", "INSERT"], []),
         "messages": (["SELECT", "INSERT"], []), "access_log": (["SELECT", "INSERT"], []), "audit": (["SELECT", "INSERT"], []),
         "audit_checkpoints": (["SELECT", "INSERT"], []), "audit_inbox": (["SELECT", "DELETE"], []),
         "published_months": (["SELECT", "INSERT"], []),

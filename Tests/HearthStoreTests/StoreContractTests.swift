@@ -80,16 +80,20 @@ private enum Owner: Sendable {
             try await store.tamper { db in
                 try db.execute(
                     sql: """
-                        INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq)
-                        VALUES ((SELECT rid FROM records WHERE id = ?), ?, ?, ?, ?, ?)
+                        INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires, grant_seq)
+                        VALUES ((SELECT rid FROM records WHERE id = ?), ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [Data(record.bytes), wrap.scope.rawValue, Int64(wrap.keyVersion), Data(wrap.wrap), wrap.expires?.description, seq])
+                    arguments: [
+                        Data(record.bytes), wrap.scope.rawValue, Int64(wrap.keyVersion), Data(wrap.wrap), Data(wrap.conversationWrap),
+                        wrap.expires?.description, seq,
+                    ])
             }
         case .postgres(let db):
             try await db.asOwner(
                 """
-                INSERT INTO hearth.consent_wraps (record_rid, scope, key_version, wrap, expires, grant_seq)
-                SELECT rid, '\(wrap.scope.rawValue)', \(wrap.keyVersion), \(hex(wrap.wrap)), \(wrap.expires.map { "'\($0)'" } ?? "NULL"), \(seq)
+                INSERT INTO hearth.consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires, grant_seq)
+                SELECT rid, '\(wrap.scope.rawValue)', \(wrap.keyVersion), \(hex(wrap.wrap)), \(hex(wrap.conversationWrap)),
+                  \(wrap.expires.map { "'\($0)'" } ?? "NULL"), \(seq)
                 FROM hearth.records WHERE id = \(hex(record.bytes))
                 """)
         }
@@ -162,7 +166,7 @@ extension Stores {
     /// Writes a staff reply under `check`.
     func reply(_ record: NewRecord, _ check: GrantCheck, at: Int64 = testHour) async throws -> GuardedWrite {
         try await casework.addStaffReply(
-            recordID: record.id, noteID: try SystemRandom.bytes(16), sealed: try SystemRandom.bytes(64), check: check,
+            recordID: record.id, scope: check.wrap.scope, noteID: try SystemRandom.bytes(16), sealed: try SystemRandom.bytes(64), check: check,
             audit: staffEvent("message.reply", record.id.reference), at: at)
     }
 
@@ -273,7 +277,8 @@ struct StoreContractTests {
             let check = GrantCheck(try await s.grant(erased, to: alice), today: today)
             #expect(
                 try await s.intake.addSurvivorMessage(
-                    lookup: erased.lookup, noteID: [1], sealed: [2], audit: .survivorMessage(erased.id), at: h(1)))
+                    lookup: erased.lookup, scope: .support, noteID: [1], sealed: [2], audit: .survivorMessage(erased.id, scope: .support),
+                    at: h(1)))
             #expect(try await s.reply(erased, check) == .done)
             #expect(try await s.open(erased, check) == .done)
             // Positive control: there is something to erase.
@@ -284,7 +289,7 @@ struct StoreContractTests {
             #expect(try await s.intake.record(lookup: erased.lookup) == nil)
             #expect(try await s.casework.caseRecord(id: erased.id) == nil)
             #expect(try await s.intake.messages(lookup: erased.lookup) == [])
-            #expect(try await s.casework.messages(recordID: erased.id) == [])
+            #expect(try await s.casework.messages(recordID: erased.id, scope: .support) == [])
             #expect(try await s.intake.accessLog(lookup: erased.lookup) == [])
             #expect(try await s.intake.consentHistory(lookup: erased.lookup) == [])
             #expect(try await s.casework.caseSummaries(today: today).map(\.reference) == [kept.id.reference])
@@ -296,31 +301,47 @@ struct StoreContractTests {
     }
 
     @Test(arguments: StoreKind.tested)
-    func messagesAndRepliesShareOneThreadAndOpeningsAreLogged(_ kind: StoreKind) async throws {
+    func eachGroupHasItsOwnConversationAndOpeningsAreLogged(_ kind: StoreKind) async throws {
         try await Stores.with(kind) { s in
-            let record = try SealedFixture().record
+            let record = try SealedFixture(consents: [(.support, nil), (.police, nil)]).record
             try await s.intake.insert(record, at: testHour)
             let alice = try await s.addStaff("alice")
             let check = GrantCheck(try await s.grant(record, to: alice), today: today)
+            #expect(check.wrap.scope == .support)
 
-            let first = StoredNote(noteID: [1, 1], author: "survivor", pseudonym: nil, role: nil, at: h(1), sealed: [11, 11, 11])
-            let reply = StoredNote(noteID: [2, 2], author: "staff", pseudonym: alice.pseudonym, role: .caseworker, at: h(2), sealed: [22, 22])
-            let second = StoredNote(noteID: [3, 3], author: "survivor", pseudonym: nil, role: nil, at: h(3), sealed: [33])
+            let first = StoredNote(noteID: [1, 1], author: "survivor", pseudonym: nil, role: nil, at: h(1), sealed: [11, 11, 11], scope: .support)
+            let reply = StoredNote(
+                noteID: [2, 2], author: "staff", pseudonym: alice.pseudonym, role: .caseworker, at: h(2), sealed: [22, 22], scope: .support)
+            let toPolice = StoredNote(noteID: [3, 3], author: "survivor", pseudonym: nil, role: nil, at: h(3), sealed: [33], scope: .police)
+            for note in [first, toPolice] {
+                let scope = try #require(note.scope)
+                #expect(
+                    try await s.intake.addSurvivorMessage(
+                        lookup: record.lookup, scope: scope, noteID: note.noteID, sealed: note.sealed,
+                        audit: .survivorMessage(record.id, scope: scope),
+                        at: note.at))
+                if note == first {
+                    #expect(
+                        try await s.casework.addStaffReply(
+                            recordID: record.id, scope: .support, noteID: reply.noteID, sealed: reply.sealed, check: check,
+                            audit: staffEvent("message.reply"), at: reply.at) == .done)
+                }
+            }
+            // The survivor reads every conversation; staff read one group's only.
+            #expect(try await s.intake.messages(lookup: record.lookup) == [first, reply, toPolice])
+            #expect(try await s.casework.messages(recordID: record.id, scope: .support) == [first, reply])
+            #expect(try await s.casework.messages(recordID: record.id, scope: .police) == [toPolice])
+            #expect(try await s.casework.messages(recordID: record.id, scope: .review) == [])
+            // Not to a group without live consent, and not to an unknown record: nothing is written.
             #expect(
                 try await s.intake.addSurvivorMessage(
-                    lookup: record.lookup, noteID: first.noteID, sealed: first.sealed, audit: .survivorMessage(record.id), at: first.at))
-            #expect(
-                try await s.casework.addStaffReply(
-                    recordID: record.id, noteID: reply.noteID, sealed: reply.sealed, check: check, audit: staffEvent("message.reply"), at: reply.at)
-                    == .done)
+                    lookup: record.lookup, scope: .review, noteID: [8], sealed: [8], audit: .survivorMessage(record.id, scope: .review), at: h(4))
+                    == false)
             #expect(
                 try await s.intake.addSurvivorMessage(
-                    lookup: record.lookup, noteID: second.noteID, sealed: second.sealed, audit: .survivorMessage(record.id), at: second.at))
-            #expect(try await s.intake.messages(lookup: record.lookup) == [first, reply, second])
-            #expect(try await s.casework.messages(recordID: record.id) == [first, reply, second])
-            #expect(
-                try await s.intake.addSurvivorMessage(
-                    lookup: SystemRandom.bytes(32), noteID: [9], sealed: [9], audit: .survivorMessage(record.id), at: h(4)) == false)
+                    lookup: SystemRandom.bytes(32), scope: .support, noteID: [9], sealed: [9], audit: .survivorMessage(record.id, scope: .support),
+                    at: h(4)) == false)
+            #expect(try await s.intake.messages(lookup: record.lookup).count == 3)
 
             let opening = StoredNote(noteID: [4, 4], author: "staff", pseudonym: alice.pseudonym, role: .caseworker, at: h(5), sealed: [44, 44])
             #expect(
@@ -465,14 +486,21 @@ struct StoreContractTests {
             #expect(try await s.intake.putConsent(newer, for: replaced, at: h(1)))
             #expect(try await s.intake.removeConsent(.support, for: try #require(byID[seen[1].recordID]), action: .withdrawn, at: h(1)))
 
-            let updates = try seen.map { RewrappedWrap(old: $0, newVersion: 2, newWrap: try SystemRandom.bytes(105)) }
+            let updates = try seen.map {
+                RewrappedWrap(old: $0, newVersion: 2, newWrap: try SystemRandom.bytes(105), newConversationWrap: try SystemRandom.bytes(105))
+            }
             #expect(try await s.casework.replaceWraps(updates) == 3)
             #expect(try await s.casework.replaceWraps(updates) == 0)
             #expect(try await s.wraps(replaced) == [newer])
             #expect(try await s.wraps(try #require(byID[seen[1].recordID])) == [])
             for update in updates.dropFirst(2) {
                 let record = try #require(byID[update.old.recordID])
-                #expect(try await s.wraps(record) == [StoredWrap(scope: .support, keyVersion: 2, wrap: update.newWrap, expires: nil)])
+                // The conversation wrap moves with the consent wrap: nothing is left at the old version.
+                #expect(
+                    try await s.wraps(record) == [
+                        StoredWrap(
+                            scope: .support, keyVersion: 2, wrap: update.newWrap, conversationWrap: update.newConversationWrap, expires: nil)
+                    ])
             }
             #expect(try await s.casework.wrapCounts() == [.support: [2: 4], .review: [1: 1]])
         }
@@ -577,7 +605,9 @@ struct StoreContractTests {
             let alice = try await s.addStaff("alice", at: testHour)
             #expect(try await s.intake.putConsent(try a.extraWrap(.police), for: record, at: h(1)))
             #expect(try await s.intake.removeConsent(.review, for: record, action: .withdrawn, at: h(2)))
-            #expect(try await s.intake.addSurvivorMessage(lookup: record.lookup, noteID: [1], sealed: [2], audit: .survivorMessage(id), at: h(3)))
+            #expect(
+                try await s.intake.addSurvivorMessage(
+                    lookup: record.lookup, scope: .support, noteID: [1], sealed: [2], audit: .survivorMessage(id, scope: .support), at: h(3)))
             let check = GrantCheck(try await s.grant(record, to: alice, at: h(4)), today: today)
             #expect(try await s.open(record, check, at: h(5)) == .done)
             try await s.casework.appendAudit(staffEvent("keys.publish", "support.v1"), at: h(6))
@@ -587,7 +617,8 @@ struct StoreContractTests {
             let expected: [(AuditEvent, Int64)] = [
                 (.recordCreated(id), testHour), (.consentGranted(id, scope: .support), testHour), (.consentGranted(id, scope: .review), testHour),
                 (staffEvent("staff.create", "\(alice.id)"), testHour), (.consentGranted(id, scope: .police), h(1)),
-                (.consentWithdrawn(id, scope: .review), h(2)), (.survivorMessage(id), h(3)), (staffEvent("case.assign", id.reference), h(4)),
+                (.consentWithdrawn(id, scope: .review), h(2)), (.survivorMessage(id, scope: .support), h(3)),
+                (staffEvent("case.assign", id.reference), h(4)),
                 (staffEvent("record.open", id.reference), h(5)), (staffEvent("keys.publish", "support.v1"), h(6)), (.recordErased(id), h(7)),
                 (.recordCreated(b.id), h(8)),
             ]

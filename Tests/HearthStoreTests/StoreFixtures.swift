@@ -52,7 +52,9 @@ struct SealedFixture: Sendable {
         for (scope, expires) in consents {
             let key = try X25519PrivateKey.generate()
             let wrap = try Envelope.wrapForScope(dek, recordID: id, scope: scope, keyVersion: 1, publicKey: key.publicKey)
-            wraps.append(StoredWrap(scope: scope, keyVersion: 1, wrap: wrap, expires: expires))
+            // The store never opens a conversation wrap: random bytes of the right length do.
+            let conversation = [Envelope.formatVersion] + (try SystemRandom.bytes(104))
+            wraps.append(StoredWrap(scope: scope, keyVersion: 1, wrap: wrap, conversationWrap: conversation, expires: expires))
         }
         record = NewRecord(
             SealedRecord(
@@ -65,7 +67,9 @@ struct SealedFixture: Sendable {
 
     /// A fresh consent wrap for this record's id (random bytes of the right length; the store never opens it).
     func extraWrap(_ scope: Scope, expires: Day? = nil) throws -> StoredWrap {
-        StoredWrap(scope: scope, keyVersion: 2, wrap: [Envelope.formatVersion] + (try SystemRandom.bytes(104)), expires: expires)
+        StoredWrap(
+            scope: scope, keyVersion: 2, wrap: [Envelope.formatVersion] + (try SystemRandom.bytes(104)),
+            conversationWrap: [Envelope.formatVersion] + (try SystemRandom.bytes(104)), expires: expires)
     }
 }
 

@@ -297,6 +297,8 @@ def test_survivor_journey(browser_name: str, request, env: Environment, client: 
     start_text = browser.text().lower()
     for topic in ("support", "review", "police", "days", "stop at any time"):
         assert topic in start_text, f"the start page does not mention {topic!r}"
+    # Who can read which conversation, in so many words.
+    assert "only you and that one group can read your conversation with them" in browser.text("conversations")
 
     browser.visit(f"{env.intake}/safety", "safety")
     browser.h1()
@@ -371,12 +373,15 @@ def test_survivor_journey(browser_name: str, request, env: Environment, client: 
     assert ANSWERS["contactValue"] in page_text, "what was sent is not shown"
     assert "No one has opened your request yet" in browser.text("access-log")
 
-    # A reply.
+    # A message to one of the two groups shared with: it appears in that conversation only.
+    assert "cannot read your conversation with any other group" in browser.text("who-reads-conversations")
     message = "Thank you. Evenings are best for me."
+    browser.tick("reply-group-support")
     browser.fill("text", message)
     browser.click("send-reply", "your request after reply")
     assert browser.path == "/your-request"
-    assert message in browser.text("messages")
+    assert message in browser.text("conversation-support")
+    assert message not in browser.text("conversation-review")
 
     # Give a consent with an expiry date, withdraw another.
     expiry = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=60)  # days are UTC
@@ -464,6 +469,7 @@ def test_caseworker_journey(js: Browser, nojs: Browser, env: Environment, client
     assert js.last_status == 200
     assert account in js.text("request"), "the decrypted request is not shown"
     assert js.exists("messages")
+    assert "conversation with the support group only" in js.text("conversation-scope")
     reply = "Hello Alex, I am Casey from the support team. When may I call?"
     js.fill("text", reply)
     js.click("send-reply", "case page after reply")
@@ -485,6 +491,30 @@ def test_caseworker_journey(js: Browser, nojs: Browser, env: Environment, client
     log = nojs.text("access-log")
     assert reason in log, f"access log does not show the reason: {log}"
     assert CASEWORKER not in log, "the access log must show a pseudonym, not the username"
+
+
+@pytest.mark.parametrize("browser_name", ["js", "nojs"])
+def test_survivor_writes_to_one_group(browser_name: str, request, env: Environment, client: Client) -> None:
+    """One conversation per group shared with; the survivor chooses whom to write to (SECURITY.md §3.13)."""
+    browser: Browser = request.getfixturevalue(browser_name)
+    _, receipt = submit_by_api(client, env, consents=("support", "police"))
+    sign_in_with_receipt(browser, env, receipt)
+    assert browser.exists("conversation-support") and browser.exists("conversation-police")
+    assert not browser.exists("conversation-review"), "a conversation with a group not shared with"
+    # No group chosen: said plainly, pointing at the choice, and what was written is kept.
+    message = f"Please call after six ({browser_name})."
+    browser.fill("text", message)
+    browser.click("send-reply", "your request: no group chosen")
+    assert browser.last_status == 400, f"no group answered {browser.last_status}"
+    link = browser.by_id("error-summary").find_elements(By.CSS_SELECTOR, 'a[href="#reply-group"]')
+    assert link and "Choose who your message is for" in link[0].text
+    assert browser.field("text").get_attribute("value") == message
+    browser.tick("reply-group-police")
+    browser.click("send-reply", "your request after writing to the police")
+    assert browser.path == "/your-request"
+    assert message in browser.text("conversation-police")
+    assert message not in browser.text("conversation-support")
+    assert [m["group"] for m in survivor_api(client, env, receipt, "/messages")["messages"]] == ["police"]
 
 
 def test_caseworker_is_refused_without_consent(
@@ -776,7 +806,7 @@ def test_csrf_survivor_message(env: Environment, findings: Findings, survivor) -
     client, receipt = survivor
     form = client.page(f"{env.intake}/your-request").form("/your-request/messages")
     text = "This message was forged and must not arrive"
-    assert_refused(client, env, findings, f"{env.intake}/your-request/messages", form.values(text=text))
+    assert_refused(client, env, findings, f"{env.intake}/your-request/messages", form.values(group="support", text=text))
     assert text not in client.page(f"{env.intake}/your-request").text
     assert survivor_api(client, env, receipt, "/messages")["messages"] == []
 

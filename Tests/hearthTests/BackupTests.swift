@@ -189,7 +189,8 @@ final class SurvivorLoad: Sendable {
                 continue
             }
             do {
-                let reply = try await client.send(.POST, "/api/v1/me/messages", json: ["text": "a message during the drill"], receipt: receipt)
+                let reply = try await client.send(
+                    .POST, "/api/v1/me/messages", json: ["group": "support", "text": "a message during the drill"], receipt: receipt)
                 if reply.status == 201 {
                     state.withLock { $0.messages += 1 }
                 } else {

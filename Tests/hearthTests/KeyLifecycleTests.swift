@@ -27,6 +27,7 @@ enum KeyLifecycleSupport {
         let scope: String
         let version: Int64
         let wrap: [UInt8]
+        let conversationWrap: [UInt8]
         let expires: String?
 
         var reference: String { recordID.reference }
@@ -127,13 +128,14 @@ enum KeyLifecycleSupport {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT w.record_rid, r.id, r.commitment, w.scope, w.key_version, w.wrap, w.expires
+                SELECT w.record_rid, r.id, r.commitment, w.scope, w.key_version, w.wrap, w.conversation_wrap, w.expires
                 FROM consent_wraps w JOIN records r ON r.rid = w.record_rid ORDER BY w.record_rid, w.scope
                 """
         ).map { row in
             let id: Data = row["id"]
             let commitment: Data = row["commitment"]
             let wrap: Data = row["wrap"]
+            let conversation: Data = row["conversation_wrap"]
             return WrapRow(
                 rid: row["record_rid"],
                 recordID: RecordID(bytes: Array(id))!,
@@ -141,6 +143,7 @@ enum KeyLifecycleSupport {
                 scope: row["scope"],
                 version: row["key_version"],
                 wrap: Array(wrap),
+                conversationWrap: Array(conversation),
                 expires: row["expires"]
             )
         }
@@ -165,8 +168,9 @@ enum KeyLifecycleSupport {
             return k
         }
 
-        /// Opens the wrap (the commitment check proves it holds this record's data key); with
-        /// `body`, also opens the record body with that key.
+        /// Opens the wrap (the commitment check proves it holds this record's data key) and the
+        /// conversation wrap beside it (sealed to the same version); with `body`, also opens the
+        /// record body with that key.
         func open(_ row: WrapRow, body: [UInt8]? = nil) throws {
             let scope = try #require(Scope(rawValue: row.scope))
             let k = try key(scope, version: UInt32(row.version))
@@ -178,6 +182,8 @@ enum KeyLifecycleSupport {
                 keyVersion: UInt32(row.version),
                 commitment: row.commitment
             )
+            _ = try Envelope.openConversationWrap(
+                row.conversationWrap, with: k.key, recordID: row.recordID, scope: scope, keyVersion: UInt32(row.version))
             if let body {
                 _ = try Envelope.openBody(body, with: dek, recordID: row.recordID, commitment: row.commitment)
             }

@@ -123,7 +123,9 @@ struct TwoProcessTests {
             #expect(thread.text.contains("Hello Sam, this is Alice."), "\(thread.text)")
             let access = try await survivor.send(.GET, "/api/v1/me/access", receipt: receipt)
             #expect(access.text.contains("first contact to offer support"), "\(access.text)")
-            #expect(try await survivor.send(.POST, "/api/v1/me/messages", json: ["text": "Evenings are best."], receipt: receipt).status == 201)
+            #expect(
+                try await survivor.send(.POST, "/api/v1/me/messages", json: ["group": "support", "text": "Evenings are best."], receipt: receipt)
+                    .status == 201)
             let reopened = try await Self.post(staff, "/api/v1/cases/\(reference)/open", ["reason": "reading the reply"], alice)
             #expect(reopened.text.contains("Evenings are best."), "\(reopened.text)")
 

@@ -1,6 +1,7 @@
 /*
  * rewrap-seed: fills a migrated Hearth database with records that each hold two real consent
- * wraps (support and police, key version 1), for the `hearth keys rewrap` benchmark.
+ * wraps (support and police, key version 1), each with its real conversation wrap beside it (a
+ * random conversation key sealed to the same key), for the `hearth keys rewrap` benchmark.
  *
  *   rewrap-seed seed DB KEYDIR N [THREADS]      add N records (2 consent wraps each)
  *   rewrap-seed verify DB KEYDIR COUNT           open the wraps of COUNT random records with the
@@ -10,7 +11,7 @@
  *   rewrap-seed export-key KEYDIR SCOPE VERSION  write that scope's 32-byte X25519 private key
  *                                                (opened with master.key) to stdout (a pipe)
  *
- * Formats (SECURITY.md): consent wrap §3.7, commitment §3.5, key files §3.10. Only `master.key`
+ * Formats (SECURITY.md): consent wrap §3.7, conversation wrap §3.13, commitment §3.5, key files §3.10. Only `master.key`
  * (raw 32 bytes) is supported, not a passphrase-derived `master.kdf`.
  * Build: gcc -O2 -pthread -o rewrap-seed rewrap-seed.c -lsodium -lsqlite3
  */
@@ -111,36 +112,42 @@ static void open_private(const char *dir, int scope, uint32_t version, uint8_t s
     if (sodium_memcmp(derived, pk, 32) != 0) die("%s does not match its .pub file", path);
 }
 
-/* AD_wrap = "hearth/v1/consent-wrap" || 0x01 || record_id(10) || scope_id(1) || key_version(u32 BE) */
-static void wrap_ad(uint8_t ad[38], const uint8_t rid[10], int scope, uint32_t version) {
-    memcpy(ad, "hearth/v1/consent-wrap", 22);
-    ad[22] = 1;
-    memcpy(ad + 23, rid, 10);
-    ad[33] = (uint8_t)scope;
-    put_u32be(ad + 34, version);
+/* AD = label || 0x01 || record_id(10) || scope_id(1) || key_version(u32 BE): the consent wrap's
+ * "hearth/v1/consent-wrap" (§3.7) or the conversation wrap's "hearth/v1/conversation-wrap" (§3.13). */
+static size_t wrap_ad(uint8_t ad[64], const char *label, const uint8_t rid[10], int scope, uint32_t version) {
+    size_t l = strlen(label);
+    memcpy(ad, label, l);
+    ad[l] = 1;
+    memcpy(ad + l + 1, rid, 10);
+    ad[l + 11] = (uint8_t)scope;
+    put_u32be(ad + l + 12, version);
+    return l + 16;
 }
 
-/* k = BLAKE2b-256(key = shared, "hearth/v1/consent-wrap-key" || eph_pk || scope_pk) */
-static void wrap_key(uint8_t k[32], const uint8_t shared[32], const uint8_t eph[32], const uint8_t pk[32]) {
-    uint8_t m[26 + 64];
-    memcpy(m, "hearth/v1/consent-wrap-key", 26);
-    memcpy(m + 26, eph, 32);
-    memcpy(m + 58, pk, 32);
-    crypto_generichash(k, 32, m, sizeof m, shared, 32);
+/* k = BLAKE2b-256(key = shared, kdf_label || eph_pk || scope_pk) */
+static void wrap_key(uint8_t k[32], const char *kdf_label, const uint8_t shared[32], const uint8_t eph[32], const uint8_t pk[32]) {
+    uint8_t m[64 + 64];
+    size_t l = strlen(kdf_label);
+    memcpy(m, kdf_label, l);
+    memcpy(m + l, eph, 32);
+    memcpy(m + l + 32, pk, 32);
+    crypto_generichash(k, 32, m, l + 64, shared, 32);
 }
 
-/* §3.7: 0x01 || eph_pk(32) || nonce(24) || XChaCha20-Poly1305(k, DEK, AD_wrap)(48) */
-static int seal_wrap(uint8_t out[WRAP_BYTES], const uint8_t dek[32], const uint8_t rid[10], int scope, uint32_t version, const uint8_t pk[32]) {
-    uint8_t esk[32], shared[32], k[32], ad[38];
+/* §3.7: 0x01 || eph_pk(32) || nonce(24) || XChaCha20-Poly1305(k, secret, AD)(48); with `conversation`,
+ * the conversation wrap's labels (§3.13) and the conversation key as the secret. */
+static int seal_wrap(uint8_t out[WRAP_BYTES], const uint8_t secret[32], const uint8_t rid[10], int scope, uint32_t version,
+                     const uint8_t pk[32], int conversation) {
+    uint8_t esk[32], shared[32], k[32], ad[64];
     unsigned long long n = 0;
     randombytes_buf(esk, 32);
     crypto_scalarmult_base(out + 1, esk);
     if (crypto_scalarmult(shared, esk, pk) != 0) return -1;
-    wrap_key(k, shared, out + 1, pk);
+    wrap_key(k, conversation ? "hearth/v1/conversation-wrap-key" : "hearth/v1/consent-wrap-key", shared, out + 1, pk);
     out[0] = 1;
     randombytes_buf(out + 33, 24);
-    wrap_ad(ad, rid, scope, version);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + 57, &n, dek, 32, ad, 38, NULL, out + 33, k);
+    size_t adlen = wrap_ad(ad, conversation ? "hearth/v1/conversation-wrap" : "hearth/v1/consent-wrap", rid, scope, version);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + 57, &n, secret, 32, ad, adlen, NULL, out + 33, k);
     sodium_memzero(esk, 32);
     sodium_memzero(shared, 32);
     sodium_memzero(k, 32);
@@ -158,13 +165,13 @@ static void commitment(uint8_t c[32], const uint8_t dek[32], const uint8_t rid[1
 /* Opens a wrap and checks the commitment; 0 on success. */
 static int open_wrap(const uint8_t *w, int wlen, const uint8_t rid[10], int scope, uint32_t version,
                      const uint8_t sk[32], const uint8_t pk[32], const uint8_t *c, int clen) {
-    uint8_t shared[32], k[32], ad[38], dek[32], expect[32];
+    uint8_t shared[32], k[32], ad[64], dek[32], expect[32];
     unsigned long long n = 0;
     if (wlen != WRAP_BYTES || w[0] != 1 || clen != 32) return -1;
     if (crypto_scalarmult(shared, sk, w + 1) != 0) return -1;
-    wrap_key(k, shared, w + 1, pk);
-    wrap_ad(ad, rid, scope, version);
-    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(dek, &n, NULL, w + 57, 48, ad, 38, w + 33, k);
+    wrap_key(k, "hearth/v1/consent-wrap-key", shared, w + 1, pk);
+    size_t adlen = wrap_ad(ad, "hearth/v1/consent-wrap", rid, scope, version);
+    int rc = crypto_aead_xchacha20poly1305_ietf_decrypt(dek, &n, NULL, w + 57, 48, ad, adlen, w + 33, k);
     if (rc == 0) {
         commitment(expect, dek, rid);
         rc = sodium_memcmp(expect, c, 32);
@@ -196,7 +203,7 @@ static double now_s(void) {
 
 typedef struct {
     uint8_t id[10], lookup[32], commitment[32], body[BODY_BYTES], survivor[SURVIVOR_WRAP_BYTES];
-    uint8_t support[WRAP_BYTES], police[WRAP_BYTES];
+    uint8_t support[WRAP_BYTES], police[WRAP_BYTES], support_conversation[WRAP_BYTES], police_conversation[WRAP_BYTES];
     int64_t hour;
     int region; /* -1 = NULL */
 } Row;
@@ -232,6 +239,7 @@ static void insert_chunk(const Row *rows, long n) {
             sqlite3_bind_int64(t, 1, rid);
             sqlite3_bind_text(t, 2, w == 0 ? "support" : "police", -1, SQLITE_STATIC);
             sqlite3_bind_blob(t, 3, w == 0 ? r->support : r->police, WRAP_BYTES, SQLITE_STATIC);
+            sqlite3_bind_blob(t, 4, w == 0 ? r->support_conversation : r->police_conversation, WRAP_BYTES, SQLITE_STATIC);
             if (sqlite3_step(t) != SQLITE_DONE) die("insert wrap: %s", sqlite3_errmsg(S.db));
             sqlite3_reset(t);
         }
@@ -264,9 +272,15 @@ static void *seed_worker(void *arg) {
             r->hour = S.now_hour - 3600 * (int64_t)randombytes_uniform(24 * 365);
             uint32_t g = randombytes_uniform(16);
             r->region = g < 12 ? (int)g : -1;
-            if (seal_wrap(r->support, dek, r->id, 1, 1, S.support_pk) != 0 || seal_wrap(r->police, dek, r->id, 3, 1, S.police_pk) != 0)
+            /* Conversation keys are random here: only the survivor's receipt derives the real ones. */
+            uint8_t conversation[32];
+            randombytes_buf(conversation, 32);
+            if (seal_wrap(r->support, dek, r->id, 1, 1, S.support_pk, 0) != 0 || seal_wrap(r->police, dek, r->id, 3, 1, S.police_pk, 0) != 0 ||
+                seal_wrap(r->support_conversation, conversation, r->id, 1, 1, S.support_pk, 1) != 0 ||
+                seal_wrap(r->police_conversation, conversation, r->id, 3, 1, S.police_pk, 1) != 0)
                 die("low-order scope public key");
             sodium_memzero(dek, 32);
+            sodium_memzero(conversation, 32);
         }
         /* Crypto runs unlocked; only the inserts take turns on the one connection. */
         pthread_mutex_lock(&S.dblock);
@@ -301,7 +315,7 @@ static int cmd_seed(const char *dbpath, const char *keydir, long n, int threads)
     S.ins_record = prepare(S.db,
         "INSERT INTO records (id, lookup, format, created_hour, region, status, commitment, body, survivor_wrap, no_consent_since) "
         "VALUES (?, ?, 1, ?, ?, 'new', ?, ?, ?, NULL)");
-    S.ins_wrap = prepare(S.db, "INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, expires) VALUES (?, ?, 1, ?, NULL)");
+    S.ins_wrap = prepare(S.db, "INSERT INTO consent_wraps (record_rid, scope, key_version, wrap, conversation_wrap, expires) VALUES (?, ?, 1, ?, ?, NULL)");
     S.total = n;
     S.now_hour = (int64_t)time(NULL) / 3600 * 3600;
     S.start = now_s();
