@@ -24,6 +24,7 @@ extension StaffPages {
         ]
         if let name = r.preferredName { request["preferredName"] = name }
         if let account = r.account { request["account"] = account }
+        if let phrase = r.verificationPhrase { request["verificationPhrase"] = phrase }
         return [
             "reference": o.reference, "status": statusName(o.status), "created": displayTime(o.createdHour), "region": regionName(o.region),
             "request": request,

@@ -36,6 +36,11 @@ extension AuditEvent {
         AuditEvent(actor: "survivor", action: "message.write", subject: id.reference, scope: scope.rawValue)
     }
 
+    /// A survivor set, changed or removed their verification phrase (never the phrase itself).
+    public static func verificationPhraseChanged(_ id: RecordID) -> AuditEvent {
+        AuditEvent(actor: "survivor", action: "phrase.change", subject: id.reference)
+    }
+
     /// The end of a consent, in the words of `action`.
     public static func consentEnded(_ id: RecordID, scope: Scope, action: ConsentEvent.Action) -> AuditEvent {
         action == .expired ? consentExpired(id, scope: scope) : consentWithdrawn(id, scope: scope)

@@ -40,14 +40,21 @@ public struct ContactRequest: Codable, Sendable, Equatable {
     public var wants: [Want]
     /// The survivor's account, if they chose to write one.
     public var account: String?
+    /// A short phrase staff say at the start of any call or message, so the survivor knows the
+    /// contact is really from the programme (sealed in the body like everything else).
+    public var verificationPhrase: String?
 
     /// Creates a request.
-    public init(preferredName: String? = nil, contact: [ContactMethod], region: Region? = nil, wants: [Want], account: String? = nil) {
+    public init(
+        preferredName: String? = nil, contact: [ContactMethod], region: Region? = nil, wants: [Want], account: String? = nil,
+        verificationPhrase: String? = nil
+    ) {
         self.preferredName = preferredName
         self.contact = contact
         self.region = region
         self.wants = wants
         self.account = account
+        self.verificationPhrase = verificationPhrase
     }
 }
 
@@ -86,6 +93,23 @@ public enum Limits {
     public static let message = 5_000
     /// Longest stated reason for opening a case.
     public static let reason = 500
+    /// Shortest and longest verification phrase, in characters.
+    public static let verificationPhrase = 3...60
+}
+
+/// The verification phrase's one rule, for submission and for a change: 3 to 60 characters on
+/// one line (a tab allowed), not only white space, kept exactly as written.
+public enum VerificationPhrase {
+    /// The phrase, or nil when none was given; a phrase outside the rule is refused.
+    public static func validate(_ value: String?, name: String = "verificationPhrase") throws(Problem) -> String? {
+        guard let phrase = try FieldRules.text(value, name: name, maxLength: Limits.verificationPhrase.upperBound) else { return nil }
+        guard phrase.unicodeScalars.count >= Limits.verificationPhrase.lowerBound else {
+            throw Problem(
+                .badRequest, code: "field-too-short",
+                "'\(name)' must be at least \(Limits.verificationPhrase.lowerBound) characters, so that it is hard to guess")
+        }
+        return phrase
+    }
 }
 
 /// One way to reach the survivor as sent, before any check: what a JSON body or a form holds.
@@ -124,13 +148,15 @@ public struct SubmissionDraft: Sendable, Equatable {
     public var region: String?
     public var wants: [String]?
     public var account: String?
+    public var verificationPhrase: String?
     public var consents: [ConsentDraft]?
 
     /// A draft with these raw answers.
     public init(
         preferredName: String? = nil, contact: [ContactMethodDraft]? = nil, region: String? = nil, wants: [String]? = nil,
-        account: String? = nil, consents: [ConsentDraft]? = nil
+        account: String? = nil, verificationPhrase: String? = nil, consents: [ConsentDraft]? = nil
     ) {
+        self.verificationPhrase = verificationPhrase
         self.preferredName = preferredName
         self.contact = contact
         self.region = region
@@ -173,6 +199,7 @@ extension Submission {
             wants.append(w)
         }
         let account = try FieldRules.text(draft.account, name: "account", maxLength: Limits.account, multiline: true)
+        let phrase = try VerificationPhrase.validate(draft.verificationPhrase)
         guard let consentDrafts = draft.consents else {
             throw Problem(.badRequest, code: "missing-field", "'consents' is required; send an empty list to agree to nothing for now")
         }
@@ -186,7 +213,8 @@ extension Submission {
             consents.append(c)
         }
         return Submission(
-            request: ContactRequest(preferredName: preferredName, contact: contacts, region: region, wants: wants, account: account),
+            request: ContactRequest(
+                preferredName: preferredName, contact: contacts, region: region, wants: wants, account: account, verificationPhrase: phrase),
             consents: consents)
     }
 

@@ -54,6 +54,10 @@ public protocol IntakeStore: PublishedMonthsStore {
     func addSurvivorMessage(lookup: [UInt8], scope: Scope, noteID: [UInt8], sealed: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's sealed access log (who opened it, with the sealed reason), oldest first.
     func accessLog(lookup: [UInt8]) async throws -> [StoredNote]
+    /// Replaces the sealed body (a new verification phrase, sealed afresh under the same DEK)
+    /// and appends `audit`, in one transaction, then scrubs the old bytes from any write-ahead
+    /// log. False if the record is gone.
+    func replaceBody(lookup: [UInt8], body: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
 }
 
 /// What the retention sweep needs: withdraw expired consents and shred records with none.

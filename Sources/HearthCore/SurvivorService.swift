@@ -238,6 +238,22 @@ public struct SurvivorService: Sendable {
         logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
     }
 
+    /// Sets, changes or (with nil) removes the verification phrase: the body is opened with the
+    /// receipt, the phrase replaced, and the whole body sealed again under the same DEK with a new
+    /// nonce (SECURITY.md §3.6). `phrase` must already have passed ``VerificationPhrase/validate(_:name:)``.
+    public func setVerificationPhrase(_ phrase: String?, for survivor: AuthenticatedSurvivor) async throws {
+        let r = survivor.record
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        var request = try ContactRequest(canonicalBody: Envelope.openBody(r.body, with: dek, recordID: r.id, commitment: r.commitment))
+        request.verificationPhrase = phrase
+        let body = try Envelope.sealBody(request.canonicalBody(), with: dek, recordID: r.id, commitment: r.commitment)
+        guard
+            try await store.replaceBody(
+                lookup: survivor.lookup, body: body, audit: .verificationPhraseChanged(r.id), at: floorToHour(clock.unixSeconds()))
+        else { throw Problem.receiptNotRecognised }
+        logger.debug("verification phrase changed", metadata: ["record.ref": "\(r.id.reference)"])
+    }
+
     /// The groups the survivor shares their request with just now: the ones they can write to.
     public func sharedGroups(_ survivor: AuthenticatedSurvivor) -> [Scope] { survivor.liveWraps.map(\.scope).sorted() }
 

@@ -61,6 +61,9 @@ public struct FieldReader {
     /// The field's full name for messages (`contact[0].value`).
     public func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
+    /// Whether the body names `key` at all, `null` included.
+    public func has(_ key: String) -> Bool { fields[key] != nil }
+
     /// The raw value, or nil when absent or null.
     public func value(_ key: String) -> JSONValue? {
         guard let v = fields[key], v != .null else { return nil }

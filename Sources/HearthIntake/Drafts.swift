@@ -7,7 +7,7 @@ public import HearthHTTP
 extension SubmissionDraft {
     /// Reads a contact-request body: only the documented fields, each of the right JSON type.
     public init(json: JSONValue) throws(Problem) {
-        let top = try FieldReader(json, allowed: ["preferredName", "contact", "region", "wants", "account", "consents"])
+        let top = try FieldReader(json, allowed: ["preferredName", "contact", "region", "wants", "account", "verificationPhrase", "consents"])
         self.init(
             preferredName: try top.string("preferredName"),
             contact: try top.items("contact")?.map { (name, item) throws(Problem) -> ContactMethodDraft in
@@ -19,6 +19,7 @@ extension SubmissionDraft {
             region: try top.string("region"),
             wants: try top.strings("wants"),
             account: try top.string("account"),
+            verificationPhrase: try top.string("verificationPhrase"),
             consents: try top.items("consents")?.map { (name, item) throws(Problem) in try ConsentDraft(json: item, path: name) })
     }
 }

@@ -37,6 +37,7 @@ public struct IntakeRoutes: Sendable {
         signedIn.get("/api/v1/me/messages") { _, context in try await messages(context.survivor) }
         signedIn.post("/api/v1/me/messages") { request, context in try await writeMessage(request, context.survivor) }
         signedIn.get("/api/v1/me/access") { _, context in try await access(context.survivor) }
+        signedIn.put("/api/v1/me/verification-phrase") { request, context in try await setPhrase(request, context.survivor) }
     }
 
     // MARK: Handlers
@@ -96,6 +97,19 @@ public struct IntakeRoutes: Sendable {
         try await service.writeMessage(text, to: group, for: survivor)
         let thread = try await service.messages(survivor)
         return JSONBody.response(status: .created, ["messages": thread.map(MessageBody.init)])
+    }
+
+    /// `PUT /api/v1/me/verification-phrase {"verificationPhrase": "…" | null}`: a new phrase, or
+    /// none; 204, without echoing it.
+    func setPhrase(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try FieldReader(try await readJSON(request), allowed: ["verificationPhrase"])
+        guard fields.has("verificationPhrase") else {
+            throw Problem(
+                .badRequest, code: "missing-field", "'verificationPhrase' is required: the new phrase, or null to have none")
+        }
+        let phrase = try VerificationPhrase.validate(try fields.string("verificationPhrase"))
+        try await service.setVerificationPhrase(phrase, for: survivor)
+        return Response(status: .noContent)
     }
 
     func access(_ survivor: AuthenticatedSurvivor) async throws -> Response {

@@ -22,11 +22,13 @@ struct RequestAnswers: Sendable, Equatable {
     var region = ""
     var wants: [String] = []
     var account = ""
+    var verificationPhrase = ""
     var consent: [String] = []
 
     /// The form's fields in page order; each is also the id the error summary links to.
     static let fieldOrder = [
-        "preferredName", "contactMethod", "contactValue", "safeTimes", "mayLeaveMessage", "region", "wants", "account", "consent",
+        "preferredName", "contactMethod", "contactValue", "safeTimes", "mayLeaveMessage", "region", "wants", "account", "verificationPhrase",
+        "consent",
     ]
     /// The field names the form may send.
     static let fieldNames = Set(fieldOrder)
@@ -43,6 +45,7 @@ struct RequestAnswers: Sendable, Equatable {
         region = fields.trimmed("region") ?? ""
         wants = fields.values("wants")
         account = fields.trimmed("account") ?? ""
+        verificationPhrase = fields.trimmed("verificationPhrase") ?? ""
         consent = fields.values("consent")
     }
 
@@ -57,6 +60,7 @@ struct RequestAnswers: Sendable, Equatable {
         }
         out += wants.map { ("wants", $0) }
         if !account.isEmpty { out.append(("account", account)) }
+        if !verificationPhrase.isEmpty { out.append(("verificationPhrase", verificationPhrase)) }
         out += consent.map { ("consent", $0) }
         return out
     }
@@ -108,6 +112,7 @@ struct RequestAnswers: Sendable, Equatable {
         case "region": region.isEmpty
         case "wants": wants.isEmpty
         case "account": account.isEmpty
+        case "verificationPhrase": verificationPhrase.isEmpty
         case "consent": consent.isEmpty
         default: true
         }
@@ -139,6 +144,7 @@ struct RequestAnswers: Sendable, Equatable {
         if real("preferredName") { draft.preferredName = text(preferredName) }
         if real("region") { draft.region = text(region) }
         if real("account") { draft.account = text(account) }
+        if real("verificationPhrase") { draft.verificationPhrase = text(verificationPhrase) }
         return draft
     }
 }
@@ -242,6 +248,7 @@ enum SurvivorText {
         case ("region", _): "Choose a region from the list, or ‘Prefer not to say’"
         case ("wants", _): "Choose what you would like from the list, each once"
         case ("account", _): "Check what you have written"
+        case ("verificationPhrase", _): phraseError(p)
         case ("consent", _): "Choose from the groups listed, each once, or none"
         default: "Check this answer"
         }
@@ -295,7 +302,17 @@ enum SurvivorText {
         rows.append(["label": "Where you live", "value": r.region?.name ?? "Prefer not to say"])
         rows.append(["label": "What you would like", "value": r.wants.map { want($0).label }.joined(separator: "\n")])
         rows.append(["label": "What happened", "value": r.account ?? "Nothing written"])
+        rows.append(["label": "Your check phrase", "value": r.verificationPhrase ?? "None chosen"])
         return rows
+    }
+
+    /// The page's message for a check phrase the shared rule refused (the form and "Your request" alike).
+    static func phraseError(_ p: Problem) -> String {
+        switch p.code {
+        case "field-too-short": "Your check phrase must be at least \(Limits.verificationPhrase.lowerBound) characters, so it is hard to guess"
+        case "field-too-long": "Your check phrase must be \(Limits.verificationPhrase.upperBound) characters or fewer"
+        default: "Write your check phrase on one line, without special characters"
+        }
     }
 
     /// A row saying who can read the request.

@@ -83,7 +83,7 @@ public struct SurvivorPages: Sendable {
         var context = Self.errorContext(errors)
         context["answers"] = [
             "preferredName": answers.preferredName, "contactValue": answers.contactValue, "safeTimes": answers.safeTimes,
-            "account": answers.account,
+            "account": answers.account, "verificationPhrase": answers.verificationPhrase,
         ]
         context["methods"] = ContactMethodKind.allCases.map { m -> [String: Any] in
             let text = SurvivorText.method(m)

@@ -10,6 +10,7 @@ extension SurvivorPages {
     func registerYourRequest(on group: RouterGroup<SurvivorContext>) {
         group.get("/your-request") { request, context in try await yourRequest(request, context.survivor) }
         group.post("/your-request/messages") { request, context in try await reply(request, context.survivor) }
+        group.post("/your-request/verification-phrase") { request, context in try await changePhrase(request, context.survivor) }
         group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
         group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
         group.get("/your-request/erase") { request, context in
@@ -28,6 +29,8 @@ extension SurvivorPages {
         var chosenGroup: Scope?
         /// A message posted while the survivor shares with no one (there is no form to show).
         var nobody: String?
+        /// The message for the check phrase, and what was typed.
+        var phrase: (message: String, typed: String)?
         /// The message for one group's end date, and what was typed.
         var expires: (scope: Scope, message: String, typed: String)?
     }
@@ -44,6 +47,7 @@ extension SurvivorPages {
         var errors: [FieldError] = []
         if let message = problems.nobody { errors.append(FieldError(field: "no-one-to-write-to", message: message)) }
         if let message = problems.replyGroup { errors.append(FieldError(field: "reply-group", message: message)) }
+        if let problem = problems.phrase { errors.append(FieldError(field: "phrase", message: problem.message)) }
         if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
         if let problem = problems.expires {
             // A group already shared with has the "change the end date" box instead.
@@ -77,6 +81,8 @@ extension SurvivorPages {
             ["scope": scope.rawValue, "title": SurvivorText.scope(scope).title, "checked": problems.chosenGroup == scope || writable.count == 1]
         }
         context["replyText"] = problems.replyText
+        if let phrase = view.request.verificationPhrase { context["phrase"] = phrase }
+        context["typedPhrase"] = problems.phrase?.typed ?? ""
         context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
             let text = SurvivorText.scope(scope)
             let live = view.consents.first { $0.scope == scope }
@@ -161,6 +167,23 @@ extension SurvivorPages {
                 ))
         }
         return seeOther("/your-request")
+    }
+
+    /// `POST /your-request/verification-phrase`: a new check phrase, sealed in the request; an
+    /// empty one removes it.
+    func changePhrase(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["phrase"])
+        let typed = fields.trimmed("phrase") ?? ""
+        let phrase: String?
+        do throws(Problem) {
+            // The API's own rule.
+            phrase = try VerificationPhrase.validate(typed.isEmpty ? nil : typed)
+        } catch {
+            return try await yourRequest(
+                request, survivor, status: .badRequest, problems: Problems(phrase: (SurvivorText.phraseError(error), typed)))
+        }
+        try await service.setVerificationPhrase(phrase, for: survivor)
+        return seeOther("/your-request#check-phrase")
     }
 
     /// `POST /your-request/consents/give`: share with one group, with an optional end date; also

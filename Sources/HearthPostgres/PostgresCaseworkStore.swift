@@ -92,6 +92,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         case ("consent.expire", let scope?): return .consentExpired(id, scope: scope)
         case ("record.erase", nil): return .recordErased(id)
         case ("message.write", let scope?): return .survivorMessage(id, scope: scope)
+        case ("phrase.change", nil): return .verificationPhraseChanged(id)
         case (let action, _):
             return AuditEvent(actor: "survivor", action: action, subject: id.reference, scope: scope?.rawValue ?? "", outcome: "unknown")
         }

@@ -76,6 +76,10 @@ public struct PostgresIntakeStore: IntakeStore {
         try await call("SELECT hearth.intake_add_message(\(lookup.bytea), \(scope.rawValue), \(noteID.bytea), \(sealed.bytea), \(at))")
     }
 
+    public func replaceBody(lookup: [UInt8], body: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await call("SELECT hearth.intake_replace_body(\(lookup.bytea), \(body.bytea), \(at))")
+    }
+
     public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
         try await db.rows("SELECT * FROM hearth.intake_access_log(\(lookup.bytea))").map(PostgresRecords.note)
     }

@@ -412,16 +412,29 @@ enum PostgresSchema {
           RETURN true;
         END $$;
 
+        -- A new verification phrase: the whole body, sealed again by the intake (SECURITY.md §3.6).
+        CREATE FUNCTION hearth.intake_replace_body(p_lookup bytea, p_body bytea, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_id bytea;
+        BEGIN
+          UPDATE records SET body = p_body WHERE lookup = p_lookup RETURNING id INTO v_id;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO audit_inbox (at, action, record_id) VALUES (p_at, 'phrase.change', v_id);
+          RETURN true;
+        END $$;
+
         CREATE OR REPLACE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
         REVOKE ALL ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
-          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint)
+          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
+          hearth.intake_replace_body(bytea, bytea, bigint)
           FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
-          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint)
+          hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
+          hearth.intake_replace_body(bytea, bytea, bigint)
           TO hearth_intake;
         GRANT UPDATE (conversation_wrap) ON hearth.consent_wraps TO hearth_casework;
         """

@@ -241,6 +241,18 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         }
     }
 
+    public func replaceBody(lookup: [UInt8], body: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        let replaced = try await pool.write { db in
+            try db.execute(sql: "UPDATE records SET body = ? WHERE lookup = ?", arguments: [Data(body), Data(lookup)])
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
+        // The old body is sealed, but it is gone from the file and WAL all the same.
+        if replaced { try await truncateWAL() }
+        return replaced
+    }
+
     public func erase(lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
         let existed = try await pool.write { db in
             try db.execute(sql: "DELETE FROM records WHERE lookup = ?", arguments: [Data(lookup)])

@@ -6,11 +6,16 @@ import Testing
 /// Invariant 1: no plaintext survivor data is written to disk or logs.
 @Suite("Canaries: survivor text never reaches the database, its WAL or the logs")
 struct CanaryTests {
-    @Test("canaries in every free-text field appear in no database file, WAL or log line; nor does the receipt")
+    @Test(
+        "canaries in every free-text field, the verification phrase (set and changed) and a message appear in no database file, WAL or log line; nor does the receipt"
+    )
     func canariesNeverLand() async throws {
         try await IntakeHarness.with { h in
             let canary = "CANARY\(UInt64.random(in: 1_000_000...9_999_999))XYZ"
             let today = Day(unixSeconds: h.clock.unixSeconds())
+            // The phrase has its own word, so a hit cannot come from another field.
+            let phrase = "kingfisher \(UInt64.random(in: 1_000_000...9_999_999)) blue"
+            let newPhrase = "heron \(UInt64.random(in: 1_000_000...9_999_999)) green"
             var request: [String: Any] = [
                 "preferredName": "\(canary)-name",
                 "contact": [
@@ -22,12 +27,22 @@ struct CanaryTests {
                 "region": "london",
                 "wants": ["support", "reopen", "information"],
                 "account": "\(canary)-account " + String(repeating: "words of the account ", count: 200) + "\(canary)-end",
+                "verificationPhrase": phrase,
                 "consents": [["scope": "support"], ["scope": "review", "expires": today.adding(days: 3).description]],
             ]
             let (_, receipt) = try await h.submit(request)
             // Exercise every survivor route so each one's logging is covered.
             #expect(try await h.client.send(.GET, "/api/v1/me", receipt: receipt).status == 200)
             #expect(try await h.client.send(.POST, "/api/v1/me/consents", json: ["scope": "police"], receipt: receipt).status == 200)
+            let me = try await h.client.send(.GET, "/api/v1/me", receipt: receipt)
+            #expect((me.json["request"] as? [String: Any])?["verificationPhrase"] as? String == phrase, "the survivor reads their phrase back")
+            let changed = try await h.client.send(.PUT, "/api/v1/me/verification-phrase", json: ["verificationPhrase": newPhrase], receipt: receipt)
+            #expect(changed.status == 204 && !changed.text.contains("heron"), "\(changed.text)")
+            let reread = try await h.client.send(.GET, "/api/v1/me", receipt: receipt)
+            #expect((reread.json["request"] as? [String: Any])?["verificationPhrase"] as? String == newPhrase)
+            #expect(
+                try await h.client.send(.POST, "/api/v1/me/messages", json: ["group": "support", "text": "\(canary)-message"], receipt: receipt)
+                    .status == 201)
             #expect(try await h.client.send(.DELETE, "/api/v1/me/consents/support", receipt: receipt).status == 200)
             request["preferredName"] = "\(canary)-second"
             let (_, second) = try await h.submit(request)
@@ -40,7 +55,10 @@ struct CanaryTests {
             #expect(disk.count > 0)
             let logs = Array(h.logs.text.utf8)
             #expect(h.logs.all.count >= 6, "the requests were logged (by id and route)")
-            let needles = [canary, canary.lowercased(), "words of the account", receipt, receipt.replacingOccurrences(of: "-", with: "")]
+            let needles = [
+                canary, canary.lowercased(), "words of the account", receipt, receipt.replacingOccurrences(of: "-", with: ""), phrase, newPhrase,
+                "kingfisher", "heron",
+            ]
             for needle in needles {
                 #expect(!bytes(disk, contain: Array(needle.utf8)), "'\(needle)' is not in the database, WAL or shm")
                 #expect(!bytes(logs, contain: Array(needle.utf8)), "'\(needle)' is not in the logs")

@@ -113,7 +113,7 @@ def caseworker_http(env: Environment, findings: Findings) -> Client:
 
 
 def submit_by_api(
-    client: Client, env: Environment, consents=("support",), account="I would like to talk."
+    client: Client, env: Environment, consents=("support",), account="I would like to talk.", phrase=None
 ) -> tuple[str, str]:
     """Creates a request through the JSON API; returns (reference, receipt)."""
     body = {
@@ -124,6 +124,8 @@ def submit_by_api(
         "account": account,
         "consents": [{"scope": scope} for scope in consents],
     }
+    if phrase is not None:
+        body["verificationPhrase"] = phrase
     response = client.post(f"{env.intake}/api/v1/contact-requests", json=body)
     assert response.status_code == 201, response.text
     created = response.json()
@@ -339,9 +341,11 @@ def test_survivor_journey(browser_name: str, request, env: Environment, client: 
 
     # Fill, check answers, change, check again, send.
     fill_request_form(browser, ANSWERS)
+    browser.fill("verificationPhrase", "blue door by the sea")
     browser.click("continue", "check answers")
     assert browser.h1() == "Check your answers before sending"
     answers_text = browser.text()
+    assert "blue door by the sea" in answers_text, "the check phrase is not shown before sending"
     for value in (ANSWERS["preferredName"], ANSWERS["contactValue"], ANSWERS["safeTimes"]):
         assert value in answers_text, f"check answers page does not show {value!r}"
     browser.click("change", "request form to change")
@@ -372,6 +376,8 @@ def test_survivor_journey(browser_name: str, request, env: Environment, client: 
     assert reference in page_text
     assert ANSWERS["contactValue"] in page_text, "what was sent is not shown"
     assert "No one has opened your request yet" in browser.text("access-log")
+    assert "blue door by the sea" in browser.text("current-phrase")
+    assert "really us" in browser.text("check-phrase")
 
     # A message to one of the two groups shared with: it appears in that conversation only.
     assert "cannot read your conversation with any other group" in browser.text("who-reads-conversations")
@@ -438,7 +444,7 @@ def test_wrong_receipt_is_refused_plainly(env: Environment, client: Client) -> N
 
 def test_caseworker_journey(js: Browser, nojs: Browser, env: Environment, client: Client) -> None:
     account = "Something happened at the youth club in 2011."
-    reference, receipt = submit_by_api(client, env, consents=("support",), account=account)
+    reference, receipt = submit_by_api(client, env, consents=("support",), account=account, phrase="kite over the hill")
 
     # The supervisor assigns the case to the caseworker.
     staff_sign_in(js, env, SUPERVISOR)
@@ -470,6 +476,8 @@ def test_caseworker_journey(js: Browser, nojs: Browser, env: Environment, client
     assert account in js.text("request"), "the decrypted request is not shown"
     assert js.exists("messages")
     assert "conversation with the support group only" in js.text("conversation-scope")
+    phrase = js.text("verification-phrase")
+    assert "kite over the hill" in phrase and "Say this phrase at the start of any call or message" in phrase
     reply = "Hello Alex, I am Casey from the support team. When may I call?"
     js.fill("text", reply)
     js.click("send-reply", "case page after reply")
