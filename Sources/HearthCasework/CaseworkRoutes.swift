@@ -108,6 +108,9 @@ struct CaseSummaryBody: Encodable {
     let status: String
     let liveScopes: [String]
     let assignee: String?
+    /// Whether the survivor has paused all contact (today), and until which day if they said.
+    let paused: Bool
+    let pausedUntil: String?
 
     init(_ c: CaseSummary) {
         reference = c.reference
@@ -116,6 +119,8 @@ struct CaseSummaryBody: Encodable {
         status = c.status.rawValue
         liveScopes = c.liveScopes.map(\.rawValue)
         assignee = c.assignee
+        paused = c.pause != nil
+        pausedUntil = c.pause?.until?.description
     }
 }
 

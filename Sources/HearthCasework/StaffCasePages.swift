@@ -141,7 +141,13 @@ extension StaffPages {
                         ? "Nothing was sent. Open the case again and write your reply."
                         : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.")
             }
-            try await casework.reply(reference, text: text, by: session.identity)
+            do {
+                try await casework.reply(reference, text: text, by: session.identity)
+            } catch let p as Problem where p.code == "contact-paused" {
+                return try caseInputPage(
+                    request, session, reference, heading: "Contact is paused",
+                    message: "Nothing was sent. The survivor asked for no contact for now; you can reply once the pause ends.")
+            }
             return nil
         }
         caseAction(on: group, "status", fields: ["status"], refused: "The status was not changed", done: "status") {

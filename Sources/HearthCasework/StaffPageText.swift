@@ -5,10 +5,17 @@ import HearthKeys
 // How the staff pages word what they show: template values for cases and plain names for codes.
 extension StaffPages {
     static func summaryContext(_ c: CaseSummary) -> [String: Any] {
-        [
+        var context: [String: Any] = [
             "reference": c.reference, "created": displayTime(c.createdHour), "region": regionName(c.region), "status": statusName(c.status),
             "scopes": c.liveScopes.map { ["name": scopeName($0)] }, "assignee": c.assignee ?? "Not assigned",
         ]
+        if let pause = c.pause { context["paused"] = pauseText(pause) }
+        return context
+    }
+
+    /// "paused (until 2027-03-31)" or "paused (until they resume)".
+    static func pauseText(_ p: ContactPause) -> String {
+        "paused (until " + (p.until.map { "the end of \($0)" } ?? "they resume") + ")"
     }
 
     static func openedContext(_ o: OpenedCase) -> [String: Any] {
@@ -25,7 +32,7 @@ extension StaffPages {
         if let name = r.preferredName { request["preferredName"] = name }
         if let account = r.account { request["account"] = account }
         if let phrase = r.verificationPhrase { request["verificationPhrase"] = phrase }
-        return [
+        var context: [String: Any] = [
             "reference": o.reference, "status": statusName(o.status), "created": displayTime(o.createdHour), "region": regionName(o.region),
             "request": request,
             "consents": o.consents.map { c -> [String: Any] in
@@ -42,6 +49,8 @@ extension StaffPages {
             "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0), "selected": $0 == o.status] },
             "maxMessage": Limits.message,
         ]
+        if let pause = o.pause { context["paused"] = pauseText(pause) }
+        return context
     }
 
     static func keyStateName(_ line: KeyStatusReport.Line) -> String {

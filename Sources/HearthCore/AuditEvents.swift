@@ -41,6 +41,16 @@ extension AuditEvent {
         AuditEvent(actor: "survivor", action: "phrase.change", subject: id.reference)
     }
 
+    /// A survivor paused all contact (the scope is empty; the end date is metadata on the record).
+    public static func contactPaused(_ id: RecordID) -> AuditEvent {
+        AuditEvent(actor: "survivor", action: "contact.pause", subject: id.reference)
+    }
+
+    /// A survivor resumed contact.
+    public static func contactResumed(_ id: RecordID) -> AuditEvent {
+        AuditEvent(actor: "survivor", action: "contact.resume", subject: id.reference)
+    }
+
     /// The end of a consent, in the words of `action`.
     public static func consentEnded(_ id: RecordID, scope: Scope, action: ConsentEvent.Action) -> AuditEvent {
         action == .expired ? consentExpired(id, scope: scope) : consentWithdrawn(id, scope: scope)

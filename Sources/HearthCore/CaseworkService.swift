@@ -9,6 +9,8 @@ public struct OpenedCase: Sendable {
     public let record: RecordView
     /// The group whose conversation this is (the staff member's own).
     public let group: Scope
+    /// The survivor's pause of all contact, when it holds today: replies are refused meanwhile.
+    public let pause: ContactPause?
     /// That group's conversation with the survivor, oldest first.
     public let messages: [ThreadMessage]
 
@@ -166,7 +168,9 @@ public struct CaseworkService: Sendable {
             reference, staff: staff, action: "case.open")
         logger.debug("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
         let view = try RecordView(opening: record, with: dek, liveWraps: record.wraps.filter { $0.isLive(on: today) })
-        return OpenedCase(record: view, group: grant.scope, messages: try await conversation(grant, record: record))
+        return OpenedCase(
+            record: view, group: grant.scope, pause: record.pause.flatMap { $0.isActive(on: today) ? $0 : nil },
+            messages: try await conversation(grant, record: record))
     }
 
     /// The conversation key of the grant's group, from the conversation wrap stored beside the
@@ -193,6 +197,12 @@ public struct CaseworkService: Sendable {
     /// as opening; the reply is sealed under that conversation's key.
     public func reply(_ reference: RecordID, text: String, by staff: StaffIdentity) async throws {
         let (grant, record) = try await authorise(reference, staff: staff, action: "case.reply")
+        if let pause = record.pause, pause.isActive(on: today) {
+            // The survivor said "not now": refused, audited without content, nothing sealed.
+            try await store.appendAudit(event(staff, "case.reply", reference.reference, scope: grant.scope, outcome: "contact-paused"), at: now)
+            logger.notice("case reply refused: contact paused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
+            throw Problem.contactPaused(pause)
+        }
         let key = try conversationKey(grant, record: record)
         let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealMessage(

@@ -29,6 +29,14 @@ public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
         .unauthorised, code: "receipt-not-recognised",
         "that receipt was not recognised; check it and try again, it has 28 letters and numbers in groups of four")
 
+    /// A reply or invitation while the survivor has paused all contact.
+    public static func contactPaused(_ pause: ContactPause) -> Problem {
+        Problem(
+            .conflict, code: "contact-paused",
+            "the survivor has paused all contact " + (pause.until.map { "until the end of \($0)" } ?? "until they resume it")
+                + "; nothing was sent, and the case stays open to read")
+    }
+
     /// A message to a group the survivor does not share their request with just now.
     public static func groupNotShared(_ scope: Scope) -> Problem {
         Problem(

@@ -72,18 +72,34 @@ public struct NewRecord: Sendable {
     public subscript<T>(dynamicMember field: KeyPath<SealedRecord, T>) -> T { sealed[keyPath: field] }
 }
 
-/// A record as loaded from storage: its sealed parts and its case status.
+/// A pause of all contact that the survivor asked for: through the end of `until` (UTC), or until
+/// they resume it. Stored in clear as metadata (SECURITY.md §4); nothing else changes while it lasts.
+public struct ContactPause: Sendable, Equatable {
+    /// The last day of the pause, or nil for "until I resume".
+    public let until: Day?
+
+    /// A pause through the end of `until`, or with nil until resumed.
+    public init(until: Day?) { self.until = until }
+
+    /// Whether contact is paused on `today`.
+    public func isActive(on today: Day) -> Bool { until.map { today <= $0 } ?? true }
+}
+
+/// A record as loaded from storage: its sealed parts, its case status and any pause.
 @dynamicMemberLookup
 public struct StoredRecord: Sendable {
     /// The sealed parts.
     public let sealed: SealedRecord
     /// The case's status (metadata, set by staff).
     public let status: CaseStatus
+    /// The survivor's pause of all contact, if one was set (it may have ended: ``ContactPause/isActive(on:)``).
+    public let pause: ContactPause?
 
     /// A loaded record.
-    public init(_ sealed: SealedRecord, status: CaseStatus) {
+    public init(_ sealed: SealedRecord, status: CaseStatus, pause: ContactPause? = nil) {
         self.sealed = sealed
         self.status = status
+        self.pause = pause
     }
 
     /// The sealed parts' fields (`id`, `body`, `wraps`, …).

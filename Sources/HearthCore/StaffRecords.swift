@@ -48,10 +48,14 @@ public struct CaseSummary: Sendable, Equatable {
     /// The assignee's username, if any.
     public let assignee: String?
     public let assigneeID: Int64?
+    /// The survivor's pause of all contact, when it holds on the day the queue was read.
+    public let pause: ContactPause?
 
     public init(
-        reference: String, createdHour: Int64, region: Region?, status: CaseStatus, liveScopes: [Scope], assignee: String?, assigneeID: Int64?
+        reference: String, createdHour: Int64, region: Region?, status: CaseStatus, liveScopes: [Scope], assignee: String?, assigneeID: Int64?,
+        pause: ContactPause? = nil
     ) {
+        self.pause = pause
         self.reference = reference
         self.createdHour = createdHour
         self.region = region

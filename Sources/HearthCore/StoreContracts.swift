@@ -58,6 +58,9 @@ public protocol IntakeStore: PublishedMonthsStore {
     /// and appends `audit`, in one transaction, then scrubs the old bytes from any write-ahead
     /// log. False if the record is gone.
     func replaceBody(lookup: [UInt8], body: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    /// Sets (or with nil clears) the record's pause of all contact and appends `audit`, in one
+    /// transaction. False if the record is gone.
+    func setPause(_ pause: ContactPause?, lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
 }
 
 /// What the retention sweep needs: withdraw expired consents and shred records with none.

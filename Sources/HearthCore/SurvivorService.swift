@@ -254,6 +254,36 @@ public struct SurvivorService: Sendable {
         logger.debug("verification phrase changed", metadata: ["record.ref": "\(r.id.reference)"])
     }
 
+    /// The pause of all contact in force today, if any.
+    public func pause(_ survivor: AuthenticatedSurvivor) -> ContactPause? {
+        survivor.record.pause.flatMap { $0.isActive(on: today) ? $0 : nil }
+    }
+
+    /// Pauses all contact until the end of `until` (today to ten years on) or, with nil, until
+    /// resumed. Consents, messages and everything else stay as they are.
+    public func pause(until: Day?, for survivor: AuthenticatedSurvivor) async throws -> ContactPause {
+        if let until, until < today || until > today.adding(days: Limits.consentHorizonDays) {
+            throw Problem(.badRequest, code: "invalid-value", "'until' must be today or later, and no more than ten years away")
+        }
+        let pause = ContactPause(until: until)
+        let r = survivor.record
+        guard try await store.setPause(pause, lookup: survivor.lookup, audit: .contactPaused(r.id), at: floorToHour(clock.unixSeconds())) else {
+            throw Problem.receiptNotRecognised
+        }
+        logger.debug("contact paused", metadata: ["record.ref": "\(r.id.reference)"])
+        return pause
+    }
+
+    /// Ends a pause (asking again when none holds changes nothing, and is not an error).
+    public func resume(for survivor: AuthenticatedSurvivor) async throws {
+        let r = survivor.record
+        guard r.pause != nil else { return }
+        guard try await store.setPause(nil, lookup: survivor.lookup, audit: .contactResumed(r.id), at: floorToHour(clock.unixSeconds())) else {
+            throw Problem.receiptNotRecognised
+        }
+        logger.debug("contact resumed", metadata: ["record.ref": "\(r.id.reference)"])
+    }
+
     /// The groups the survivor shares their request with just now: the ones they can write to.
     public func sharedGroups(_ survivor: AuthenticatedSurvivor) -> [Scope] { survivor.liveWraps.map(\.scope).sorted() }
 

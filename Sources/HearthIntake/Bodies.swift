@@ -64,3 +64,18 @@ struct AccessBody: Encodable {
         reason = e.reason
     }
 }
+
+/// A pause of all contact as the API shows it: `{"paused": true, "until": "YYYY-MM-DD" | null}`.
+struct PauseBody: Encodable {
+    let pause: ContactPause
+
+    init(_ pause: ContactPause) { self.pause = pause }
+
+    enum Key: String, CodingKey { case paused, until }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(true, forKey: .paused)
+        try c.encode(pause.until?.description, forKey: .until)
+    }
+}

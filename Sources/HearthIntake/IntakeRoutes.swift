@@ -38,6 +38,11 @@ public struct IntakeRoutes: Sendable {
         signedIn.post("/api/v1/me/messages") { request, context in try await writeMessage(request, context.survivor) }
         signedIn.get("/api/v1/me/access") { _, context in try await access(context.survivor) }
         signedIn.put("/api/v1/me/verification-phrase") { request, context in try await setPhrase(request, context.survivor) }
+        signedIn.put("/api/v1/me/pause") { request, context in try await pause(request, context.survivor) }
+        signedIn.delete("/api/v1/me/pause") { _, context in
+            try await service.resume(for: context.survivor)
+            return Response(status: .noContent)
+        }
     }
 
     // MARK: Handlers
@@ -110,6 +115,22 @@ public struct IntakeRoutes: Sendable {
         let phrase = try VerificationPhrase.validate(try fields.string("verificationPhrase"))
         try await service.setVerificationPhrase(phrase, for: survivor)
         return Response(status: .noContent)
+    }
+
+    /// `PUT /api/v1/me/pause {"until": "YYYY-MM-DD" | null}`: no contact until the end of that day,
+    /// or until resumed; answers the pause in force.
+    func pause(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try FieldReader(try await readJSON(request), allowed: ["until"])
+        guard fields.has("until") else {
+            throw Problem(.badRequest, code: "missing-field", "'until' is required: the last day of the pause (YYYY-MM-DD), or null until you resume")
+        }
+        var until: Day?
+        if let text = try fields.string("until") {
+            guard let day = Day(iso: text) else { throw Problem(.badRequest, code: "invalid-value", "'until' must be a date as YYYY-MM-DD, or null") }
+            until = day
+        }
+        let pause = try await service.pause(until: until, for: survivor)
+        return JSONBody.response(status: .ok, PauseBody(pause))
     }
 
     func access(_ survivor: AuthenticatedSurvivor) async throws -> Response {

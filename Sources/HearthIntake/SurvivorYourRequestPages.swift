@@ -11,6 +11,12 @@ extension SurvivorPages {
         group.get("/your-request") { request, context in try await yourRequest(request, context.survivor) }
         group.post("/your-request/messages") { request, context in try await reply(request, context.survivor) }
         group.post("/your-request/verification-phrase") { request, context in try await changePhrase(request, context.survivor) }
+        group.post("/your-request/pause") { request, context in try await pauseContact(request, context.survivor) }
+        group.post("/your-request/resume") { request, context in
+            _ = try await readForm(request, allowed: [])
+            try await service.resume(for: context.survivor)
+            return seeOther("/your-request#pause")
+        }
         group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
         group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
         group.get("/your-request/erase") { request, context in
@@ -31,6 +37,8 @@ extension SurvivorPages {
         var nobody: String?
         /// The message for the check phrase, and what was typed.
         var phrase: (message: String, typed: String)?
+        /// The message for the end of a pause, and what was typed.
+        var pause: (message: String, typed: String)?
         /// The message for one group's end date, and what was typed.
         var expires: (scope: Scope, message: String, typed: String)?
     }
@@ -48,6 +56,7 @@ extension SurvivorPages {
         if let message = problems.nobody { errors.append(FieldError(field: "no-one-to-write-to", message: message)) }
         if let message = problems.replyGroup { errors.append(FieldError(field: "reply-group", message: message)) }
         if let problem = problems.phrase { errors.append(FieldError(field: "phrase", message: problem.message)) }
+        if let problem = problems.pause { errors.append(FieldError(field: "pause-until", message: problem.message)) }
         if let message = problems.reply { errors.append(FieldError(field: "reply-text", message: message)) }
         if let problem = problems.expires {
             // A group already shared with has the "change the end date" box instead.
@@ -83,6 +92,11 @@ extension SurvivorPages {
         context["replyText"] = problems.replyText
         if let phrase = view.request.verificationPhrase { context["phrase"] = phrase }
         context["typedPhrase"] = problems.phrase?.typed ?? ""
+        if let pause = service.pause(survivor) {
+            context["paused"] = true
+            if let until = pause.until { context["pausedUntil"] = SurvivorText.date(until) }
+        }
+        context["typedPause"] = problems.pause?.typed ?? ""
         context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
             let text = SurvivorText.scope(scope)
             let live = view.consents.first { $0.scope == scope }
@@ -184,6 +198,26 @@ extension SurvivorPages {
         }
         try await service.setVerificationPhrase(phrase, for: survivor)
         return seeOther("/your-request#check-phrase")
+    }
+
+    /// `POST /your-request/pause`: pauses all contact until the end of a day, or until resumed.
+    func pauseContact(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {
+        let fields = try await readForm(request, allowed: ["until"])
+        let typed = fields.trimmed("until") ?? ""
+        let until = Day(iso: typed)
+        guard typed.isEmpty || until != nil else {
+            return try await yourRequest(
+                request, survivor, status: .badRequest,
+                problems: Problems(pause: ("Enter the date as year-month-day, like \(service.today.adding(days: 30))", typed)))
+        }
+        do {
+            _ = try await service.pause(until: until, for: survivor)
+        } catch let p as Problem where p.code == "invalid-value" {
+            return try await yourRequest(
+                request, survivor, status: .badRequest,
+                problems: Problems(pause: ("The date must be today or later, and no more than ten years away", typed)))
+        }
+        return seeOther("/your-request#pause")
     }
 
     /// `POST /your-request/consents/give`: share with one group, with an optional end date; also

@@ -93,6 +93,8 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         case ("record.erase", nil): return .recordErased(id)
         case ("message.write", let scope?): return .survivorMessage(id, scope: scope)
         case ("phrase.change", nil): return .verificationPhraseChanged(id)
+        case ("contact.pause", nil): return .contactPaused(id)
+        case ("contact.resume", nil): return .contactResumed(id)
         case (let action, _):
             return AuditEvent(actor: "survivor", action: action, subject: id.reference, scope: scope?.rawValue ?? "", outcome: "unknown")
         }
@@ -283,7 +285,7 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     /// Record columns with the record's bound wraps (one row per wrap, or one with NULL wrap
     /// columns), for ``PostgresRecords/record(from:)``.
     static let recordWithWraps = """
-        SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap, r.assignee,
+        SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap, r.assignee, r.paused, r.paused_until,
                w.scope, w.key_version, w.wrap, w.conversation_wrap, w.expires
         FROM hearth.records r LEFT JOIN hearth.consent_wraps w
           ON w.record_rid = r.rid AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)
@@ -292,7 +294,8 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     public func caseSummaries(today: Day) async throws -> [CaseSummary] {
         try await db.rows(
             """
-            SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username,
+            SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username, r.paused_until,
+              r.paused AND (r.paused_until IS NULL OR r.paused_until >= \(today.description)) AS paused_now,
               (SELECT string_agg(w.scope, ',') FROM hearth.consent_wraps w WHERE w.record_rid = r.rid
                  AND (w.expires IS NULL OR w.expires >= \(today.description))
                  AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)) AS scopes
@@ -306,7 +309,9 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
                 status: CaseStatus(rawValue: try row.value("status")) ?? .new,
                 liveScopes: (try row.value("scopes", as: String?.self) ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }
                     .sorted(),
-                assignee: try row.value("username", as: String?.self), assigneeID: try row.value("assignee", as: Int64?.self))
+                assignee: try row.value("username", as: String?.self), assigneeID: try row.value("assignee", as: Int64?.self),
+                pause: try row.value("paused_now", as: Bool.self)
+                    ? ContactPause(until: try row.value("paused_until", as: String?.self).flatMap(Day.init(iso:))) : nil)
         }
     }
 

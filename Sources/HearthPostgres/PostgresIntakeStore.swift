@@ -80,6 +80,10 @@ public struct PostgresIntakeStore: IntakeStore {
         try await call("SELECT hearth.intake_replace_body(\(lookup.bytea), \(body.bytea), \(at))")
     }
 
+    public func setPause(_ pause: ContactPause?, lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await call("SELECT hearth.intake_set_pause(\(lookup.bytea), \(pause != nil), \(pause?.until?.description), \(at))")
+    }
+
     public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
         try await db.rows("SELECT * FROM hearth.intake_access_log(\(lookup.bytea))").map(PostgresRecords.note)
     }
@@ -112,7 +116,9 @@ enum PostgresRecords {
                 id: id, createdHour: try first.value("created_hour"),
                 region: try first.value("region", as: String?.self).flatMap(Region.init(rawValue:)), commitment: try first.bytes("commitment"),
                 body: try first.bytes("body"), survivorWrap: try first.bytes("survivor_wrap"), wraps: wraps),
-            status: CaseStatus(rawValue: try first.value("status")) ?? .new)
+            status: CaseStatus(rawValue: try first.value("status")) ?? .new,
+            pause: try first.value("paused", as: Bool.self)
+                ? ContactPause(until: try first.value("paused_until", as: String?.self).flatMap(Day.init(iso:))) : nil)
         let assignee = first.contains("assignee") ? try first.value("assignee", as: Int64?.self) : nil
         return (record, assignee)
     }

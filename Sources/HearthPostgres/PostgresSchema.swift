@@ -326,6 +326,7 @@ enum PostgresSchema {
         ALTER TABLE hearth.consent_wraps ADD COLUMN conversation_wrap bytea NOT NULL CHECK (length(conversation_wrap) = 105);
         ALTER TABLE hearth.messages ADD COLUMN scope text NOT NULL CHECK (scope IN ('support','review','police','prosecution'));
         CREATE INDEX messages_conversation ON hearth.messages(record_rid, scope, seq);
+        ALTER TABLE hearth.records ADD COLUMN paused boolean NOT NULL DEFAULT false, ADD COLUMN paused_until text;
 
         DROP FUNCTION hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], text[], bigint);
         CREATE FUNCTION hearth.intake_submit(
@@ -356,9 +357,9 @@ enum PostgresSchema {
         DROP FUNCTION hearth.intake_record(bytea);
         CREATE FUNCTION hearth.intake_record(p_lookup bytea) RETURNS TABLE (
           id bytea, created_hour bigint, region text, status text, commitment bytea, body bytea, survivor_wrap bytea,
-          scope text, key_version bigint, wrap bytea, conversation_wrap bytea, expires text
+          paused boolean, paused_until text, scope text, key_version bigint, wrap bytea, conversation_wrap bytea, expires text
         ) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
-          SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap,
+          SELECT r.id, r.created_hour, r.region, r.status, r.commitment, r.body, r.survivor_wrap, r.paused, r.paused_until,
                  w.scope, w.key_version, w.wrap, w.conversation_wrap, w.expires
           FROM records r LEFT JOIN consent_wraps w
             ON w.record_rid = r.rid AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)
@@ -423,18 +424,31 @@ enum PostgresSchema {
           RETURN true;
         END $$;
 
+        -- The survivor pauses all contact (until a day, or until resumed) or resumes it.
+        CREATE FUNCTION hearth.intake_set_pause(p_lookup bytea, p_paused boolean, p_until text, p_at bigint)
+        RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_id bytea;
+        BEGIN
+          UPDATE records SET paused = p_paused, paused_until = CASE WHEN p_paused THEN p_until END
+            WHERE lookup = p_lookup RETURNING id INTO v_id;
+          IF NOT FOUND THEN RETURN false; END IF;
+          INSERT INTO audit_inbox (at, action, record_id)
+          VALUES (p_at, CASE WHEN p_paused THEN 'contact.pause' ELSE 'contact.resume' END, v_id);
+          RETURN true;
+        END $$;
+
         CREATE OR REPLACE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
         REVOKE ALL ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
           hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
-          hearth.intake_replace_body(bytea, bytea, bigint)
+          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint)
           FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
           hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
-          hearth.intake_replace_body(bytea, bytea, bigint)
+          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint)
           TO hearth_intake;
         GRANT UPDATE (conversation_wrap) ON hearth.consent_wraps TO hearth_casework;
         """

@@ -129,11 +129,13 @@ extension SQLiteStore: CaseworkStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username,
+                    SELECT r.id, r.created_hour, r.region, r.status, r.assignee, s.username, r.paused,
+                      CASE WHEN r.paused_until IS NULL OR r.paused_until >= ? THEN r.paused_until END AS paused_until,
+                      r.paused AND (r.paused_until IS NULL OR r.paused_until >= ?) AS paused_now,
                       (SELECT group_concat(scope) FROM consent_wraps w WHERE w.record_rid = r.rid AND (w.expires IS NULL OR w.expires >= ?)
                         AND \(Self.boundWrap)) AS scopes
                     FROM records r LEFT JOIN staff s ON s.id = r.assignee ORDER BY r.created_hour, r.rid
-                    """, arguments: [today]
+                    """, arguments: [today, today, today]
             ).map { row in
                 let id: Data = row["id"]
                 let region: String? = row["region"]
@@ -143,7 +145,8 @@ extension SQLiteStore: CaseworkStore {
                     region: region.flatMap(Region.init(rawValue:)),
                     status: CaseStatus(rawValue: row["status"]) ?? .new,
                     liveScopes: (scopes ?? "").split(separator: ",").compactMap { Scope(rawValue: String($0)) }.sorted(),
-                    assignee: row["username"], assigneeID: row["assignee"])
+                    assignee: row["username"], assigneeID: row["assignee"],
+                    pause: row["paused_now"] as Bool? == true ? ContactPause(until: (row["paused_until"] as String?).flatMap(Day.init(iso:))) : nil)
             }
         }
     }

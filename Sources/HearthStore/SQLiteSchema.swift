@@ -143,7 +143,7 @@ extension SQLiteStore {
                         BEGIN SELECT RAISE(ABORT, 'published months are never changed'); END;
                     """)
         }
-        m.registerMigration("v5: a conversation per group") { db in
+        m.registerMigration("v5: a conversation per group, pauses of contact") { db in
             // SECURITY.md §3.13: each group's messages are sealed under that conversation's key,
             // whose wrap sits beside the group's consent wrap. Messages sealed under the record's
             // data key, and consent wraps without a conversation wrap, cannot be carried over
@@ -162,6 +162,8 @@ extension SQLiteStore {
                     ALTER TABLE messages ADD COLUMN scope TEXT NOT NULL DEFAULT 'support'
                         CHECK (scope IN ('support','review','police','prosecution'));
                     CREATE INDEX messages_conversation ON messages(record_rid, scope, seq);
+                    ALTER TABLE records ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE records ADD COLUMN paused_until TEXT;
                     """)
         }
         return m

@@ -176,7 +176,25 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
             SealedRecord(
                 id: id, createdHour: row["created_hour"], region: region.flatMap(Region.init(rawValue:)), commitment: Array(commitment),
                 body: Array(body), survivorWrap: Array(survivorWrap), wraps: wraps),
-            status: CaseStatus(rawValue: row["status"]) ?? .new)
+            status: CaseStatus(rawValue: row["status"]) ?? .new, pause: pause(row))
+    }
+
+    /// The pause in a records row (`paused`, `paused_until`), if one is set.
+    static func pause(_ row: Row) -> ContactPause? {
+        guard row["paused"] as Bool? == true else { return nil }
+        let until: String? = row["paused_until"]
+        return ContactPause(until: until.flatMap(Day.init(iso:)))
+    }
+
+    public func setPause(_ pause: ContactPause?, lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE records SET paused = ?, paused_until = ? WHERE lookup = ?",
+                arguments: [pause != nil, pause?.until?.description, Data(lookup)])
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(audit, at: at, db)
+            return true
+        }
     }
 
     public func putConsent(_ wrap: StoredWrap, lookup: [UInt8], audit: AuditEvent, at hour: Int64) async throws -> Bool {

@@ -57,6 +57,7 @@ struct PostgresRoleTests {
         "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', 'support', '\\x00', '\\x00', 0)",
         "SELECT hearth.intake_access_log('\\x00')", "SELECT * FROM hearth.intake_published_months()",
         "SELECT hearth.intake_replace_body('\\x00', '\\x00', 0)",
+        "SELECT hearth.intake_set_pause('\\x00', true, NULL, 0)",
         "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', '{}', 0)",
     ]
 

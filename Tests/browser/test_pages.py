@@ -525,6 +525,24 @@ def test_survivor_writes_to_one_group(browser_name: str, request, env: Environme
     assert [m["group"] for m in survivor_api(client, env, receipt, "/messages")["messages"]] == ["police"]
 
 
+@pytest.mark.parametrize("browser_name", ["js", "nojs"])
+def test_survivor_pauses_and_resumes_contact(browser_name: str, request, env: Environment, client: Client) -> None:
+    """Pause contact until a day, see it said plainly, start it again (SECURITY.md §4)."""
+    browser: Browser = request.getfixturevalue(browser_name)
+    _, receipt = submit_by_api(client, env, consents=("support",))
+    sign_in_with_receipt(browser, env, receipt)
+    assert "not paused" in browser.text("pause-status")
+    until = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=14)
+    browser.set_date("pause-until", until.isoformat())
+    browser.click("pause-contact", "your request after pausing contact")
+    assert browser.path == "/your-request"
+    assert date_shown(browser.text("pause-status"), until), browser.text("pause-status")
+    assert "Paused" in browser.text("pause-status")
+    browser.click("resume", "your request after starting contact again")
+    assert "not paused" in browser.text("pause-status")
+    assert live_scopes(client, env, receipt) == {"support"}, "pausing changed consent"
+
+
 def test_caseworker_is_refused_without_consent(
     env: Environment, client: Client, supervisor_http: Client, caseworker_http: Client
 ) -> None:
