@@ -20,6 +20,10 @@ public struct HearthRequestContext: RequestContext {
         peerAddress = source.channel.remoteAddress
     }
 
+    /// The one source every per-source limit counts this request against (failed look-ups,
+    /// sign-ins, new submissions): the peer address today. Memory only.
+    public var limiterSource: LimiterSource { LimiterSource(address: peerAddress) }
+
     /// Hearth reads bodies itself (strictly, with its own size limit).
     public var maxUploadSize: Int { Self.uploadLimit }
 
