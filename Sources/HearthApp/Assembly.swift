@@ -131,8 +131,8 @@ public final class HearthAssembly: Sendable {
             sources.survivorSessions = sessions
             if !listeners.contains(.casework) { sources.intakeRing = ring }
             let (application, table) = try await buildIntakeApplication(
-                service: service, keys: keys, settings: settings, logger: logger, sessions: sessions, metrics: metrics,
-                onListening: onListening)
+                service: service, keys: keys, settings: settings, logger: logger, sessions: sessions, operations: stores.casework,
+                metrics: metrics, onListening: onListening)
             services.append(application)
             routes[.intake] = table
             survivors = service
@@ -211,22 +211,46 @@ public final class HearthAssembly: Sendable {
 }
 
 /// The intake listener: survivor routes and pages over TLS with `tls.crt`/`tls.key`, counting
-/// its requests and rate-limit refusals in `metrics`; `sessions` is its survivor page session table.
+/// its requests and rate-limit refusals in `metrics`; `sessions` is its survivor page session
+/// table; new submissions pass the budgets and the disk guard of ``HearthSettings/submissionLimits``
+/// (the database size read through `operations`).
 public func buildIntakeApplication(
     service: SurvivorService, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
-    sessions: EphemeralSessions<AuthenticatedSurvivor>, metrics: HearthMetrics,
+    sessions: EphemeralSessions<SurvivorSession>, operations: any OperationsStore, metrics: HearthMetrics,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
 ) async throws -> (application: some Service, routes: RouteTable) {
     let router = try buildIntakeRouter(
         service: service,
         limiter: try FailureRateLimiter(
             burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.intake)),
+        gate: try SubmissionGate(
+            limits: settings.submissionLimits, disk: diskGuard(settings, operations: operations, logger: logger), metrics: metrics),
         pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), sessions: sessions,
         metrics: ListenerMetrics(metrics, listener: .intake))
     let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: settings.host,
         port: settings.intakePort, logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
     return (application, RouteTable(router))
+}
+
+/// The intake's disk guard over ``HearthSettings/submissionLimits``: free space on the data
+/// directory's file system (SQLite only: with PostgreSQL the database's disk is on its own host,
+/// so only its size is guarded) and the database's size when a limit is set. A figure that cannot
+/// be read is logged by its error's type and guards nothing.
+func diskGuard(_ settings: HearthSettings, operations: any OperationsStore, logger: Logger) -> DiskGuard {
+    let limits = settings.submissionLimits
+    let directory = settings.database == nil ? settings.data : nil
+    return DiskGuard(limits: limits) {
+        var reading = DiskReading(freeBytes: directory.flatMap(MetricsRefresher.freeBytes), databaseBytes: nil)
+        if limits.maxDatabaseBytes != nil {
+            do {
+                reading.databaseBytes = try await operations.databaseBytes()
+            } catch {
+                logger.warning("disk guard: database size unreadable", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            }
+        }
+        return reading
+    }
 }
 
 /// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when

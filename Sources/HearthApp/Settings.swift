@@ -1,6 +1,6 @@
 public import HearthCore
 public import HearthCrypto
-import HearthHTTP
+public import HearthHTTP
 import HearthKeys
 public import HearthPostgres
 
@@ -29,14 +29,26 @@ public struct HearthSettings: Sendable {
     /// The figures that need a query or a file-system call are refreshed on a scrape at most this
     /// often, in seconds (tests set 0).
     public var metricsRefreshSeconds: Int64 = 10
-    /// Days a record with no live consent is kept before it is crypto-shredded.
-    public var retentionDays = 90
+    /// Days a record with no live consent is kept before it is crypto-shredded. Every command
+    /// that needs it (`serve`, `casework`, `intake`, `retention run`, `doctor`) defaults to
+    /// ``defaultRetentionDays``.
+    public var retentionDays = HearthSettings.defaultRetentionDays
+    /// The one default retention period, in days, of the services and the CLI alike.
+    public static let defaultRetentionDays = 90
+    /// The retention periods a command accepts, in days.
+    public static let retentionDaysRange = 1...3650
     /// Failed receipt look-ups allowed at once per address before 429.
     public var receiptFailures = 10
     /// Failed staff sign-ins allowed at once per address before 429.
     public var loginFailures = 10
     /// Failures regained per second, for both limiters.
     public var failureRefillPerSecond = 0.2
+    /// The intake's flood control: new submissions per source and in all (429 with `Retry-After`
+    /// beyond them), and the disk guard's free-space and database-size limits (503 beyond them).
+    /// `hearth serve` and `hearth intake` set them from `--source-submissions`,
+    /// `--source-submissions-per-minute`, `--submissions`, `--submissions-per-minute`,
+    /// `--min-free-disk` and `--max-database-size`.
+    public var submissionLimits = SubmissionLimits()
     /// The everyday site "Exit this page" leads to.
     public var exitURL = PageSettings.defaultExitURL
     /// Where the master passphrase comes from, when the keys use one.

@@ -106,6 +106,10 @@ struct PassphraseOption: ParsableArguments {
     }
 }
 
+/// What every `--retention-days` says when its value is out of range.
+let retentionDaysRangeMessage =
+    "--retention-days must be \(HearthSettings.retentionDaysRange.lowerBound) to \(HearthSettings.retentionDaysRange.upperBound)"
+
 struct ListenerOptions: ParsableArguments {
     @Option(help: "Address to listen on.")
     var host: String = "127.0.0.1"
@@ -117,7 +121,7 @@ struct ListenerOptions: ParsableArguments {
     var caseworkPort: Int = 9443
 
     @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept before it is crypto-shredded.")
-    var retentionDays: Int = 90
+    var retentionDays: Int = HearthSettings.defaultRetentionDays
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
@@ -155,7 +159,7 @@ struct ListenerOptions: ParsableArguments {
         else { throw ValidationError("--exit-url must be an https:// address") }
         guard (0...65535).contains(intakePort) else { throw ValidationError("--intake-port must be 0 to 65535") }
         guard (0...65535).contains(caseworkPort) else { throw ValidationError("--casework-port must be 0 to 65535") }
-        guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
+        guard HearthSettings.retentionDaysRange.contains(retentionDays) else { throw ValidationError(retentionDaysRangeMessage) }
         guard receiptFailures >= 1 else { throw ValidationError("--receipt-failures must be at least 1") }
         if let metricsPort, !(0...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0 to 65535") }
         if noMetrics && metricsPort != nil { throw ValidationError("give --metrics-port or --no-metrics, not both") }
@@ -191,14 +195,14 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
+    @OptionGroup var submissionLimits: SubmissionLimitOptions
 
     @OptionGroup var passphrase: PassphraseOption
 
     func run() async throws {
-        try await Runner(
-            settings: listener.settings(locations, passphrase: passphrase.source, development: dev), listeners: [.intake, .casework],
-            logLevel: listener.logLevel, logFormat: listener.logFormat
-        ).run()
+        var settings = listener.settings(locations, passphrase: passphrase.source, development: dev)
+        submissionLimits.apply(to: &settings)
+        try await Runner(settings: settings, listeners: [.intake, .casework], logLevel: listener.logLevel, logFormat: listener.logFormat).run()
     }
 }
 
@@ -210,9 +214,11 @@ struct Intake: AsyncParsableCommand {
 
     @OptionGroup var locations: Locations
     @OptionGroup var listener: ListenerOptions
+    @OptionGroup var submissionLimits: SubmissionLimitOptions
 
     func run() async throws {
         var settings = listener.settings(locations, defaultMetricsPort: ListenerOptions.intakeMetricsPort)
+        submissionLimits.apply(to: &settings)
         settings.requirePublishedKeys = true
         try await Runner(settings: settings, listeners: [.intake], logLevel: listener.logLevel, logFormat: listener.logFormat).run()
     }

@@ -53,10 +53,14 @@ final class IntakeHarness: Sendable {
     /// port, with development keys made on first run, a test clock and no background jobs. On
     /// PostgreSQL the intake connects as `hearth_intake`, so it can only call the survivor functions.
     /// With `metrics`, the metrics listener runs too, on a free port, refreshing on every scrape.
-    static func start(receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false) async throws -> IntakeHarness {
+    /// The flood control is `limits` (by default lifted, ``SubmissionLimits/liftedForTests``).
+    static func start(
+        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, limits: SubmissionLimits = .liftedForTests
+    ) async throws -> IntakeHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
+        settings.submissionLimits = limits
         settings.receiptFailures = receiptFailures
         settings.failureRefillPerSecond = 0.001
         settings.retentionDays = 30
@@ -91,9 +95,10 @@ final class IntakeHarness: Sendable {
 
     /// Runs `body` against a fresh harness and always stops it.
     static func with<T>(
-        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, _ body: (IntakeHarness) async throws -> T
+        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, limits: SubmissionLimits = .liftedForTests,
+        _ body: (IntakeHarness) async throws -> T
     ) async throws -> T {
-        let h = try await start(receiptFailures: receiptFailures, store: store, metrics: metrics)
+        let h = try await start(receiptFailures: receiptFailures, store: store, metrics: metrics, limits: limits)
         do {
             let r = try await body(h)
             await h.stop()
@@ -156,6 +161,20 @@ final class IntakeHarness: Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+extension SubmissionLimits {
+    /// Budgets no test reaches and no disk guard, for the tests that are not about flood control
+    /// (they submit many records from one address, on whatever disk the machine has).
+    static var liftedForTests: SubmissionLimits {
+        var l = SubmissionLimits()
+        l.perSourceBurst = 1_000_000
+        l.perSourcePerMinute = 1_000_000
+        l.globalBurst = 1_000_000
+        l.globalPerMinute = 1_000_000
+        l.minFreeDiskBytes = 0
+        return l
+    }
 }
 
 extension HearthAssembly {
