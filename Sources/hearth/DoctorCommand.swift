@@ -15,7 +15,7 @@ struct Doctor: AsyncParsableCommand {
     var intakeKeys: String?
 
     @Option(name: .customLong("retention-days"), help: "The retention period the services run with.")
-    var retentionDays: Int = 90
+    var retentionDays: Int = HearthSettings.defaultRetentionDays
 
     @Option(name: .customLong("min-free-disk"), help: "The least free space the data directory should keep: bytes, or with KiB, MiB, GiB, TiB.")
     var minFreeDisk: String = "1GiB"
@@ -24,7 +24,7 @@ struct Doctor: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
+        guard HearthSettings.retentionDaysRange.contains(retentionDays) else { throw ValidationError(retentionDaysRangeMessage) }
         guard Self.bytes(minFreeDisk) != nil else { throw ValidationError("--min-free-disk takes a size such as 500MiB or 2GiB") }
     }
 

@@ -207,15 +207,25 @@ struct Retention: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run retention now (the service also runs it every minute).")
         @OptionGroup var locations: Locations
-        @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept.")
-        var retentionDays: Int = 90
+        @Option(
+            name: .customLong("retention-days"),
+            help: "Days a record with no live consent is kept: the value the service runs with (default \(HearthSettings.defaultRetentionDays)).")
+        var retentionDays: Int?
 
         func validate() throws {
-            guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
+            if let retentionDays, !HearthSettings.retentionDaysRange.contains(retentionDays) { throw ValidationError(retentionDaysRangeMessage) }
         }
 
         func run() async throws {
             var settings = locations.settings()
+            let retentionDays = retentionDays ?? HearthSettings.defaultRetentionDays
+            if self.retentionDays == nil {
+                // The service may run with another period: shredding by the default could erase records early.
+                FileHandle.standardError.write(
+                    Data(
+                        ("hearth: warning: no --retention-days given, so the default of \(retentionDays) days applies; "
+                            + "give the period the service runs with if it differs\n").utf8))
+            }
             settings.retentionDays = retentionDays
             guard let retention = try await HearthMaintenance.retention(settings) else {
                 FileHandle.standardError.write(Data("hearth: there is no database at '\(settings.databasePath)'\n".utf8))
