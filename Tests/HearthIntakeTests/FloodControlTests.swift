@@ -94,12 +94,15 @@ struct FloodControlTests {
 
     @Test(
         "the disk guard: new submissions get 503 (API and form) and nothing is stored, while a survivor with a receipt still reads, withdraws and erases",
-        arguments: ["free space under the limit", "database over its size limit"])
-    func diskGuard(limit: String) async throws {
+        arguments: [
+            ("free space under the limit", TestStore.sqlite), ("database over its size limit", .sqlite),
+            ("database over its size limit", .postgres),
+        ])
+    func diskGuard(limit: String, store: TestStore) async throws {
         var limits = Self.budgets(source: 1000, global: 1000)
         limits.diskCheckSeconds = 0
         if limit == "free space under the limit" { limits.minFreeDiskBytes = .max } else { limits.maxDatabaseBytes = 1 }
-        try await IntakeHarness.with(metrics: true, limits: limits) { h in
+        try await IntakeHarness.with(store: store, metrics: true, limits: limits) { h in
             // A survivor who came forward before the disk filled: stored through the service itself.
             let json = try JSONSerialization.data(
                 withJSONObject: sampleRequest(canary: "before", consents: [["scope": "support"], ["scope": "review"]]))
