@@ -63,6 +63,10 @@ public struct HearthSettings: Sendable {
     /// The Argon2id cost of staff passwords. Only tests lower it (`.insecureMinimumForTests`).
     public var passwordCost: Argon2id.Cost = .interactive
 
+    /// Every value at its default, over `keys` and `.hearth` in the working directory: the one
+    /// place the services, the CLI and the configuration file take their defaults from.
+    public static var defaults: HearthSettings { HearthSettings(keys: "keys", data: ".hearth") }
+
     /// Settings over a key directory and a data directory, with every other value at its default.
     public init(keys: String, data: String) {
         self.keys = keys

@@ -65,18 +65,21 @@ struct Keys: AsyncParsableCommand {
         }
     }
 
-    /// Where the keys and the database are, for lifecycle commands.
+    /// Where the keys and the database are, for lifecycle commands (`--dir` or `--keys`).
     struct KeyLocations: ParsableArguments {
-        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
-        var dir: String = "keys"
+        @Option(help: "Configuration file (see `hearth serve --help`); options given here override it.")
+        var config: String?
 
-        @Option(help: "Data directory (the SQLite database lives here).")
-        var data: String = ".hearth"
+        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory (default: keys).")
+        var dir: String?
+
+        @Option(help: "Data directory; the SQLite database lives here (default: .hearth).")
+        var data: String?
 
         @Flag(
-            name: .customLong("shared-data-group"),
+            name: .customLong("shared-data-group"), inversion: .prefixedNo,
             help: "Allow the data directory and database files to be shared with this process's own group; never with others.")
-        var sharedDataGroup = false
+        var sharedDataGroup: Bool?
 
         @Option(help: "PostgreSQL instead of the SQLite file (as hearth_casework): postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=CA.")
         var database: String?
@@ -88,12 +91,9 @@ struct Keys: AsyncParsableCommand {
 
         @OptionGroup var passphrase: PassphraseOption
 
-        func validate() throws {
-            do { _ = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError { throw ValidationError(e.description) }
-        }
-
         var locations: Locations {
             var l = Locations()
+            l.config = config
             l.keys = dir
             l.data = data
             l.sharedDataGroup = sharedDataGroup
@@ -103,7 +103,7 @@ struct Keys: AsyncParsableCommand {
             return l
         }
 
-        var settings: HearthSettings { locations.settings(passphrase: passphrase.source) }
+        func settings() throws -> HearthSettings { try locations.settings(passphrase: passphrase) }
     }
 
     struct Status: AsyncParsableCommand {
@@ -226,7 +226,7 @@ struct Keys: AsyncParsableCommand {
             // to open: it must also finish a retirement interrupted after the private key was destroyed.
             let lifecycle: KeyLifecycleService
             do {
-                lifecycle = try await HearthMaintenance.keyLifecycleWithoutMaster(place.settings)
+                lifecycle = try await HearthMaintenance.keyLifecycleWithoutMaster(try place.settings())
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)
