@@ -110,32 +110,16 @@ struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per key and version: state (primary, decrypt-only, retired), wraps using it, whether it can be retired. Opens no private key.")
 
-        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
-        var dir: String = "keys"
-
-        @Option(help: "Data directory, for wrap counts (skipped when there is no database).")
-        var data: String = ".hearth"
-
-        @Option(help: "PostgreSQL instead of the SQLite file, for wrap counts.")
-        var database: String?
-
-        @Option(
-            name: .customLong("database-password-credential"),
-            help: "systemd credential holding the database password ($CREDENTIALS_DIRECTORY/NAME), read once.")
-        var databasePasswordCredential: String?
+        @OptionGroup var place: KeyLocations
 
         @Flag(help: "Print JSON.")
         var json = false
 
         func run() async throws {
-            let directory = KeyDirectory(path: dir)
+            let settings = try place.settings()
+            let directory = KeyDirectory(path: settings.keys)
             try? directory.recoverInterruptedRotation()
             var counts: [Scope: [UInt32: Int]] = [:]
-            var settings = HearthSettings(keys: dir, data: data)
-            do { settings.database = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError {
-                throw ValidationError(e.description)
-            }
-            settings.databasePasswordCredential = databasePasswordCredential
             if let store = try await HearthMaintenance.openStore(settings, create: false) {
                 counts = try await store.wrapCounts()
             }
