@@ -29,14 +29,8 @@ public struct HearthSettings: Sendable {
     /// The figures that need a query or a file-system call are refreshed on a scrape at most this
     /// often, in seconds (tests set 0).
     public var metricsRefreshSeconds: Int64 = 10
-    /// Days a record with no live consent is kept before it is crypto-shredded. Every command
-    /// that needs it (`serve`, `casework`, `intake`, `retention run`, `doctor`) defaults to
-    /// ``defaultRetentionDays``.
-    public var retentionDays = HearthSettings.defaultRetentionDays
-    /// The one default retention period, in days, of the services and the CLI alike.
-    public static let defaultRetentionDays = 90
-    /// The retention periods a command accepts, in days.
-    public static let retentionDaysRange = 1...3650
+    /// Days a record with no live consent is kept before it is crypto-shredded.
+    public var retentionDays = 90
     /// Failed receipt look-ups allowed at once per address before 429.
     public var receiptFailures = 10
     /// Failed staff sign-ins allowed at once per address before 429.
@@ -74,6 +68,10 @@ public struct HearthSettings: Sendable {
     public var random: any RandomSource = SystemRandomSource()
     /// The Argon2id cost of staff passwords. Only tests lower it (`.insecureMinimumForTests`).
     public var passwordCost: Argon2id.Cost = .interactive
+
+    /// Every value at its default, over `keys` and `.hearth` in the working directory: the one
+    /// place the services, the CLI and the configuration file take their defaults from.
+    public static var defaults: HearthSettings { HearthSettings(keys: "keys", data: ".hearth") }
 
     /// Settings over a key directory and a data directory, with every other value at its default.
     public init(keys: String, data: String) {

@@ -14,8 +14,7 @@ struct Doctor: AsyncParsableCommand {
     @Option(name: .customLong("intake-keys"), help: "A separate intake's published key directory (`hearth keys publish --to DIR`) to check too.")
     var intakeKeys: String?
 
-    @Option(name: .customLong("retention-days"), help: "The retention period the services run with.")
-    var retentionDays: Int = HearthSettings.defaultRetentionDays
+    @OptionGroup var retention: RetentionOption
 
     @Option(name: .customLong("min-free-disk"), help: "The least free space the data directory should keep: bytes, or with KiB, MiB, GiB, TiB.")
     var minFreeDisk: String = "1GiB"
@@ -24,7 +23,6 @@ struct Doctor: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard HearthSettings.retentionDaysRange.contains(retentionDays) else { throw ValidationError(retentionDaysRangeMessage) }
         guard Self.bytes(minFreeDisk) != nil else { throw ValidationError("--min-free-disk takes a size such as 500MiB or 2GiB") }
     }
 
@@ -40,8 +38,8 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var settings = locations.settings()
-        settings.retentionDays = retentionDays
+        var settings = try locations.settings()
+        settings.retentionDays = try retention.days(locations)
         var options = DoctorOptions()
         options.intakeKeys = intakeKeys
         options.minimumFreeBytes = Self.bytes(minFreeDisk) ?? options.minimumFreeBytes

@@ -35,7 +35,14 @@ struct Runner {
     let settings: HearthSettings
     let listeners: Listeners
     let logLevel: String
-    var logFormat: LogFormat = .text
+    let logFormat: LogFormat
+
+    init(_ service: ServiceConfiguration, listeners: Listeners) {
+        settings = service.settings
+        self.listeners = listeners
+        logLevel = service.logLevel
+        logFormat = service.logFormat
+    }
 
     func run() async throws {
         umask(0o077)

@@ -592,10 +592,5 @@ struct KeyLifecycleTests {
         // Running it again shreds nothing more.
         let again = try await f.cli(["retention", "run", "--retention-days", "30"])
         #expect(again.succeeded && again.stdout.contains("0 expired consents withdrawn; 0 records"), "\(again)")
-        #expect(!again.stderr.contains("warning"), "\(again.stderr)")
-        // Without --retention-days it runs with the one default the services share, and warns that it did.
-        let unstated = try await f.cli(["retention", "run"])
-        #expect(unstated.succeeded && unstated.stdout.contains("for \(HearthSettings.defaultRetentionDays) days"), "\(unstated)")
-        #expect(unstated.stderr.contains("warning: no --retention-days given"), "\(unstated.stderr)")
     }
 }
