@@ -42,7 +42,7 @@ public struct StaffSessions: Sendable {
     }
 
     /// Throws 429 with `Retry-After` while `peer` has used up its sign-in failures.
-    func refuseIfRateLimited(_ peer: SocketAddress?) throws {
+    func refuseIfRateLimited(_ peer: PeerIdentity) throws {
         if let wait = limiter.retryAfter(peer) {
             throw ProblemResponse.rateLimited("too many sign-in attempts; please wait \(wait) seconds", retryAfter: wait)
         }
@@ -52,7 +52,7 @@ public struct StaffSessions: Sendable {
     /// sign-in pages alike: the session token and whether the password must change, or
     /// ``StaffService/loginFailed`` (counted against the address).
     func signIn(
-        username: String, password: String, totp: String, from peer: SocketAddress?
+        username: String, password: String, totp: String, from peer: PeerIdentity
     ) async throws -> (token: String, mustChangePassword: Bool) {
         try refuseIfRateLimited(peer)
         do {

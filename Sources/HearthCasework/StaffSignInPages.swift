@@ -16,7 +16,7 @@ extension StaffPages {
         router.post("/login") { request, context in
             let fields = try await FormFields.read(request, allowed: ["username", "password"])
             try pages.forms.verify(request, fields)
-            try sessions.refuseIfRateLimited(context.peerAddress)
+            try sessions.refuseIfRateLimited(context.peer)
             let username = fields.trimmed("username") ?? ""
             let password = fields.value("password") ?? ""
             var errors: [FieldError] = []
@@ -51,7 +51,7 @@ extension StaffPages {
         router.post("/login/code") { request, context in
             let fields = try await FormFields.read(request, allowed: ["totp"])
             try pages.forms.verify(request, fields)
-            try sessions.refuseIfRateLimited(context.peerAddress)
+            try sessions.refuseIfRateLimited(context.peer)
             let code = (fields.value("totp") ?? "").filter { !$0.isWhitespace }
             let cookie = FormGuard.cookie(Self.loginCookieName, in: request)
             if code.isEmpty, pendingLogins.lookup(cookie) != nil {
@@ -68,7 +68,7 @@ extension StaffPages {
             let mustChange: Bool
             do {
                 (token, mustChange) = try await sessions.signIn(
-                    username: pending.username, password: pending.password, totp: code, from: context.peerAddress)
+                    username: pending.username, password: pending.password, totp: code, from: context.peer)
             } catch let p as Problem where p.code == StaffService.loginFailed.code {
                 return try loginFailedPage(request, headers: headers)
             }

@@ -1,12 +1,13 @@
 import CoreMetrics
 import HearthCrypto
-import NIOCore
 import Synchronization
 
-/// Limits failed receipt look-ups per connecting address with a token bucket.
+/// Limits failed receipt look-ups (or sign-ins) per peer with a token bucket: per connecting
+/// address, and on the onion listener per Tor circuit (``PeerIdentity``), so that one circuit
+/// on 429 does not block the other onion visitors.
 ///
-/// Addresses are kept only in memory, as keyed BLAKE2b hashes under a key made fresh for each
-/// process; they are never logged or stored. Survivors behind one Tor onion service share a bucket.
+/// Peers are kept only in memory, as keyed BLAKE2b hashes under a key made fresh for each
+/// process; they are never logged or stored.
 public final class FailureRateLimiter: Sendable {
     struct Bucket {
         var tokens: Double
@@ -19,7 +20,7 @@ public final class FailureRateLimiter: Sendable {
     public let burst: Double
     /// Failures regained per second.
     public let refillPerSecond: Double
-    /// Most addresses tracked; beyond it the fullest buckets are dropped first.
+    /// Most peers tracked; beyond it the fullest buckets are dropped first.
     static let maxTracked = 50_000
     /// Counts each refusal (`hearth_rate_limit_refusals_total`): a number, never the address.
     private let refusals: Counter?
@@ -33,15 +34,14 @@ public final class FailureRateLimiter: Sendable {
         self.refusals = refusals
     }
 
-    private func id(_ address: SocketAddress?) -> [UInt8] {
-        let text = address?.ipAddress ?? "unknown"
-        return (try? Blake2b.hash(Array(text.utf8), key: key, outputByteCount: 16)) ?? []
+    private func id(_ peer: PeerIdentity) -> [UInt8] {
+        (try? Blake2b.hash(peer.keyBytes, key: key, outputByteCount: 16)) ?? []
     }
 
     /// Seconds to wait before another look-up, or nil if one may go ahead now. A non-nil answer
     /// is a refusal (the caller answers 429) and is counted.
-    public func retryAfter(_ address: SocketAddress?) -> Int? {
-        let k = id(address)
+    public func retryAfter(_ peer: PeerIdentity) -> Int? {
+        let k = id(peer)
         let now = ContinuousClock.now
         let wait = buckets.withLock { b -> Int? in
             guard var bucket = b[k] else { return nil }
@@ -55,8 +55,8 @@ public final class FailureRateLimiter: Sendable {
     }
 
     /// Records a failed look-up.
-    public func recordFailure(_ address: SocketAddress?) {
-        let k = id(address)
+    public func recordFailure(_ peer: PeerIdentity) {
+        let k = id(peer)
         let now = ContinuousClock.now
         buckets.withLock { b in
             var bucket = b[k] ?? Bucket(tokens: burst, updated: now)
@@ -64,7 +64,7 @@ public final class FailureRateLimiter: Sendable {
             bucket.tokens = max(0, bucket.tokens - 1)
             b[k] = bucket
             if b.count > Self.maxTracked {
-                // Forget addresses that have recovered.
+                // Forget peers that have recovered.
                 b = b.filter { $0.value.tokens < burst - 1 }
             }
         }

@@ -171,7 +171,7 @@ public struct SurvivorPages: Sendable {
         }
         let survivor: AuthenticatedSurvivor
         do {
-            survivor = try await receipts.authenticate(receipt: typed, from: context.peerAddress)
+            survivor = try await receipts.authenticate(receipt: typed, from: context.peer)
         } catch let p as Problem where p == .receiptNotRecognised {
             return try returnForm(
                 request, typed: typed, status: .unauthorized,
