@@ -116,6 +116,32 @@ struct ListenerOptions: ParsableArguments {
     @Option(name: .customLong("casework-port"), help: "Port of the staff casework listener (0 picks a free one).")
     var caseworkPort: Int = 9443
 
+    @Option(
+        name: .customLong("onion-port"),
+        help:
+            "Port on 127.0.0.1 of the onion listener for the local Tor daemon (HiddenServicePort; deploy/tor/onion-service.torrc): intake routes, each connection opening with Tor's PROXY header (HiddenServiceExportCircuitID haproxy), failed receipts limited per Tor circuit. Off unless given."
+    )
+    var onionPort: Int?
+
+    @Option(name: .customLong("handshake-timeout"), help: "Seconds a TLS listener waits for a connection's TLS handshake (and PROXY header).")
+    var handshakeTimeout = Self.defaultSeconds(\.handshakeTimeout)
+
+    @Option(
+        name: .customLong("request-head-timeout"),
+        help: "Seconds a TLS listener waits for a whole request head (from the handshake, or from its first byte on a kept-alive connection).")
+    var requestHeadTimeout = Self.defaultSeconds(\.requestHeadTimeout)
+
+    @Option(name: .customLong("request-body-timeout"), help: "Seconds a TLS listener waits for a whole request body after its head.")
+    var requestBodyTimeout = Self.defaultSeconds(\.requestBodyTimeout)
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a kept-alive connection may wait idle for its next request.")
+    var idleTimeout = Self.defaultSeconds(\.idleTimeout)
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Connections each TLS listener holds at once; one more is closed as soon as it is accepted, before any TLS work.")
+    var maxConnections = ListenerLimits().maxConnections
+
     @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept before it is crypto-shredded.")
     var retentionDays: Int = 90
 
@@ -149,7 +175,29 @@ struct ListenerOptions: ParsableArguments {
     /// The metrics port of `hearth intake`, so that it and `hearth casework` can share a host.
     static let intakeMetricsPort = 9465
 
+    /// A default time-out of ``ListenerLimits``, in whole seconds.
+    static func defaultSeconds(_ limit: KeyPath<ListenerLimits, Duration>) -> Int { Int(ListenerLimits()[keyPath: limit].components.seconds) }
+
+    /// The time-outs and cap these options give.
+    var listenerLimits: ListenerLimits {
+        var limits = ListenerLimits()
+        limits.handshakeTimeout = .seconds(handshakeTimeout)
+        limits.requestHeadTimeout = .seconds(requestHeadTimeout)
+        limits.requestBodyTimeout = .seconds(requestBodyTimeout)
+        limits.idleTimeout = .seconds(idleTimeout)
+        limits.maxConnections = maxConnections
+        return limits
+    }
+
     func validate() throws {
+        for (flag, seconds) in [
+            ("--handshake-timeout", handshakeTimeout), ("--request-head-timeout", requestHeadTimeout),
+            ("--request-body-timeout", requestBodyTimeout), ("--idle-timeout", idleTimeout),
+        ] where !(1...3600).contains(seconds) {
+            throw ValidationError("\(flag) must be 1 to 3600 seconds")
+        }
+        guard (1...1_000_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1 to 1000000") }
+        if let onionPort, !(0...65535).contains(onionPort) { throw ValidationError("--onion-port must be 0 to 65535") }
         guard exitURL.hasPrefix("https://") || exitURL.hasPrefix("http://127.0.0.1") || exitURL.hasPrefix("http://localhost"),
             !exitURL.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "<" || $0 == ">" })
         else { throw ValidationError("--exit-url must be an https:// address") }
@@ -173,6 +221,8 @@ struct ListenerOptions: ParsableArguments {
         s.host = host
         s.intakePort = intakePort
         s.caseworkPort = caseworkPort
+        s.listenerLimits = listenerLimits
+        s.onionPort = onionPort
         s.retentionDays = retentionDays
         s.receiptFailures = receiptFailures
         s.loginFailures = receiptFailures
@@ -226,6 +276,10 @@ struct Casework: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     @OptionGroup var passphrase: PassphraseOption
+
+    func validate() throws {
+        if listener.onionPort != nil { throw ValidationError("--onion-port serves the intake routes: give it to `hearth serve` or `hearth intake`") }
+    }
 
     func run() async throws {
         try await Runner(
