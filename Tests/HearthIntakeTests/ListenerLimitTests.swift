@@ -39,7 +39,7 @@ struct ListenerLimitTests {
                 if slow.isClosed { break }
                 try? await slow.send([byte])
                 sent += 1
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .seconds(1))
             }
             #expect(slow.handshakeDone, "the handshake went through: the head time-out closed it")
             #expect(await slow.waitUntilClosed(within: .seconds(2)), "a trickling head kept its connection for \(sent) bytes")
@@ -59,7 +59,7 @@ struct ListenerLimitTests {
                 if slow.isClosed { break }
                 try? await slow.send([byte])
                 sent += 1
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .seconds(1))
             }
             #expect(await slow.waitUntilClosed(within: .seconds(2)), "a trickling body kept its connection for \(sent) bytes")
             #expect(sent < 20)
