@@ -18,6 +18,8 @@ public struct ConfigurationFile: Sendable {
         case text
         /// A whole number (`"intake-port": 8443`).
         case integer
+        /// A number, fractions allowed (`"submissions-per-minute": 0.5`).
+        case number
         /// true or false, for an on/off option (`"shared-data-group": true`).
         case flag
     }
@@ -29,6 +31,10 @@ public struct ConfigurationFile: Sendable {
         "database-password-credential": .text, "passphrase-credential": .text, "passphrase-env": .text,
         "host": .text, "intake-port": .integer, "casework-port": .integer, "retention-days": .integer, "receipt-failures": .integer,
         "exit-url": .text, "log-level": .text, "log-format": .text, "metrics-host": .text, "metrics-port": .integer, "no-metrics": .flag,
+        "onion-port": .integer, "handshake-timeout": .integer, "request-head-timeout": .integer, "request-body-timeout": .integer,
+        "idle-timeout": .integer, "max-connections": .integer,
+        "source-submissions": .integer, "source-submissions-per-minute": .number, "submissions": .integer, "submissions-per-minute": .number,
+        "min-free-disk": .text, "max-database-size": .text,
     ]
 
     /// The largest file read: a configuration is a few hundred bytes.
@@ -76,10 +82,11 @@ public struct ConfigurationFile: Sendable {
 
     private static func check(_ value: JSONValue, kind: Kind, key: String, path: String) throws(ConfigurationError) {
         switch (kind, value) {
-        case (.text, .string), (.flag, .bool): return
+        case (.text, .string), (.flag, .bool), (.number, .number): return
         case (.integer, .number(let n)) where n.rounded() == n && abs(n) < 1e15: return
         case (.text, _): throw ConfigurationError(path, "key \(quoted(key)) must be text, not \(value.typeName)")
         case (.integer, _): throw ConfigurationError(path, "key \(quoted(key)) must be a whole number, not \(value.typeName)")
+        case (.number, _): throw ConfigurationError(path, "key \(quoted(key)) must be a number, not \(value.typeName)")
         case (.flag, _): throw ConfigurationError(path, "key \(quoted(key)) must be true or false, not \(value.typeName)")
         }
     }
@@ -101,6 +108,13 @@ public struct ConfigurationFile: Sendable {
         precondition(Self.keys[key] == .integer, "not a number key: \(key)")
         guard case .number(let n) = values[key] else { return nil }
         return Int(n)
+    }
+
+    /// The number under `key`, or nil when the file does not set it.
+    public func number(_ key: String) -> Double? {
+        precondition(Self.keys[key] == .number, "not a number key: \(key)")
+        guard case .number(let n) = values[key] else { return nil }
+        return n
     }
 
     /// The on/off value under `key`, or nil when the file does not set it.

@@ -20,6 +20,17 @@ public struct HearthSettings: Sendable {
     public var intakePort = 8443
     /// The casework listener's port (0 picks a free one).
     public var caseworkPort = 9443
+    /// Time-outs (TLS handshake, request head, request body, idle) and the connection cap of each
+    /// TLS listener (`--handshake-timeout`, `--request-head-timeout`, `--request-body-timeout`,
+    /// `--idle-timeout`, `--max-connections`).
+    public var listenerLimits = ListenerLimits()
+    /// The onion listener's port (`--onion-port`; 0 picks a free one), on ``onionHost`` only: the
+    /// intake routes for the local Tor daemon, which must open each connection with its PROXY
+    /// header (`HiddenServiceExportCircuitID haproxy`). Nil (the default) for none.
+    public var onionPort: Int?
+    /// The onion listener's address: loopback, always, since whoever can connect to it can name
+    /// any circuit.
+    public static let onionHost = "127.0.0.1"
     /// The address the metrics listener binds: loopback unless an operator says otherwise, since
     /// anyone who can scrape it sees traffic volumes (SECURITY.md §11.1).
     public var metricsHost = "127.0.0.1"

@@ -1,28 +1,14 @@
 import CoreMetrics
 import HearthCrypto
-public import NIOCore
 import Synchronization
 
-/// Who a per-source limit counts a request against: the connecting address today. Every
-/// per-source limit (failed receipt look-ups, staff sign-ins, new submissions) takes its key from
-/// ``HearthRequestContext/limiterSource`` only, so a listener that learns a finer source (a Tor
-/// circuit on an onion listener) changes it in one place for all of them.
+/// Who a per-source limit counts a request against: the connecting address, or the Tor circuit
+/// on the onion listener (``PeerIdentity``). Every per-source limit (failed receipt look-ups,
+/// staff sign-ins, new submissions) takes its key from ``HearthRequestContext/limiterSource``
+/// only, so a circuit gets its own budget everywhere at once.
 ///
 /// Memory only: never logged, never stored; the limiters keep only a keyed hash of it.
-public struct LimiterSource: Sendable, Hashable {
-    /// The text the limiters hash; never shown.
-    let text: String
-
-    /// The source of a connection from `address` (`unknown` when the channel has none).
-    public init(address: SocketAddress?) {
-        text = "addr:" + (address?.ipAddress ?? "unknown")
-    }
-
-    /// A source named by the listener itself (a Tor circuit, say); `kind` keeps kinds apart.
-    public init(kind: String, id: String) {
-        text = "\(kind):\(id)"
-    }
-}
+public typealias LimiterSource = PeerIdentity
 
 /// Token buckets per source, kept as keyed BLAKE2b hashes under a key made fresh for each process.
 final class SourceBuckets: Sendable {
@@ -45,7 +31,7 @@ final class SourceBuckets: Sendable {
     }
 
     private func id(_ source: LimiterSource) -> [UInt8] {
-        (try? Blake2b.hash(Array(source.text.utf8), key: key, outputByteCount: 16)) ?? []
+        (try? Blake2b.hash(source.keyBytes, key: key, outputByteCount: 16)) ?? []
     }
 
     /// Seconds until `source` has a whole token again, or nil if it has one now (nothing is taken).

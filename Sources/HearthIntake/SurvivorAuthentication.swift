@@ -32,7 +32,7 @@ public struct ReceiptCheck: Sendable {
 
     /// Checks a receipt (API header or the pages' form): 429 with `Retry-After` while `peer` has
     /// used up its failures, else the survivor or ``Problem/receiptNotRecognised`` (counted).
-    func authenticate(receipt: String?, from peer: LimiterSource) async throws -> AuthenticatedSurvivor {
+    func authenticate(receipt: String?, from peer: PeerIdentity) async throws -> AuthenticatedSurvivor {
         if let wait = limiter.retryAfter(peer) {
             throw ProblemResponse.rateLimited("too many receipts were not recognised; please wait \(wait) seconds and try again", retryAfter: wait)
         }

@@ -15,15 +15,18 @@ struct Config: AsyncParsableCommand {
 
         @OptionGroup var locations: Locations
         @OptionGroup var listener: ListenerOptions
+        @OptionGroup var submissionLimits: SubmissionLimitOptions
         @OptionGroup var passphrase: PassphraseOption
 
         @Flag(help: "Print JSON: an object of the effective values, keyed like the file.")
         var json = false
 
         func run() async throws {
-            let service = try listener.configuration(locations, passphrase: passphrase)
+            var service = try listener.configuration(locations, passphrase: passphrase)
             let file = try locations.file()
-            let rows = Self.rows(service, file: file, listener: listener, locations: locations, passphrase: passphrase)
+            try submissionLimits.apply(to: &service.settings, file: file)
+            let rows = Self.rows(
+                service, file: file, listener: listener, submissions: submissionLimits, locations: locations, passphrase: passphrase)
             if json {
                 var object: [String: Any] = [:]
                 for row in rows { object[row.key] = row.value }
@@ -46,8 +49,8 @@ struct Config: AsyncParsableCommand {
         }
 
         static func rows(
-            _ service: ServiceConfiguration, file: ConfigurationFile?, listener l: ListenerOptions, locations o: Locations,
-            passphrase p: PassphraseOption
+            _ service: ServiceConfiguration, file: ConfigurationFile?, listener l: ListenerOptions, submissions g: SubmissionLimitOptions,
+            locations o: Locations, passphrase p: PassphraseOption
         ) -> [Row] {
             let s = service.settings
             func source(_ given: Any?, _ key: String) -> String { given != nil ? "option" : file?.sets(key) == true ? "file" : "default" }
@@ -91,8 +94,34 @@ struct Config: AsyncParsableCommand {
             } else {
                 rows.append(Row(key: "no-metrics", value: true, source: l.noMetrics ? "option" : "file"))
             }
+            if let port = s.onionPort { rows.append(Row(key: "onion-port", value: port, source: source(l.onionPort, "onion-port"))) }
+            let limits = s.listenerLimits
+            let limit = s.submissionLimits
+            rows += [
+                Row(key: "handshake-timeout", value: seconds(limits.handshakeTimeout), source: source(l.handshakeTimeout, "handshake-timeout")),
+                Row(
+                    key: "request-head-timeout", value: seconds(limits.requestHeadTimeout),
+                    source: source(l.requestHeadTimeout, "request-head-timeout")),
+                Row(
+                    key: "request-body-timeout", value: seconds(limits.requestBodyTimeout),
+                    source: source(l.requestBodyTimeout, "request-body-timeout")),
+                Row(key: "idle-timeout", value: seconds(limits.idleTimeout), source: source(l.idleTimeout, "idle-timeout")),
+                Row(key: "max-connections", value: limits.maxConnections, source: source(l.maxConnections, "max-connections")),
+                Row(key: "source-submissions", value: limit.perSourceBurst, source: source(g.sourceSubmissions, "source-submissions")),
+                Row(
+                    key: "source-submissions-per-minute", value: limit.perSourcePerMinute,
+                    source: source(g.sourceSubmissionsPerMinute, "source-submissions-per-minute")),
+                Row(key: "submissions", value: limit.globalBurst, source: source(g.submissions, "submissions")),
+                Row(key: "submissions-per-minute", value: limit.globalPerMinute, source: source(g.submissionsPerMinute, "submissions-per-minute")),
+                Row(key: "min-free-disk", value: "\(limit.minFreeDiskBytes)B", source: source(g.minFreeDisk, "min-free-disk")),
+            ]
+            if let bytes = limit.maxDatabaseBytes {
+                rows.append(Row(key: "max-database-size", value: "\(bytes)B", source: source(g.maxDatabaseSize, "max-database-size")))
+            }
             return rows
         }
+
+        static func seconds(_ d: Duration) -> Int { Int(d.components.seconds) }
 
         /// A database URL with any password in it replaced, so the output can be pasted into a ticket.
         static func redacted(_ url: String) -> String {

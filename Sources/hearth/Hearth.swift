@@ -105,6 +105,7 @@ struct Merged {
     func text(_ given: String?, _ key: String) -> String? { given ?? file?.text(key) }
     func integer(_ given: Int?, _ key: String) -> Int? { given ?? file?.integer(key) }
     func flag(_ given: Bool?, _ key: String) -> Bool? { given ?? file?.flag(key) }
+    func number(_ given: Double?, _ key: String) -> Double? { given ?? file?.number(key) }
 
     /// Where a value came from, for messages: `--retention-days`, or `'retention-days' in FILE`.
     func origin(_ given: Any?, _ key: String) -> String {
@@ -165,6 +166,43 @@ struct ListenerOptions: ParsableArguments {
     var caseworkPort: Int?
 
     @Option(
+        name: .customLong("onion-port"),
+        help:
+            "Port on 127.0.0.1 of the onion listener for the local Tor daemon (HiddenServicePort; deploy/tor/onion-service.torrc): intake routes, each connection opening with Tor's PROXY header (HiddenServiceExportCircuitID haproxy), failed receipts and submissions limited per Tor circuit. Off unless given."
+    )
+    var onionPort: Int?
+
+    @Option(
+        name: .customLong("handshake-timeout"),
+        help:
+            "Seconds a TLS listener waits for a connection's TLS handshake (and PROXY header) (default: \(Self.defaultSeconds(\.handshakeTimeout))).")
+    var handshakeTimeout: Int?
+
+    @Option(
+        name: .customLong("request-head-timeout"),
+        help:
+            "Seconds a TLS listener waits for a whole request head, from the handshake or from its first byte on a kept-alive connection (default: \(Self.defaultSeconds(\.requestHeadTimeout)))."
+    )
+    var requestHeadTimeout: Int?
+
+    @Option(
+        name: .customLong("request-body-timeout"),
+        help: "Seconds a TLS listener waits for a whole request body after its head (default: \(Self.defaultSeconds(\.requestBodyTimeout))).")
+    var requestBodyTimeout: Int?
+
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "Seconds a kept-alive connection may wait idle for its next request (default: \(Self.defaultSeconds(\.idleTimeout))).")
+    var idleTimeout: Int?
+
+    @Option(
+        name: .customLong("max-connections"),
+        help:
+            "Connections each TLS listener holds at once; one more is closed as soon as it is accepted, before any TLS work (default: \(ListenerLimits().maxConnections))."
+    )
+    var maxConnections: Int?
+
+    @Option(
         name: .customLong("retention-days"),
         help: "Days a record with no live consent is kept before it is crypto-shredded (default: \(HearthSettings.defaults.retentionDays)).")
     var retentionDays: Int?
@@ -204,6 +242,9 @@ struct ListenerOptions: ParsableArguments {
     /// The metrics port of `hearth intake`, so that it and `hearth casework` can share a host.
     static let intakeMetricsPort = 9465
 
+    /// A default time-out of ``ListenerLimits``, in whole seconds.
+    static func defaultSeconds(_ limit: KeyPath<ListenerLimits, Duration>) -> Int { Int(ListenerLimits()[keyPath: limit].components.seconds) }
+
     func validate() throws {
         if noMetrics && metricsPort != nil { throw ValidationError("give --metrics-port or --no-metrics, not both") }
     }
@@ -232,6 +273,23 @@ struct ListenerOptions: ParsableArguments {
         } else {
             s.metricsPort = m.file?.integer("metrics-port") ?? defaultMetricsPort
         }
+        var limits = ListenerLimits()
+        for (key, given, path) in [
+            ("handshake-timeout", handshakeTimeout, \ListenerLimits.handshakeTimeout),
+            ("request-head-timeout", requestHeadTimeout, \.requestHeadTimeout), ("request-body-timeout", requestBodyTimeout, \.requestBodyTimeout),
+            ("idle-timeout", idleTimeout, \.idleTimeout),
+        ] {
+            guard let seconds = m.integer(given, key) else { continue }
+            guard (1...3600).contains(seconds) else { throw ValidationError("\(m.origin(given, key)) must be 1 to 3600 seconds") }
+            limits[keyPath: path] = .seconds(seconds)
+        }
+        if let cap = m.integer(maxConnections, "max-connections") {
+            guard (1...1_000_000).contains(cap) else { throw ValidationError("\(m.origin(maxConnections, "max-connections")) must be 1 to 1000000") }
+            limits.maxConnections = cap
+        }
+        s.listenerLimits = limits
+        s.onionPort = m.integer(onionPort, "onion-port")
+        if let port = s.onionPort, !(0...65535).contains(port) { throw ValidationError("\(m.origin(onionPort, "onion-port")) must be 0 to 65535") }
         s.createDevelopmentKeys = development
 
         guard s.exitURL.hasPrefix("https://") || s.exitURL.hasPrefix("http://127.0.0.1") || s.exitURL.hasPrefix("http://localhost"),
@@ -301,7 +359,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var service = try listener.configuration(locations, passphrase: passphrase, development: dev)
-        submissionLimits.apply(to: &service.settings)
+        try submissionLimits.apply(to: &service.settings, file: locations.file())
         try await Runner(service, listeners: [.intake, .casework]).run()
     }
 }
@@ -318,7 +376,7 @@ struct Intake: AsyncParsableCommand {
 
     func run() async throws {
         var service = try listener.configuration(locations, defaultMetricsPort: ListenerOptions.intakeMetricsPort)
-        submissionLimits.apply(to: &service.settings)
+        try submissionLimits.apply(to: &service.settings, file: locations.file())
         service.settings.requirePublishedKeys = true
         try await Runner(service, listeners: [.intake]).run()
     }
@@ -332,6 +390,10 @@ struct Casework: AsyncParsableCommand {
     @OptionGroup var listener: ListenerOptions
 
     @OptionGroup var passphrase: PassphraseOption
+
+    func validate() throws {
+        if listener.onionPort != nil { throw ValidationError("--onion-port serves the intake routes: give it to `hearth serve` or `hearth intake`") }
+    }
 
     func run() async throws {
         try await Runner(try listener.configuration(locations, passphrase: passphrase), listeners: [.casework]).run()

@@ -6,6 +6,17 @@ import Testing
 /// and `hearth config check`, through the real binary.
 @Suite("Configuration file", .timeLimit(.minutes(2)))
 struct ConfigCommandTests {
+    /// The `key  value  (source)` lines of `config check`, by key.
+    func table(_ stdout: String) -> [String: String] {
+        var rows: [String: String] = [:]
+        for line in stdout.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.count >= 3, words.last!.hasPrefix("(") else { continue }
+            rows[String(words[0])] = words.dropFirst().joined(separator: " ")
+        }
+        return rows
+    }
+
     /// Writes `json` to `name` in `work` with `mode`, and returns its path.
     func write(_ json: String, _ name: String = "hearth.json", in work: TemporaryDirectory, mode: mode_t = 0o600) throws -> String {
         let path = work.file(name)
@@ -19,16 +30,19 @@ struct ConfigCommandTests {
         let work = try TemporaryDirectory()
         let password = "pw-\(UInt64.random(in: 0...UInt64.max))"
         let file = try write(
-            #"{"retention-days": 30, "log-format": "json", "keys": "/etc/hearth/keys", "database": "postgres://hearth_casework:\#(password)@db.example/hearth", "no-metrics": true}"#,
+            #"{"retention-days": 30, "log-format": "json", "keys": "/etc/hearth/keys", "database": "postgres://hearth_casework:\#(password)@db.example/hearth", "no-metrics": true, "submissions-per-minute": 0.5, "idle-timeout": 12}"#,
             in: work)
         let text = try await ChildProcess.run(["config", "check", "--config", file, "--intake-port", "8555"], in: work.path)
         #expect(text.succeeded, "\(text)")
         #expect(text.stdout.contains("configuration file: \(file)"), "\(text.stdout)")
-        for line in [
-            "retention-days     30  (file)", "log-format         json  (file)", "keys               /etc/hearth/keys  (file)",
-            "intake-port        8555  (option)", "casework-port      9443  (default)", "no-metrics         true  (file)",
+        let rows = table(text.stdout)
+        for (key, shown) in [
+            ("retention-days", "30 (file)"), ("log-format", "json (file)"), ("keys", "/etc/hearth/keys (file)"),
+            ("intake-port", "8555 (option)"), ("casework-port", "9443 (default)"), ("no-metrics", "true (file)"),
+            ("max-connections", "4096 (default)"),
+            ("submissions-per-minute", "0.5 (file)"), ("idle-timeout", "12 (file)"),
         ] {
-            #expect(text.stdout.contains(line), "\(line) in \(text.stdout)")
+            #expect(rows[key] == shown, "\(key): \(rows[key] ?? "missing") in \(text.stdout)")
         }
         #expect(text.stdout.contains("postgres://hearth_casework:REDACTED@db.example/hearth"), "\(text.stdout)")
         #expect(!text.stdout.contains(password) && !text.stderr.contains(password))
@@ -53,6 +67,11 @@ struct ConfigCommandTests {
             (#"{"retention-days": 9000}"#, 0o600, "'retention-days' in "),
             (#"{"log-level": "loud"}"#, 0o600, "'log-level' in "),
             (#"{"exit-url": "http://example.org"}"#, 0o600, "must be an https:// address"),
+            (#"{"max-connections": 0}"#, 0o600, "'max-connections' in "),
+            (#"{"idle-timeout": 7200}"#, 0o600, "'idle-timeout' in "),
+            (#"{"min-free-disk": "lots"}"#, 0o600, "'min-free-disk' in "),
+            (#"{"submissions-per-minute": 0}"#, 0o600, "'submissions-per-minute' in "),
+            (#"{"onion-port": 70000}"#, 0o600, "'onion-port' in "),
             (#"{"database-password-credential": "x"}"#, 0o600, "needs database"),
             (#"["retention-days"]"#, 0o600, "must hold one JSON object"),
             (#"{"retention-days": 30"#, 0o600, "is not valid JSON"),
@@ -131,9 +150,9 @@ struct ConfigCommandTests {
         let example = "\(Self.repository)/deploy/hearth.json"
         let check = try await ChildProcess.run(["config", "check", "--config", example], in: work.path)
         #expect(check.succeeded, "\(check)")
-        #expect(
-            check.stdout.contains("retention-days     90  (file)") && check.stdout.contains("data               /var/lib/hearth  (file)"),
-            "\(check.stdout)")
+        let rows = table(check.stdout)
+        #expect(rows["retention-days"] == "90 (file)" && rows["data"] == "/var/lib/hearth (file)", "\(check.stdout)")
+        #expect(rows["max-connections"] == "4096 (file)" && rows["min-free-disk"] == "1073741824B (file)", "\(check.stdout)")
 
         var checked = 0
         for unit in ["hearth-intake.service", "hearth-casework.service"] {
