@@ -23,6 +23,21 @@ extension Receipt {
     public func conversationKey(recordID: RecordID, scope: Scope) throws -> ConversationKey {
         ConversationKey(key: try Blake2b.deriveKey(Label.conversationKey + recordID.bytes + [scope.id], key: secret()))
     }
+
+    /// The conversation keys of every scope, 32 bytes each in `Scope.allCases` order: what a page
+    /// session keeps so it can read and write every conversation without keeping the receipt.
+    func conversationKeys(recordID: RecordID) throws -> SecretBytes {
+        let all = SecretBytes(zeroedCount: Scope.allCases.count * SecretKey.byteCount)
+        for (index, scope) in Scope.allCases.enumerated() {
+            let key = try conversationKey(recordID: recordID, scope: scope)
+            key.key.secret.withUnsafeBytes { one in
+                all.withUnsafeMutableBytes { out in
+                    UnsafeMutableRawBufferPointer(rebasing: out[(index * SecretKey.byteCount)...]).copyMemory(from: one)
+                }
+            }
+        }
+        return all
+    }
 }
 
 extension Envelope {

@@ -12,16 +12,51 @@ public struct SubmissionResult: Sendable {
     public let consents: [ConsentChoice]
 }
 
-/// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` makes one.
+/// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` and
+/// ``SurvivorService/resume(_:)`` make one. It holds what the receipt derives, never the receipt.
 public struct AuthenticatedSurvivor: Sendable {
-    let receipt: Receipt
-    /// The receipt's lookup id: how every store call names the record.
+    /// The derived credentials, which a page session keeps between requests.
+    public let session: SurvivorSession
+    /// The receipt's lookup id: how every store call names the record (for this request only).
     let lookup: [UInt8]
     let record: StoredRecord
     let liveWraps: [StoredWrap]
 
     /// The case reference.
     public var reference: String { record.id.reference }
+}
+
+/// What a survivor's page session keeps between requests instead of the receipt: the receipt's
+/// lookup id, the key it derives for the survivor wrap and the keys it derives for the
+/// conversation with each group (SECURITY.md §3.13), all in zeroizing memory (wiped when the
+/// session ends), and the case reference. Enough to serve the pages until the session ends;
+/// the receipt itself is forgotten once `POST /return` has derived these.
+public final class SurvivorSession: Sendable {
+    let lookup: SecretBytes
+    let wrapKey: SecretKey
+    /// The conversation keys of every scope, 32 bytes each in `Scope.allCases` order.
+    let conversationKeys: SecretBytes
+    /// The case reference (to end every session of a record that was erased).
+    public let reference: String
+
+    init(lookup: [UInt8], wrapKey: consuming SecretKey, conversationKeys: consuming SecretBytes, reference: String) {
+        self.lookup = SecretBytes(copying: lookup)
+        self.wrapKey = wrapKey
+        self.conversationKeys = conversationKeys
+        self.reference = reference
+    }
+
+    /// The key of the conversation with `scope`, copied out of the session's keys.
+    func conversationKey(with scope: Scope) throws -> ConversationKey {
+        let index = Scope.allCases.firstIndex(of: scope)!
+        let key = SecretBytes(zeroedCount: SecretKey.byteCount)
+        conversationKeys.withUnsafeBytes { all in
+            key.withUnsafeMutableBytes { out in
+                out.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[(index * SecretKey.byteCount)..<((index + 1) * SecretKey.byteCount)]))
+            }
+        }
+        return ConversationKey(key: try SecretKey(key))
+    }
 }
 
 /// Everything a survivor may see about their own record: the record and its consent history.
@@ -93,7 +128,8 @@ public struct SurvivorService: Sendable {
         let ring = keys.current
         var wraps: [StoredWrap] = []
         for choice in submission.consents {
-            wraps.append(try wrap(dek, id: id, receipt: receipt, choice: choice, ring: ring))
+            wraps.append(
+                try wrap(dek, id: id, conversation: receipt.conversationKey(recordID: id, scope: choice.scope), choice: choice, ring: ring))
         }
         let hour = floorToHour(clock.unixSeconds())
         let record = NewRecord(
@@ -112,16 +148,16 @@ public struct SurvivorService: Sendable {
     /// The consent wrap and, beside it, the conversation wrap for `choice.scope`: both sealed to
     /// the scope's primary public key (SECURITY.md §3.7, §3.13).
     private func wrap(
-        _ dek: borrowing DataKey, id: RecordID, receipt: Receipt, choice: ConsentChoice, ring: PublicKeyRing
+        _ dek: borrowing DataKey, id: RecordID, conversation: borrowing ConversationKey, choice: ConsentChoice, ring: PublicKeyRing
     ) throws -> StoredWrap {
         guard let entry = ring.primary[choice.scope] else {
             throw KeyFileError(path: "\(choice.scope.rawValue).vN.pub", reason: "no public key is loaded", hint: "restart with the full key set")
         }
         let bytes = try Envelope.wrapForScope(dek, recordID: id, scope: choice.scope, keyVersion: entry.version, publicKey: entry.key)
-        let conversation = try Envelope.wrapConversation(
-            receipt.conversationKey(recordID: id, scope: choice.scope), recordID: id, scope: choice.scope, keyVersion: entry.version,
-            publicKey: entry.key)
-        return StoredWrap(scope: choice.scope, keyVersion: entry.version, wrap: bytes, conversationWrap: conversation, expires: choice.expires)
+        let conversationWrap = try Envelope.wrapConversation(
+            conversation, recordID: id, scope: choice.scope, keyVersion: entry.version, publicKey: entry.key)
+        return StoredWrap(
+            scope: choice.scope, keyVersion: entry.version, wrap: bytes, conversationWrap: conversationWrap, expires: choice.expires)
     }
 
     /// Checks a receipt (from `Authorization: Receipt …`); a missing, malformed or unknown one
@@ -136,12 +172,28 @@ public struct SurvivorService: Sendable {
     /// the record is gone. Page routes call this on every request, so what they show and do is
     /// never older than the store.
     public func refresh(_ survivor: AuthenticatedSurvivor) async throws -> AuthenticatedSurvivor {
-        try await authenticate(survivor.receipt)
+        try await resume(survivor.session)
+    }
+
+    /// The survivor of a page session, checked afresh as ``refresh(_:)`` does, from the derived
+    /// credentials the session keeps (never the receipt).
+    public func resume(_ session: SurvivorSession) async throws -> AuthenticatedSurvivor {
+        let lookup = session.lookup.unsafeExportedBytes()
+        guard let record = try await store.record(lookup: lookup) else { throw Problem.receiptNotRecognised }
+        return try await survivor(session, lookup: lookup, record: record)
     }
 
     func authenticate(_ receipt: Receipt) async throws -> AuthenticatedSurvivor {
         let lookup = try receipt.lookupID()
         guard let record = try await store.record(lookup: lookup) else { throw Problem.receiptNotRecognised }
+        let session = SurvivorSession(
+            lookup: lookup, wrapKey: try receipt.survivorWrapKey(), conversationKeys: try receipt.conversationKeys(recordID: record.id),
+            reference: record.id.reference)
+        return try await survivor(session, lookup: lookup, record: record)
+    }
+
+    /// The survivor of `record`, once consents that have expired are withdrawn.
+    private func survivor(_ session: SurvivorSession, lookup: [UInt8], record: StoredRecord) async throws -> AuthenticatedSurvivor {
         let today = today
         var live: [StoredWrap] = []
         for w in record.wraps {
@@ -154,13 +206,13 @@ public struct SurvivorService: Sendable {
                 logger.debug("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
             }
         }
-        return AuthenticatedSurvivor(receipt: receipt, lookup: lookup, record: record, liveWraps: live)
+        return AuthenticatedSurvivor(session: session, lookup: lookup, record: record, liveWraps: live)
     }
 
     /// Opens the survivor's own record with their receipt.
     public func view(_ survivor: AuthenticatedSurvivor) async throws -> SurvivorView {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         return SurvivorView(
             record: try RecordView(opening: r, with: dek, liveWraps: survivor.liveWraps.sorted { $0.scope < $1.scope }),
             history: try await store.consentHistory(lookup: survivor.lookup))
@@ -170,8 +222,9 @@ public struct SurvivorService: Sendable {
     /// wrap and sealed to the scope's primary public key. Returns the live consents afterwards.
     public func grant(_ choice: ConsentChoice, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
-        let stored = try wrap(dek, id: r.id, receipt: survivor.receipt, choice: choice, ring: keys.current)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
+        let stored = try wrap(
+            dek, id: r.id, conversation: survivor.session.conversationKey(with: choice.scope), choice: choice, ring: keys.current)
         guard
             try await store.putConsent(
                 stored, lookup: survivor.lookup, audit: .consentGranted(r.id, scope: choice.scope), at: floorToHour(clock.unixSeconds()))
@@ -211,8 +264,7 @@ public struct SurvivorService: Sendable {
         var out: [ThreadMessage] = []
         for note in try await store.messages(lookup: survivor.lookup) {
             guard let scope = note.scope else { throw CryptoError(.malformedInput, "failed to open message: it names no group") }
-            out.append(
-                try ThreadMessage.open(note, scope: scope, with: survivor.receipt.conversationKey(recordID: r.id, scope: scope), recordID: r.id))
+            out.append(try ThreadMessage.open(note, scope: scope, with: survivor.session.conversationKey(with: scope), recordID: r.id))
         }
         return out
     }
@@ -224,7 +276,7 @@ public struct SurvivorService: Sendable {
         guard survivor.liveWraps.contains(where: { $0.scope == scope }) else { throw Problem.groupNotShared(scope) }
         let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealMessage(
-            SecretBytes(copying: Array(text.utf8)), fromSurvivor: true, with: survivor.receipt.conversationKey(recordID: r.id, scope: scope),
+            SecretBytes(copying: Array(text.utf8)), fromSurvivor: true, with: survivor.session.conversationKey(with: scope),
             recordID: r.id, scope: scope, noteID: noteID)
         let now = clock.unixSeconds()
         guard
@@ -239,11 +291,11 @@ public struct SurvivorService: Sendable {
     }
 
     /// Sets, changes or (with nil) removes the verification phrase: the body is opened with the
-    /// receipt, the phrase replaced, and the whole body sealed again under the same DEK with a new
+    /// key the receipt derives (kept by the page session), the phrase replaced, and the whole body sealed again under the same DEK with a new
     /// nonce (SECURITY.md §3.6). `phrase` must already have passed ``VerificationPhrase/validate(_:name:)``.
     public func setVerificationPhrase(_ phrase: String?, for survivor: AuthenticatedSurvivor) async throws {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         var request = try ContactRequest(canonicalBody: Envelope.openBody(r.body, with: dek, recordID: r.id, commitment: r.commitment))
         request.verificationPhrase = phrase
         let body = try Envelope.sealBody(request.canonicalBody(), with: dek, recordID: r.id, commitment: r.commitment)
@@ -290,7 +342,7 @@ public struct SurvivorService: Sendable {
     /// Who opened the record, when and why (the reasons are sealed under the record's data key).
     public func accessLog(_ survivor: AuthenticatedSurvivor) async throws -> [AccessLogEntry] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         var out: [AccessLogEntry] = []
         for note in try await store.accessLog(lookup: survivor.lookup) {
             let reason = try Envelope.openNote(
