@@ -12,6 +12,9 @@ command -v openssl >/dev/null || need+=(openssl)
 { [ -x /usr/lib/postgresql/15/bin/initdb ] || command -v initdb >/dev/null; } || need+=(postgresql)
 # `hearth backup` and `hearth restore` with PostgreSQL run pg_dump and pg_restore.
 { command -v pg_dump >/dev/null && command -v pg_restore >/dev/null; } || need+=(postgresql-client)
+# Tor: a test checks deploy/tor/onion-service.torrc with `tor --verify-config` (and fails in CI
+# without it). The package's own daemon, if its postinst starts one, is not used.
+command -v tor >/dev/null || need+=(tor)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -19,6 +19,9 @@ public enum ListenerKind: Int, Sendable, Comparable {
     case casework
     /// The metrics listener (plain HTTP, `GET /metrics` only), when ``HearthSettings/metricsPort`` is set.
     case metrics
+    /// The intake's onion listener (TLS after a PROXY header from the local Tor daemon), when
+    /// ``HearthSettings/onionPort`` is set.
+    case onion
 
     public static func < (a: ListenerKind, b: ListenerKind) -> Bool { a.rawValue < b.rawValue }
 }
@@ -130,10 +133,10 @@ public final class HearthAssembly: Sendable {
             let sessions = try SurvivorPages.makeSessions(clock: settings.clock)
             sources.survivorSessions = sessions
             if !listeners.contains(.casework) { sources.intakeRing = ring }
-            let (application, table) = try await buildIntakeApplication(
-                service: service, keys: keys, settings: settings, logger: logger, sessions: sessions, metrics: metrics,
-                onListening: onListening)
-            services.append(application)
+            let (applications, table) = try await buildIntakeApplication(
+                service: service, keys: keys, settings: settings, logger: logger, sessions: sessions, operations: stores.casework,
+                metrics: metrics, onListening: onListening)
+            services += applications
             routes[.intake] = table
             survivors = service
             certificates.append("certificate: \(absolute(keys.tlsCertificateFile))")
@@ -211,22 +214,58 @@ public final class HearthAssembly: Sendable {
 }
 
 /// The intake listener: survivor routes and pages over TLS with `tls.crt`/`tls.key`, counting
-/// its requests and rate-limit refusals in `metrics`; `sessions` is its survivor page session table.
+/// its requests and rate-limit refusals in `metrics`; `sessions` is its survivor page session
+/// table; new submissions pass the budgets and the disk guard of ``HearthSettings/submissionLimits``
+/// (the database size read through `operations`).
+/// With ``HearthSettings/onionPort`` a second listener on loopback serves the same routes to the
+/// local Tor daemon: it takes only connections that open with Tor's PROXY header, and its
+/// failed receipts and submissions count per Tor circuit in the same limiters.
 public func buildIntakeApplication(
     service: SurvivorService, keys: KeyDirectory, settings: HearthSettings, logger: Logger,
-    sessions: EphemeralSessions<AuthenticatedSurvivor>, metrics: HearthMetrics,
+    sessions: EphemeralSessions<SurvivorSession>, operations: any OperationsStore, metrics: HearthMetrics,
     onListening: @escaping @Sendable (ListenerKind, Int) -> Void
-) async throws -> (application: some Service, routes: RouteTable) {
+) async throws -> (applications: [any Service], routes: RouteTable) {
     let router = try buildIntakeRouter(
         service: service,
         limiter: try FailureRateLimiter(
             burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.intake)),
+        gate: try SubmissionGate(
+            limits: settings.submissionLimits, disk: diskGuard(settings, operations: operations, logger: logger), metrics: metrics),
         pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), sessions: sessions,
         metrics: ListenerMetrics(metrics, listener: .intake))
-    let application = try makeTLSApplication(
-        responder: router.buildResponder(), tls: try HearthTLS.serverConfiguration(keys: keys), host: settings.host,
-        port: settings.intakePort, logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
-    return (application, RouteTable(router))
+    let tls = try HearthTLS.serverConfiguration(keys: keys)
+    var applications: [any Service] = [
+        try makeTLSApplication(
+            responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.intakePort, limits: settings.listenerLimits,
+            logger: logger, onServerRunning: { onListening(.intake, $0.localAddress?.port ?? 0) })
+    ]
+    if let onionPort = settings.onionPort {
+        applications.append(
+            try makeTLSApplication(
+                responder: router.buildResponder(), tls: tls, host: HearthSettings.onionHost, port: onionPort, limits: settings.listenerLimits,
+                requiresProxyHeader: true, logger: logger, onServerRunning: { onListening(.onion, $0.localAddress?.port ?? 0) }))
+    }
+    return (applications, RouteTable(router))
+}
+
+/// The intake's disk guard over ``HearthSettings/submissionLimits``: free space on the data
+/// directory's file system (SQLite only: with PostgreSQL the database's disk is on its own host,
+/// so only its size is guarded) and the database's size when a limit is set. A figure that cannot
+/// be read is logged by its error's type and guards nothing.
+func diskGuard(_ settings: HearthSettings, operations: any OperationsStore, logger: Logger) -> DiskGuard {
+    let limits = settings.submissionLimits
+    let directory = settings.database == nil ? settings.data : nil
+    return DiskGuard(limits: limits) {
+        var reading = DiskReading(freeBytes: directory.flatMap(MetricsRefresher.freeBytes), databaseBytes: nil)
+        if limits.maxDatabaseBytes != nil {
+            do {
+                reading.databaseBytes = try await operations.databaseBytes()
+            } catch {
+                logger.warning("disk guard: database size unreadable", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            }
+        }
+        return reading
+    }
 }
 
 /// The casework listener: staff routes and pages over TLS with `casework-tls.crt`/`.key` when
@@ -246,8 +285,8 @@ public func buildCaseworkApplication(
         pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock,
         metrics: ListenerMetrics(metrics, listener: .casework))
     let application = try makeTLSApplication(
-        responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, logger: logger,
-        onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
+        responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, limits: settings.listenerLimits,
+        logger: logger, onServerRunning: { onListening(.casework, $0.localAddress?.port ?? 0) })
     return (application, certificate, RouteTable(router))
 }
 
@@ -265,7 +304,10 @@ extension HearthAssembly {
             defer { sink.finish() }
             try await assembly.run()
         }
-        let expected = [listeners.contains(.intake), listeners.contains(.casework), settings.metricsPort != nil].filter { $0 }.count
+        let expected = [
+            listeners.contains(.intake), listeners.contains(.casework), settings.metricsPort != nil,
+            listeners.contains(.intake) && settings.onionPort != nil,
+        ].filter { $0 }.count
         var ports: [ListenerKind: Int] = [:]
         for await (kind, port) in bound {
             ports[kind] = port

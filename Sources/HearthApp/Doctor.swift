@@ -47,8 +47,10 @@ public struct DoctorFinding: Sendable, Equatable, Encodable {
 public struct DoctorOptions: Sendable {
     /// A separate intake's published key directory (`hearth keys publish --to DIR`), if there is one.
     public var intakeKeys: String?
-    /// The least free space the data directory's file system should keep (the disk guard).
-    public var minimumFreeBytes: UInt64 = 1 << 30
+    /// The least free space the data directory's file system should keep: by default the same
+    /// as the intake's disk guard (``SubmissionLimits/defaultMinFreeDiskBytes``), below which it
+    /// refuses new submissions.
+    public var minimumFreeBytes = UInt64(SubmissionLimits.defaultMinFreeDiskBytes)
     /// A certificate that expires within this many days is a warning.
     public var certificateWarningDays = 30
     /// Clock skew against the database beyond this is a warning…
@@ -463,7 +465,9 @@ public enum HearthDoctor {
         let text = "\(byteCount(free)) free for \(settings.data) (guard: \(byteCount(options.minimumFreeBytes)))"
         if free < options.minimumFreeBytes {
             return [
-                DoctorFinding("disk.free", .error, text, action: "free space or grow the file system now: a full disk refuses survivors' requests")
+                DoctorFinding(
+                    "disk.free", .error, text,
+                    action: "free space or grow the file system now: below this the intake's disk guard (--min-free-disk) refuses new requests")
             ]
         }
         if free / 2 < options.minimumFreeBytes {

@@ -45,7 +45,7 @@ actor MetricsRefresher {
         var caseworkKeys: KeyStatusSource?
         /// The intake side alone: the primary versions it seals to.
         var intakeRing: PublicKeyRingHolder?
-        var survivorSessions: EphemeralSessions<AuthenticatedSurvivor>?
+        var survivorSessions: EphemeralSessions<SurvivorSession>?
     }
 
     private let metrics: HearthMetrics

@@ -1,6 +1,6 @@
 public import HearthCore
 public import HearthCrypto
-import HearthHTTP
+public import HearthHTTP
 import HearthKeys
 public import HearthPostgres
 
@@ -20,6 +20,17 @@ public struct HearthSettings: Sendable {
     public var intakePort = 8443
     /// The casework listener's port (0 picks a free one).
     public var caseworkPort = 9443
+    /// Time-outs (TLS handshake, request head, request body, idle) and the connection cap of each
+    /// TLS listener (`--handshake-timeout`, `--request-head-timeout`, `--request-body-timeout`,
+    /// `--idle-timeout`, `--max-connections`).
+    public var listenerLimits = ListenerLimits()
+    /// The onion listener's port (`--onion-port`; 0 picks a free one), on ``onionHost`` only: the
+    /// intake routes for the local Tor daemon, which must open each connection with its PROXY
+    /// header (`HiddenServiceExportCircuitID haproxy`). Nil (the default) for none.
+    public var onionPort: Int?
+    /// The onion listener's address: loopback, always, since whoever can connect to it can name
+    /// any circuit.
+    public static let onionHost = "127.0.0.1"
     /// The address the metrics listener binds: loopback unless an operator says otherwise, since
     /// anyone who can scrape it sees traffic volumes (SECURITY.md §11.1).
     public var metricsHost = "127.0.0.1"
@@ -37,6 +48,12 @@ public struct HearthSettings: Sendable {
     public var loginFailures = 10
     /// Failures regained per second, for both limiters.
     public var failureRefillPerSecond = 0.2
+    /// The intake's flood control: new submissions per source and in all (429 with `Retry-After`
+    /// beyond them), and the disk guard's free-space and database-size limits (503 beyond them).
+    /// `hearth serve` and `hearth intake` set them from `--source-submissions`,
+    /// `--source-submissions-per-minute`, `--submissions`, `--submissions-per-minute`,
+    /// `--min-free-disk` and `--max-database-size`.
+    public var submissionLimits = SubmissionLimits()
     /// The everyday site "Exit this page" leads to.
     public var exitURL = PageSettings.defaultExitURL
     /// Where the master passphrase comes from, when the keys use one.
@@ -62,6 +79,10 @@ public struct HearthSettings: Sendable {
     public var random: any RandomSource = SystemRandomSource()
     /// The Argon2id cost of staff passwords. Only tests lower it (`.insecureMinimumForTests`).
     public var passwordCost: Argon2id.Cost = .interactive
+
+    /// Every value at its default, over `keys` and `.hearth` in the working directory: the one
+    /// place the services, the CLI and the configuration file take their defaults from.
+    public static var defaults: HearthSettings { HearthSettings(keys: "keys", data: ".hearth") }
 
     /// Settings over a key directory and a data directory, with every other value at its default.
     public init(keys: String, data: String) {

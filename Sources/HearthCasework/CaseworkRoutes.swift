@@ -84,12 +84,12 @@ public struct CaseworkRoutes: Sendable {
     }
 
     func login(_ request: Request, _ context: HearthRequestContext) async throws -> Response {
-        try sessions.refuseIfRateLimited(context.peerAddress)
+        try sessions.refuseIfRateLimited(context.limiterSource)
         let f = try FieldReader(try await JSONInput.read(request), allowed: ["username", "password", "totp"])
         let username = try f.requiredText("username", maxLength: 64)
         let password = try f.requiredText("password", maxLength: 128)
         let code = try f.requiredText("totp", maxLength: 10)
-        let (token, mustChange) = try await sessions.signIn(username: username, password: password, totp: code, from: context.peerAddress)
+        let (token, mustChange) = try await sessions.signIn(username: username, password: password, totp: code, from: context.limiterSource)
         var response = JSONBody.response(status: .ok, LoginBody(token: token, mustChangePassword: mustChange))
         response.headers[.setCookie] = StaffSessions.sessionCookie(token)
         return response

@@ -21,14 +21,9 @@ public struct StaffPages: Sendable {
     var staff: StaffService { sessions.staff }
     let keyStatus: KeyStatusSource
     let pages: PageSettings
-    /// Username and password between the two sign-in steps, in memory only, for five minutes at most.
-    let pendingLogins: EphemeralSessions<PendingLogin>
-
-    /// What the first sign-in step remembers for the second; checked only then, all three factors at once.
-    struct PendingLogin: Sendable {
-        let username: String
-        let password: String
-    }
+    /// The password step's outcome between the two sign-in steps, in memory only, for five minutes
+    /// at most: never the password, which is checked against its hash at once and forgotten.
+    let pendingLogins: EphemeralSessions<PasswordCheck>
 
     /// The cookie that carries a sign-in between the password and the code step.
     public static let loginCookieName = "__Host-hearth-login"

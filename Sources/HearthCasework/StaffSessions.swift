@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// What the staff API and the staff pages share about sessions: where a request carries its
-/// session token, checking it, signing in with all three factors under the per-address rate
+/// session token, checking it, signing in with all three factors under the per-source rate
 /// limiter, and the session cookie's `Set-Cookie` values.
 public struct StaffSessions: Sendable {
     let staff: StaffService
@@ -41,25 +41,51 @@ public struct StaffSessions: Sendable {
         try? await session(request)
     }
 
-    /// Throws 429 with `Retry-After` while `peer` has used up its sign-in failures.
-    func refuseIfRateLimited(_ peer: SocketAddress?) throws {
-        if let wait = limiter.retryAfter(peer) {
+    /// Throws 429 with `Retry-After` while `source` has used up its sign-in attempts.
+    func refuseIfRateLimited(_ source: LimiterSource) throws {
+        if let wait = limiter.retryAfter(source) {
             throw ProblemResponse.rateLimited("too many sign-in attempts; please wait \(wait) seconds", retryAfter: wait)
         }
     }
 
-    /// Signs in with all three factors under the per-address rate limiter, for the API and the
-    /// sign-in pages alike: the session token and whether the password must change, or
-    /// ``StaffService/loginFailed`` (counted against the address).
+    /// Signs in with all three factors under the per-source rate limiter, for the API: the session
+    /// token and whether the password must change, or ``StaffService/loginFailed`` (counted against
+    /// the source).
     func signIn(
-        username: String, password: String, totp: String, from peer: SocketAddress?
+        username: String, password: String, totp: String, from source: LimiterSource
     ) async throws -> (token: String, mustChangePassword: Bool) {
-        try refuseIfRateLimited(peer)
+        try await signIn(try await checkPassword(username: username, password: password, from: source), totp: totp, from: source)
+    }
+
+    /// The password step (Argon2id), counted against `source` as a failure before the work starts,
+    /// so that sign-ins running at the same time cannot all pass the limiter before any of them
+    /// fails (429 with `Retry-After` once the source's attempts are used up). Only a sign-in that
+    /// succeeds (``signIn(_:totp:from:)``) gets its count back.
+    func checkPassword(username: String, password: String, from source: LimiterSource) async throws -> PasswordCheck {
+        if let wait = limiter.reserve(source) {
+            throw ProblemResponse.rateLimited("too many sign-in attempts; please wait \(wait) seconds", retryAfter: wait)
+        }
         do {
-            return try await staff.login(username: username, password: password, totp: totp)
+            return try await staff.checkPassword(username: username, password: password)
+        } catch {
+            // Not an attempt (too busy, storage down): give the count back.
+            limiter.refund(source)
+            throw error
+        }
+    }
+
+    /// The code step, after ``checkPassword(username:password:from:)``: a failed sign-in stays
+    /// counted against `source`; a successful one gives its count back.
+    func signIn(_ check: PasswordCheck, totp: String, from source: LimiterSource) async throws -> (token: String, mustChangePassword: Bool) {
+        do {
+            let signedIn = try await staff.login(check, totp: totp)
+            limiter.refund(source)
+            return signedIn
         } catch let p as Problem where p.code == StaffService.loginFailed.code {
-            limiter.recordFailure(peer)
             throw p
+        } catch {
+            limiter.refund(source)
+            throw error
         }
     }
 

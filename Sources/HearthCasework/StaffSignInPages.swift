@@ -16,7 +16,7 @@ extension StaffPages {
         router.post("/login") { request, context in
             let fields = try await FormFields.read(request, allowed: ["username", "password"])
             try pages.forms.verify(request, fields)
-            try sessions.refuseIfRateLimited(context.peerAddress)
+            try sessions.refuseIfRateLimited(context.limiterSource)
             let username = fields.trimmed("username") ?? ""
             let password = fields.value("password") ?? ""
             var errors: [FieldError] = []
@@ -34,10 +34,11 @@ extension StaffPages {
                 return try page(
                     request, "staff-login", status: .badRequest, staff: nil, Self.errorContext(errors).merging(["username": username]) { $1 })
             }
-            // Nothing is checked yet: the code step checks all three together, so this step
-            // answers the same whether or not the password was right.
+            // The password is checked now and only the outcome kept; this step answers the same
+            // whether or not it was right, and the code step decides (and counts a failure).
+            let check = try await sessions.checkPassword(username: username, password: password, from: context.limiterSource)
             pendingLogins.remove(FormGuard.cookie(Self.loginCookieName, in: request))
-            let token = try pendingLogins.create(PendingLogin(username: username, password: password))
+            let token = try pendingLogins.create(check)
             return seeOther(
                 "/login/code",
                 headers: [
@@ -51,9 +52,11 @@ extension StaffPages {
         router.post("/login/code") { request, context in
             let fields = try await FormFields.read(request, allowed: ["totp"])
             try pages.forms.verify(request, fields)
-            try sessions.refuseIfRateLimited(context.peerAddress)
             let code = (fields.value("totp") ?? "").filter { !$0.isWhitespace }
             let cookie = FormGuard.cookie(Self.loginCookieName, in: request)
+            // A pending sign-in was counted by the limiter at its password step; without one,
+            // the limiter answers here as on every sign-in route.
+            if pendingLogins.lookup(cookie) == nil { try sessions.refuseIfRateLimited(context.limiterSource) }
             if code.isEmpty, pendingLogins.lookup(cookie) != nil {
                 return try page(
                     request, "staff-login-code", status: .badRequest, staff: nil,
@@ -67,8 +70,7 @@ extension StaffPages {
             let token: String
             let mustChange: Bool
             do {
-                (token, mustChange) = try await sessions.signIn(
-                    username: pending.username, password: pending.password, totp: code, from: context.peerAddress)
+                (token, mustChange) = try await sessions.signIn(pending, totp: code, from: context.limiterSource)
             } catch let p as Problem where p.code == StaffService.loginFailed.code {
                 return try loginFailedPage(request, headers: headers)
             }

@@ -54,7 +54,7 @@ public final class CaseworkKeys: Sendable {
 
     /// Seals a TOTP secret for storage, bound to the username.
     public func sealTOTPSecret(_ secret: borrowing SecretBytes, username: String) throws -> [UInt8] {
-        try XChaCha20Poly1305.seal(secret.unsafeExportedBytes(), using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
+        try XChaCha20Poly1305.seal(secret, using: totpKey, authenticating: Label.totpSecret + Array(username.utf8))
     }
 
     /// Opens a stored TOTP secret.

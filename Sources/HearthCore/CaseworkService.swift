@@ -119,10 +119,17 @@ public struct CaseworkService: Sendable {
             return (grant, record)
         case .failure(let denial):
             try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
-            logger.notice(
-                "case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+            refused(reference, staff: staff, denial)
             throw denial
         }
+    }
+
+    /// Logs a refusal: at notice without the case reference, which goes only to a debug line (a
+    /// reference next to a second-precision log time would undo the hour flooring of the record's
+    /// own times; the audit trail has the refusal in full).
+    func refused(_ reference: RecordID, staff: StaffIdentity, _ denial: AccessDenial) {
+        logger.notice("case access refused", metadata: ["staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+        logger.debug("case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
     }
 
     /// Turns a guarded write's outcome into the answer: a consent withdrawn or a case reassigned
@@ -136,8 +143,7 @@ public struct CaseworkService: Sendable {
         case .notAssigned: denial = .notAssigned
         }
         try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
-        logger.notice(
-            "case access refused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)", "access.code": "\(denial.code)"])
+        refused(reference, staff: staff, denial)
         throw denial
     }
 

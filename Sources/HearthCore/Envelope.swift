@@ -72,11 +72,8 @@ public enum Envelope {
         _ plaintext: borrowing SecretBytes, with dek: borrowing DataKey, recordID: RecordID, commitment: [UInt8]
     ) throws -> [UInt8] {
         let padded = try BucketPadding.pad(plaintext)
-        let box = try padded.withUnsafeBytes { p in
-            try XChaCha20Poly1305.seal(
-                Array(p), using: dek.key,
-                authenticating: bodyAssociatedData(recordID: recordID, commitment: commitment))
-        }
+        let box = try XChaCha20Poly1305.seal(
+            padded, using: dek.key, authenticating: bodyAssociatedData(recordID: recordID, commitment: commitment))
         return [formatVersion] + box
     }
 
@@ -126,10 +123,8 @@ public enum Envelope {
     ) throws -> [UInt8] {
         guard noteID.count == noteIDByteCount else { throw CryptoError(.malformedInput, "a note id must be 16 bytes") }
         let padded = try BucketPadding.pad(text)
-        let box = try padded.withUnsafeBytes { p in
-            try XChaCha20Poly1305.seal(
-                Array(p), using: dek.key, authenticating: noteAssociatedData(kind, recordID: recordID, noteID: noteID, commitment: commitment))
-        }
+        let box = try XChaCha20Poly1305.seal(
+            padded, using: dek.key, authenticating: noteAssociatedData(kind, recordID: recordID, noteID: noteID, commitment: commitment))
         return [formatVersion] + box
     }
 
@@ -184,9 +179,7 @@ public enum Envelope {
     /// Seals the DEK under the key derived from the receipt (73 bytes).
     public static func wrapForSurvivor(_ dek: borrowing DataKey, recordID: RecordID, receipt: Receipt) throws -> [UInt8] {
         let key = try receipt.survivorWrapKey()
-        let box = try dek.key.secret.withUnsafeBytes { d in
-            try XChaCha20Poly1305.seal(Array(d), using: key, authenticating: survivorWrapAssociatedData(recordID: recordID))
-        }
+        let box = try XChaCha20Poly1305.seal(dek.key.secret, using: key, authenticating: survivorWrapAssociatedData(recordID: recordID))
         return [formatVersion] + box
     }
 
@@ -197,8 +190,18 @@ public enum Envelope {
         guard wrap.count == survivorWrapByteCount, wrap.first == formatVersion else {
             throw CryptoError(.malformedInput, "failed to open survivor wrap: not a version-1 wrap of \(survivorWrapByteCount) bytes")
         }
-        let secret = try XChaCha20Poly1305.open(
-            wrap[1...], using: receipt.survivorWrapKey(), authenticating: survivorWrapAssociatedData(recordID: recordID))
+        return try openSurvivorWrap(wrap, key: receipt.survivorWrapKey(), recordID: recordID, commitment: commitment)
+    }
+
+    /// Opens the survivor wrap with the key the receipt derives (what a page session keeps) and
+    /// checks the commitment.
+    public static func openSurvivorWrap(
+        _ wrap: [UInt8], key: borrowing SecretKey, recordID: RecordID, commitment: [UInt8]
+    ) throws -> DataKey {
+        guard wrap.count == survivorWrapByteCount, wrap.first == formatVersion else {
+            throw CryptoError(.malformedInput, "failed to open survivor wrap: not a version-1 wrap of \(survivorWrapByteCount) bytes")
+        }
+        let secret = try XChaCha20Poly1305.open(wrap[1...], using: key, authenticating: survivorWrapAssociatedData(recordID: recordID))
         return try DataKey(unwrapped: secret, recordID: recordID, commitment: commitment)
     }
 }

@@ -22,6 +22,18 @@ public struct AuthenticatedStaff: Sendable {
     let tokenHash: [UInt8]
 }
 
+/// The outcome of a sign-in's password step (``StaffService/checkPassword(username:password:)``):
+/// whether the password matched the hash it was checked against, never the password. Made only
+/// by the service; its contents are not shown to anyone.
+public struct PasswordCheck: Sendable {
+    let username: String
+    /// The hash the password was checked against (nil: no such account, checked against a decoy).
+    let checkedHash: String?
+    let passwordOK: Bool
+    /// A new hash of the password at today's cost, when the stored one is older.
+    let rehash: Task<String?, Never>?
+}
+
 /// One-time credentials for a new or reset account, shown once.
 public struct NewCredentials: Sendable, Codable, Equatable {
     public let username: String
@@ -143,9 +155,32 @@ public struct StaffService: Sendable {
     /// Signs in with username, password and a TOTP code. Unknown user, wrong password, wrong or
     /// replayed code, disabled or locked account: all get ``loginFailed`` after the same work.
     public func login(username: String, password: String, totp: String) async throws -> (token: String, mustChangePassword: Bool) {
-        let now = clock.unixSeconds()
+        try await login(try await checkPassword(username: username, password: password), totp: totp)
+    }
+
+    /// The first of two sign-in steps (the staff pages): checks the password against its hash at
+    /// once and keeps only the outcome, so nothing holds the password while the code is typed.
+    /// Its answer tells nothing: ``login(_:totp:)`` decides, with the code, and counts a failure.
+    public func checkPassword(username: String, password: String) async throws -> PasswordCheck {
         let staff = try await store.staff(username: username)
         let passwordOK = try await hasher.verify(password, against: staff?.passwordHash)
+        // The cost has risen since this hash was made: hash again while the password is at hand,
+        // kept only if the sign-in succeeds. Not awaited here, so this step takes as long whether
+        // or not the password was right.
+        var rehash: Task<String?, Never>?
+        if passwordOK, let staff, hasher.needsRehash(staff.passwordHash) {
+            let hasher = hasher
+            rehash = Task { try? await hasher.hash(password) }
+        }
+        return PasswordCheck(username: username, checkedHash: staff?.passwordHash, passwordOK: passwordOK, rehash: rehash)
+    }
+
+    /// The second sign-in step: the code, and everything else about the account as it is now.
+    /// A password checked against a hash that has since changed (a reset) fails.
+    public func login(_ check: PasswordCheck, totp: String) async throws -> (token: String, mustChangePassword: Bool) {
+        let now = clock.unixSeconds()
+        let staff = try await store.staff(username: check.username)
+        let passwordOK = check.passwordOK && staff != nil && staff?.passwordHash == check.checkedHash
         var step: UInt64?
         if let staff, let secret = try? keys.openTOTPSecret(staff.sealedTOTPSecret, username: staff.identity.username) {
             step = TOTP.matchingStep(totp, secret: secret, at: now)
@@ -156,17 +191,15 @@ public struct StaffService: Sendable {
                 staffID: staff.identity.id, totpStep: Int64(step), sessionTokenHash: try keys.sessionTokenHash(token),
                 audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "session.login"), at: now)
             if accepted {
-                if hasher.needsRehash(staff.passwordHash) {
-                    // The cost has risen since this hash was made: redo it while the password is at hand.
+                if let rehash = await check.rehash?.value {
                     try await store.setPassword(
-                        staffID: staff.identity.id, passwordHash: try await hasher.hash(password), mustChange: staff.mustChangePassword,
-                        keepingSession: nil,
+                        staffID: staff.identity.id, passwordHash: rehash, mustChange: staff.mustChangePassword, keepingSession: nil,
                         audit: AuditEvent(actor: "staff:\(staff.identity.id)", role: staff.identity.role.rawValue, action: "staff.rehash"), at: now)
                 }
                 return (Base64URL.encode(token), staff.mustChangePassword)
             }
         }
-        let failures = staff.map { $0.failedLogins + 1 } ?? unknownUserFailures.record(username)
+        let failures = staff.map { $0.failedLogins + 1 } ?? unknownUserFailures.record(check.username)
         try await store.recordLoginFailure(
             // A lock runs its course from when it was set; failures while locked do not extend it.
             staffID: staff?.identity.id, lockUntil: failures >= Self.lockAfter && (staff?.lockedUntil ?? 0) <= now ? now + Self.lockSeconds : nil,

@@ -12,16 +12,35 @@ public struct SubmissionResult: Sendable {
     public let consents: [ConsentChoice]
 }
 
-/// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` makes one.
+/// A survivor who presented a valid receipt. Only ``SurvivorService/authenticate(receipt:)`` and
+/// ``SurvivorService/resume(_:)`` make one. It holds what the receipt derives, never the receipt.
 public struct AuthenticatedSurvivor: Sendable {
-    let receipt: Receipt
-    /// The receipt's lookup id: how every store call names the record.
+    /// The derived credentials, which a page session keeps between requests.
+    public let session: SurvivorSession
+    /// The receipt's lookup id: how every store call names the record (for this request only).
     let lookup: [UInt8]
     let record: StoredRecord
     let liveWraps: [StoredWrap]
 
     /// The case reference.
     public var reference: String { record.id.reference }
+}
+
+/// What a survivor's page session keeps between requests instead of the receipt: the receipt's
+/// lookup id and the key it derives for the survivor wrap, both in zeroizing memory (wiped when
+/// the session ends), and the case reference. Enough to serve the pages until the session ends;
+/// the receipt itself is forgotten once `POST /return` has derived these.
+public final class SurvivorSession: Sendable {
+    let lookup: SecretBytes
+    let wrapKey: SecretKey
+    /// The case reference (to end every session of a record that was erased).
+    public let reference: String
+
+    init(lookup: [UInt8], wrapKey: consuming SecretKey, reference: String) {
+        self.lookup = SecretBytes(copying: lookup)
+        self.wrapKey = wrapKey
+        self.reference = reference
+    }
 }
 
 /// Everything a survivor may see about their own record: the record and its consent history.
@@ -129,12 +148,26 @@ public struct SurvivorService: Sendable {
     /// the record is gone. Page routes call this on every request, so what they show and do is
     /// never older than the store.
     public func refresh(_ survivor: AuthenticatedSurvivor) async throws -> AuthenticatedSurvivor {
-        try await authenticate(survivor.receipt)
+        try await resume(survivor.session)
+    }
+
+    /// The survivor of a page session, checked afresh as ``refresh(_:)`` does, from the derived
+    /// credentials the session keeps (never the receipt).
+    public func resume(_ session: SurvivorSession) async throws -> AuthenticatedSurvivor {
+        let lookup = session.lookup.unsafeExportedBytes()
+        guard let record = try await store.record(lookup: lookup) else { throw Problem.receiptNotRecognised }
+        return try await survivor(session, lookup: lookup, record: record)
     }
 
     func authenticate(_ receipt: Receipt) async throws -> AuthenticatedSurvivor {
         let lookup = try receipt.lookupID()
         guard let record = try await store.record(lookup: lookup) else { throw Problem.receiptNotRecognised }
+        let session = SurvivorSession(lookup: lookup, wrapKey: try receipt.survivorWrapKey(), reference: record.id.reference)
+        return try await survivor(session, lookup: lookup, record: record)
+    }
+
+    /// The survivor of `record`, once consents that have expired are withdrawn.
+    private func survivor(_ session: SurvivorSession, lookup: [UInt8], record: StoredRecord) async throws -> AuthenticatedSurvivor {
         let today = today
         var live: [StoredWrap] = []
         for w in record.wraps {
@@ -147,13 +180,13 @@ public struct SurvivorService: Sendable {
                 logger.debug("expired consent withdrawn", metadata: ["record.ref": "\(record.id.reference)", "consent.scope": "\(w.scope.rawValue)"])
             }
         }
-        return AuthenticatedSurvivor(receipt: receipt, lookup: lookup, record: record, liveWraps: live)
+        return AuthenticatedSurvivor(session: session, lookup: lookup, record: record, liveWraps: live)
     }
 
     /// Opens the survivor's own record with their receipt.
     public func view(_ survivor: AuthenticatedSurvivor) async throws -> SurvivorView {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         return SurvivorView(
             record: try RecordView(opening: r, with: dek, liveWraps: survivor.liveWraps.sorted { $0.scope < $1.scope }),
             history: try await store.consentHistory(lookup: survivor.lookup))
@@ -163,7 +196,7 @@ public struct SurvivorService: Sendable {
     /// wrap and sealed to the scope's primary public key. Returns the live consents afterwards.
     public func grant(_ choice: ConsentChoice, for survivor: AuthenticatedSurvivor) async throws -> [ConsentChoice] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         let stored = try wrap(dek, id: r.id, choice: choice, ring: keys.current)
         guard
             try await store.putConsent(
@@ -200,14 +233,14 @@ public struct SurvivorService: Sendable {
     /// The message thread, decrypted with the receipt.
     public func messages(_ survivor: AuthenticatedSurvivor) async throws -> [ThreadMessage] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         return try ThreadMessage.open(try await store.messages(lookup: survivor.lookup), with: dek, record: r)
     }
 
     /// Writes back to the people working on the case: sealed under the record's data key.
     public func writeMessage(_ text: String, for survivor: AuthenticatedSurvivor) async throws {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealNote(
             SecretBytes(copying: Array(text.utf8)), kind: .message(fromSurvivor: true), with: dek, recordID: r.id, noteID: noteID,
@@ -223,7 +256,7 @@ public struct SurvivorService: Sendable {
     /// Who opened the record, when and why (the reasons are sealed under the record's data key).
     public func accessLog(_ survivor: AuthenticatedSurvivor) async throws -> [AccessLogEntry] {
         let r = survivor.record
-        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, receipt: survivor.receipt, recordID: r.id, commitment: r.commitment)
+        let dek = try Envelope.openSurvivorWrap(r.survivorWrap, key: survivor.session.wrapKey, recordID: r.id, commitment: r.commitment)
         var out: [AccessLogEntry] = []
         for note in try await store.accessLog(lookup: survivor.lookup) {
             let reason = try Envelope.openNote(

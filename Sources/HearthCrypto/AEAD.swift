@@ -40,6 +40,18 @@ public enum XChaCha20Poly1305 {
         return out
     }
 
+    /// Encrypts a secret in place of a copy: the plaintext is read straight from its zeroizing
+    /// buffer, never copied into an ordinary array.
+    public static func seal(
+        _ plaintext: borrowing SecretBytes,
+        using key: borrowing SecretKey,
+        authenticating associatedData: some ReadableBytes
+    ) throws -> [UInt8] {
+        try plaintext.withUnsafeBytes { p in
+            try seal(UnsafeRawBufferPointerBytes(p), using: key, authenticating: associatedData)
+        }
+    }
+
     /// Decrypts a box made by ``seal(_:using:authenticating:)``; the plaintext is returned as a secret.
     ///
     /// Throws `authenticationFailed` for a wrong key, wrong associated data or any altered byte.

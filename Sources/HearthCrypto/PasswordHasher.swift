@@ -1,28 +1,46 @@
 import Dispatch
+import Synchronization
+
+/// Thrown when the Argon2id queue is full: more hashes are running and waiting than the hasher
+/// takes. The listeners answer 429 with `Retry-After`; nothing was checked or changed.
+public struct PasswordHasherBusy: Error, Sendable {}
 
 /// Runs Argon2id off the event loop and the cooperative pool, at most `width` at a time
-/// (each hash takes ~70 ms and 64 MiB at the interactive setting).
+/// (each hash takes ~70 ms and 64 MiB at the interactive setting), with at most `queueLimit`
+/// more waiting: beyond that it refuses at once (``PasswordHasherBusy``) rather than let a flood
+/// of sign-ins queue without end and hold a thread each.
 public final class PasswordHasher: Sendable {
     /// The Argon2id cost of new hashes.
     public let cost: Argon2id.Cost
     private let queue = DispatchQueue(label: "hearth.argon2id", attributes: .concurrent)
     private let slots: DispatchSemaphore
+    /// Hashes running or waiting, and the most allowed.
+    private let admitted = Atomic<Int>(0)
+    private let capacity: Int
     /// A hash of a random password, verified against when the username is unknown, so that
     /// unknown users take as long as known ones.
     private let decoy: String
 
-    /// A hasher at `cost`, running at most `width` hashes at once.
-    public init(cost: Argon2id.Cost, width: Int = 2) throws {
+    /// A hasher at `cost`, running at most `width` hashes at once with at most `queueLimit` waiting.
+    public init(cost: Argon2id.Cost, width: Int = 2, queueLimit: Int = 16) throws {
         self.cost = cost
         slots = DispatchSemaphore(value: width)
+        capacity = width + max(0, queueLimit)
         decoy = try Argon2id.hashPassword(SecretBytes.random(count: 16), cost: cost)
     }
 
     func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { c in
+        guard admitted.add(1, ordering: .relaxed).newValue <= capacity else {
+            admitted.subtract(1, ordering: .relaxed)
+            throw PasswordHasherBusy()
+        }
+        return try await withCheckedThrowingContinuation { c in
             queue.async {
                 self.slots.wait()
-                defer { self.slots.signal() }
+                defer {
+                    self.slots.signal()
+                    self.admitted.subtract(1, ordering: .relaxed)
+                }
                 c.resume(with: Result { try work() })
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 public import HearthCore
+import HearthCrypto
 public import Hummingbird
 import NIOCore
 
@@ -127,6 +128,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return (e.status, e.code, e.message, e.responseHeaders)
         case let d as AccessDenial:
             return (.forbidden, d.code, d.message, [:])
+        case is PasswordHasherBusy:
+            return (
+                .tooManyRequests, "busy", "too many sign-ins are being checked just now; please try again in a few seconds",
+                [.retryAfter: "2"]
+            )
         case is NIOTooManyBytesError:
             return (.contentTooLarge, ProblemResponse.tooLarge.code, ProblemResponse.tooLarge.message, [:])
         case let e as HTTPError:

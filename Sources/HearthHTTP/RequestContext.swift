@@ -1,24 +1,29 @@
 public import HearthCore
 public import Hummingbird
-public import NIOCore
+import NIOCore
 
 /// The request context of both Hearth listeners.
 ///
-/// It keeps the connecting address in memory only, for the failure rate limiter; it is never
-/// logged or stored. Once a listener's authenticating middleware has checked a request it also
+/// It keeps who connected (``peer``: the address, or the Tor circuit on the onion listener) in
+/// memory only, for the rate limiters; it is never logged or stored. Once a listener's authenticating middleware has checked a request it also
 /// carries who sent it (``identity``), which the signed-in route groups' child contexts require.
 public struct HearthRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer address (memory only; never logged, never stored).
-    public let peerAddress: SocketAddress?
+    /// Whom limits count this request against: the connecting address, or the Tor circuit on the
+    /// onion listener (memory only; never logged, never stored).
+    public let peer: PeerIdentity
     /// Who sent the request, as checked by the listener's authenticating middleware; `nil` on
     /// public routes. The values are made only by ``StaffService`` and ``SurvivorService``.
     public var identity: RequestIdentity?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        peerAddress = source.channel.remoteAddress
+        peer = PeerIdentity.current ?? .of(source.channel.remoteAddress)
     }
+
+    /// The one source every per-source limit counts this request against (failed look-ups,
+    /// sign-ins, new submissions): ``peer``. Memory only.
+    public var limiterSource: LimiterSource { peer }
 
     /// Hearth reads bodies itself (strictly, with its own size limit).
     public var maxUploadSize: Int { Self.uploadLimit }

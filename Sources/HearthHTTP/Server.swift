@@ -1,24 +1,37 @@
 public import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
 public import Logging
 public import NIOCore
 public import NIOSSL
 
-/// Builds a TLS-only Hummingbird application for one of Hearth's listeners.
+/// Builds a TLS-only Hummingbird application for one of Hearth's listeners, with the time-outs
+/// and connection cap of `limits` (``ListenerLimits``).
 ///
-/// There is no plain-HTTP variant: a listener without TLS cannot be built.
+/// There is no plain-HTTP variant: a listener without TLS cannot be built. With
+/// `requiresProxyHeader` (the onion listener only) every connection must open with the PROXY
+/// header Tor sends (``ProxyHeader``), and its requests count against the Tor circuit it names;
+/// every other listener takes no such header (its bytes simply fail the TLS handshake).
 public func makeTLSApplication<Responder: HTTPResponder>(
     responder: Responder,
     tls: TLSConfiguration,
     host: String,
     port: Int,
+    limits: ListenerLimits = .init(),
+    requiresProxyHeader: Bool = false,
     logger: Logger,
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol where Responder.Context == HearthRequestContext {
-    Application(
+    let context = try NIOSSLContext(configuration: tls)
+    let connections = ConnectionCounter(limit: limits.maxConnections)
+    let server = HTTPServerBuilder { responder in
+        // Hummingbird's own idle time-out stays off: ConnectionDeadlineHandler keeps all four.
+        HearthChildChannel(
+            http: HTTP1Channel(responder: responder, configuration: .init(additionalChannelHandlers: [RequestProgressHandler()])),
+            tls: context, limits: limits, connections: connections, requiresProxyHeader: requiresProxyHeader)
+    }
+    return Application(
         responder: responder,
-        server: try .tls(.http1(), tlsConfiguration: tls),
+        server: server,
         configuration: .init(address: .hostname(host, port: port), serverName: nil),
         onServerRunning: onServerRunning,
         logger: logger)

@@ -23,17 +23,18 @@ public enum IntakeAccess {
 
 /// Builds the intake router: routes plus security headers, error mapping, access log and, with
 /// `metrics`, the request figures. `sessions` is the survivor page session table (a fresh one
-/// when nil; the composition root passes its own to count live sessions).
+/// when nil; the composition root passes its own to count live sessions). New submissions, by
+/// the API and the page form, pass `gate` (the submission budgets and the disk guard).
 public func buildIntakeRouter(
-    service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>? = nil,
-    metrics: ListenerMetrics = .off
+    service: SurvivorService, limiter: FailureRateLimiter, gate: SubmissionGate, pages: PageSettings,
+    sessions: EphemeralSessions<SurvivorSession>? = nil, metrics: ListenerMetrics = .off
 ) throws -> Router<HearthRequestContext> {
     let routes = RouteIndex(metrics: metrics)
     let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error", routes: routes)
-    IntakeRoutes(service: service, limiter: limiter).register(on: router)
+    IntakeRoutes(service: service, limiter: limiter, gate: gate).register(on: router)
     // Survivor sessions live in this process's memory only.
     let sessions = try sessions ?? SurvivorPages.makeSessions(clock: pages.clock)
-    SurvivorPages(service: service, limiter: limiter, pages: pages, sessions: sessions).register(on: router)
+    SurvivorPages(service: service, limiter: limiter, gate: gate, pages: pages, sessions: sessions).register(on: router)
     TransparencyPages(service: service, pages: pages).register(on: router)
     routes.record(router)
     return router

@@ -13,11 +13,13 @@ import NIOCore
 public struct IntakeRoutes: Sendable {
     let service: SurvivorService
     let receipts: ReceiptCheck
+    let gate: SubmissionGate
 
-    /// Creates the routes over a survivor service and a failed-look-up limiter.
-    public init(service: SurvivorService, limiter: FailureRateLimiter) {
+    /// Creates the routes over a survivor service, a failed-look-up limiter and the submission gate.
+    public init(service: SurvivorService, limiter: FailureRateLimiter, gate: SubmissionGate) {
         self.service = service
         receipts = ReceiptCheck(service: service, limiter: limiter)
+        self.gate = gate
     }
 
     /// Adds the public routes to `router`, and the others behind the receipt check.
@@ -28,7 +30,7 @@ public struct IntakeRoutes: Sendable {
                 status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
-        router.post("/api/v1/contact-requests") { request, _ in try await submit(request) }
+        router.post("/api/v1/contact-requests") { request, context in try await submit(request, from: context.limiterSource) }
         let signedIn = router.signedInSurvivor(SurvivorAuthenticator(.receipt(receipts)))
         signedIn.get("/api/v1/me") { _, context in try await me(context.survivor) }
         signedIn.post("/api/v1/me/consents") { request, context in try await grant(request, context.survivor) }
@@ -41,9 +43,13 @@ public struct IntakeRoutes: Sendable {
 
     // MARK: Handlers
 
-    func submit(_ request: Request) async throws -> Response {
+    /// A new contact request: refused before its body is read while the gate is closed; checked;
+    /// then spent from the budgets and stored.
+    func submit(_ request: Request, from source: LimiterSource) async throws -> Response {
+        try await gate.precheck(source)
         let json = try await readJSON(request)
         let submission = try Submission.validate(json, today: service.today)
+        try await gate.admit(source)
         let result = try await service.submit(submission)
         return JSONBody.response(
             status: .created,

@@ -12,7 +12,7 @@ extension SignedInContext where Identity == AuthenticatedSurvivor {
 }
 
 /// What the survivor API and the survivor pages share: checking a receipt, however it was sent,
-/// with failed look-ups rate limited per connecting address in one limiter for both.
+/// with failed look-ups rate limited per source (``HearthRequestContext/limiterSource``) in one limiter for both.
 public struct ReceiptCheck: Sendable {
     let service: SurvivorService
     let limiter: FailureRateLimiter
@@ -32,7 +32,7 @@ public struct ReceiptCheck: Sendable {
 
     /// Checks a receipt (API header or the pages' form): 429 with `Retry-After` while `peer` has
     /// used up its failures, else the survivor or ``Problem/receiptNotRecognised`` (counted).
-    func authenticate(receipt: String?, from peer: SocketAddress?) async throws -> AuthenticatedSurvivor {
+    func authenticate(receipt: String?, from peer: PeerIdentity) async throws -> AuthenticatedSurvivor {
         if let wait = limiter.retryAfter(peer) {
             throw ProblemResponse.rateLimited("too many receipts were not recognised; please wait \(wait) seconds and try again", retryAfter: wait)
         }
@@ -58,7 +58,7 @@ public struct SurvivorAuthenticator: RouterMiddleware {
         /// The API: the receipt in the `Authorization` header.
         case receipt(ReceiptCheck)
         /// The pages: the session cookie, and the session table it names.
-        case pageSession(SurvivorService, EphemeralSessions<AuthenticatedSurvivor>)
+        case pageSession(SurvivorService, EphemeralSessions<SurvivorSession>)
     }
 
     let credential: Credential
@@ -73,7 +73,7 @@ public struct SurvivorAuthenticator: RouterMiddleware {
         let survivor: AuthenticatedSurvivor
         switch credential {
         case .receipt(let check):
-            survivor = try await check.authenticate(receipt: ReceiptCheck.receipt(in: request), from: context.peerAddress)
+            survivor = try await check.authenticate(receipt: ReceiptCheck.receipt(in: request), from: context.limiterSource)
         case .pageSession(let service, let sessions):
             let ended = SurvivorPages.endedCookie(SurvivorPages.sessionCookie)
             let token = FormGuard.cookie(SurvivorPages.sessionCookie, in: request)
@@ -81,7 +81,7 @@ public struct SurvivorAuthenticator: RouterMiddleware {
                 return seeOther("/return", headers: token == nil ? [:] : [.setCookie: ended])
             }
             do {
-                survivor = try await service.refresh(held)
+                survivor = try await service.resume(held)
             } catch let p as Problem where p == .receiptNotRecognised {
                 sessions.remove(token)
                 return seeOther("/return", headers: [.setCookie: ended])

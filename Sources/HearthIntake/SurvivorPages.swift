@@ -15,7 +15,7 @@ import NIOCore
 /// Every POST reads its form strictly and checks the form token before anything else but the session
 /// check (on the routes that have one); every
 /// change goes through ``SurvivorService``, which sees the survivor afresh on each request
-/// (``SurvivorService/refresh(_:)``), so a session never outlives an erasure or an expired consent.
+/// (``SurvivorService/resume(_:)``), so a session never outlives an erasure or an expired consent.
 /// The receipt is never put in a URL, a cookie or a log line: it is shown once, on the page that
 /// answers `POST /request/send`, and typed in on `/return`.
 public struct SurvivorPages: Sendable {
@@ -28,20 +28,26 @@ public struct SurvivorPages: Sendable {
 
     let service: SurvivorService
     let receipts: ReceiptCheck
+    let gate: SubmissionGate
     let pages: PageSettings
-    let sessions: EphemeralSessions<AuthenticatedSurvivor>
+    let sessions: EphemeralSessions<SurvivorSession>
 
     /// Pages over the survivor service, the receipt rate limiter (`limiter`, shared with the API),
-    /// the page settings, and a session table (see ``makeSessions(clock:)``).
-    public init(service: SurvivorService, limiter: FailureRateLimiter, pages: PageSettings, sessions: EphemeralSessions<AuthenticatedSurvivor>) {
+    /// the submission gate (shared with the API), the page settings, and a session table (see
+    /// ``makeSessions(clock:)``).
+    public init(
+        service: SurvivorService, limiter: FailureRateLimiter, gate: SubmissionGate, pages: PageSettings,
+        sessions: EphemeralSessions<SurvivorSession>
+    ) {
         self.service = service
         receipts = ReceiptCheck(service: service, limiter: limiter)
+        self.gate = gate
         self.pages = pages
         self.sessions = sessions
     }
 
     /// An empty session table with the survivor timeouts (15 minutes idle, 2 hours in all).
-    public static func makeSessions(clock: any WallClock) throws -> EphemeralSessions<AuthenticatedSurvivor> {
+    public static func makeSessions(clock: any WallClock) throws -> EphemeralSessions<SurvivorSession> {
         try EphemeralSessions(idle: idleSeconds, absolute: absoluteSeconds, clock: clock)
     }
 
@@ -53,7 +59,7 @@ public struct SurvivorPages: Sendable {
         router.get("/request") { request, _ in try requestForm(request, RequestAnswers(), errors: [], status: .ok) }
         router.post("/request") { request, _ in try await checkAnswers(request) }
         router.post("/request/edit") { request, _ in try await editAnswers(request) }
-        router.post("/request/send") { request, _ in try await send(request) }
+        router.post("/request/send") { request, context in try await send(request, from: context.limiterSource) }
         router.get("/return") { request, _ in try returnForm(request, typed: "", status: .ok) }
         router.post("/return") { request, context in try await signIn(request, context) }
         router.post("/leave") { request, _ in try await leave(request) }
@@ -125,13 +131,16 @@ public struct SurvivorPages: Sendable {
         return try requestForm(request, RequestAnswers(fields), errors: [], status: .ok)
     }
 
-    /// `POST /request/send`: checks the answers again, spends the one-time token, then creates the
-    /// record and shows the receipt, once.
-    func send(_ request: Request) async throws -> Response {
+    /// `POST /request/send`: checks the answers again, passes the submission gate (a refusal is a
+    /// plain page and leaves the one-time token unspent, so sending again later works), spends the
+    /// one-time token, then creates the record and shows the receipt, once.
+    func send(_ request: Request, from source: LimiterSource) async throws -> Response {
+        try await gate.precheck(source)
         let fields = try await readForm(request, allowed: RequestAnswers.fieldNames.union(["submission"]))
         let answers = RequestAnswers(fields)
         let (submission, errors) = answers.validate(today: service.today)
         guard let submission else { return try requestForm(request, answers, errors: errors, status: .badRequest) }
+        try await gate.admit(source)
         guard let token = fields.value("submission"), pages.forms.redeemOnce(token) else {
             return pages.renderer.page(
                 "survivor-error", status: .conflict,
@@ -171,7 +180,7 @@ public struct SurvivorPages: Sendable {
         }
         let survivor: AuthenticatedSurvivor
         do {
-            survivor = try await receipts.authenticate(receipt: typed, from: context.peerAddress)
+            survivor = try await receipts.authenticate(receipt: typed, from: context.limiterSource)
         } catch let p as Problem where p == .receiptNotRecognised {
             return try returnForm(
                 request, typed: typed, status: .unauthorized,
@@ -183,7 +192,8 @@ public struct SurvivorPages: Sendable {
         }
         // A new session each time; one the browser still held ends now.
         sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
-        let token = try sessions.create(survivor)
+        // The session keeps what the receipt derives, never the receipt itself.
+        let token = try sessions.create(survivor.session)
         return seeOther(
             "/your-request", headers: [.setCookie: "\(Self.sessionCookie)=\(token); Path=/; Secure; HttpOnly; SameSite=Strict"])
     }

@@ -52,7 +52,7 @@ public enum BackupKeys {
         let salt = try SystemRandom.bytes(Argon2id.saltByteCount)
         let header = passphraseMagic + u64(cost.opsLimit) + u64(cost.memLimit) + salt
         let key = try Argon2id.deriveKey(passphrase: passphrase, salt: salt, cost: cost)
-        let box = try secret.withUnsafeBytes { try XChaCha20Poly1305.seal(Array($0), using: key, authenticating: header) }
+        let box = try XChaCha20Poly1305.seal(secret, using: key, authenticating: header)
         return header + box
     }
 

@@ -57,6 +57,11 @@ public final class HearthMetrics: Sendable {
         Counter(label: Name.rateLimitRefusals, dimensions: [("listener", listener.rawValue)], factory: factory)
     }
 
+    /// New submissions refused by the intake's submission gate, for `reason`.
+    public func submissionRefusals(_ reason: SubmissionRefusal) -> Counter {
+        Counter(label: Name.submissionRefusals, dimensions: [("reason", reason.rawValue)], factory: factory)
+    }
+
     /// The primary (sealing) version of `scope`'s key.
     public func keyPrimaryVersion(_ scope: Scope) -> Gauge {
         Gauge(label: Name.keyPrimaryVersion, dimensions: [("scope", scope.rawValue)], factory: factory)
@@ -77,6 +82,8 @@ public final class HearthMetrics: Sendable {
         public static let submissions = "hearth_submissions_total"
         /// Counter: 429 refusals by the failure rate limiters, by listener.
         public static let rateLimitRefusals = "hearth_rate_limit_refusals_total"
+        /// Counter: new submissions refused by the submission gate, by reason.
+        public static let submissionRefusals = "hearth_submission_refusals_total"
         /// Histogram: records per SQLite group commit.
         public static let groupCommitBatchSize = "hearth_sqlite_group_commit_batch_size"
         /// Histogram: SQLite group-commit transaction time, fsync included.
@@ -123,6 +130,16 @@ public enum RefreshedFigure: String, Sendable, CaseIterable {
     /// Bytes the database occupies: the SQLite file, its WAL and shared memory, or PostgreSQL's
     /// `pg_database_size`.
     case databaseBytes = "hearth_database_bytes"
+}
+
+/// Why the intake refused a new submission (a label value).
+public enum SubmissionRefusal: String, Sendable, CaseIterable {
+    /// One source's budget is spent (429).
+    case source
+    /// The whole intake's budget is spent (429).
+    case global
+    /// Free disk is under, or the database over, its limit (503).
+    case disk
 }
 
 /// The listener a figure is about (a label value).

@@ -13,6 +13,8 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     let pool: DatabasePool
     private let committer: GroupCommitter
     private let logger: Logger
+    /// The background truncation that keeps trying after an erasure's own attempts were kept busy.
+    private let pendingTruncation = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens (creating if needed) the database at `path` and migrates it. Group commits report
     /// their batch sizes, times and queue to `metrics`, and submissions are counted there.
@@ -25,6 +27,9 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Temporary tables and indices stay in memory, never in temporary files.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Whenever the WAL starts over it is cut to nothing, so stale frames (pages as they
+            // were before an erasure, say) never linger past the end of the live log.
+            try db.execute(sql: "PRAGMA journal_size_limit = 0")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB switches the writer to `synchronous = NORMAL` when it enables WAL, after
@@ -244,18 +249,64 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     }
 
     /// Copies the WAL into the database and truncates it to zero bytes, so erased pages survive
-    /// in neither file. The deletion has already committed: if readers keep the checkpoint from
-    /// finishing, it is retried briefly and then left to the next erasure or sweep, with a warning.
+    /// in neither file. The deletion has already committed. Readers can keep the checkpoint from
+    /// finishing: it is tried for about two seconds here, then handed to a background task that
+    /// keeps trying, backing off to once a second, until it succeeds (see ``truncationPending``).
     public func truncateWAL() async throws {
         for attempt in 0..<20 {
+            if try await truncateWALOnce() { return }
+            try await Task.sleep(for: .milliseconds(10 * (attempt + 1)))
+        }
+        retryTruncationUntilDone()
+    }
+
+    /// Whether a truncation is still being retried in the background.
+    public var truncationPending: Bool { pendingTruncation.withLock { $0 != nil } }
+
+    /// One checkpoint(TRUNCATE) that does not wait on SQLite's busy handler: true when the WAL is
+    /// now empty, false when readers or a writer kept it busy.
+    func truncateWALOnce() async throws -> Bool {
+        try await pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = 10000") }
             do {
-                try await pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
-                return
+                _ = try db.checkpoint(.truncate)
+                return true
             } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
-                try await Task.sleep(for: .milliseconds(10 * (attempt + 1)))
+                return false
             }
         }
-        logger.warning("WAL checkpoint postponed: readers kept it busy")
+    }
+
+    /// Starts (once) the background retry of a truncation that readers kept busy.
+    private func retryTruncationUntilDone() {
+        pendingTruncation.withLock { pending in
+            guard pending == nil else { return }
+            logger.warning("WAL checkpoint kept busy by readers; retrying in the background until it succeeds")
+            pending = Task {
+                var delay = 50
+                var failures = 0
+                while true {
+                    do {
+                        if try await self.truncateWALOnce() {
+                            self.logger.notice("WAL checkpoint done after waiting for readers")
+                            break
+                        }
+                        failures = 0
+                    } catch {
+                        // Not busy but broken (the disk, say): an error, and no endless loop.
+                        failures += 1
+                        guard failures < 10 else {
+                            self.logger.error("WAL checkpoint failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+                            break
+                        }
+                    }
+                    try? await Task.sleep(for: .milliseconds(delay))
+                    delay = min(1_000, delay * 2)
+                }
+                self.pendingTruncation.withLock { $0 = nil }
+            }
+        }
     }
 
     public func expireConsents(before today: Day, at hour: Int64) async throws -> Int {

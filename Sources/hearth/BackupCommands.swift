@@ -31,7 +31,7 @@ struct Backup: AsyncParsableCommand {
         @OptionGroup var locations: Locations
 
         func run() async throws {
-            let manifest = try await failing { try await HearthBackup.backup(locations.settings(), to: to, publicKeyFile: backupPublicKey) }
+            let manifest = try await failing { try await HearthBackup.backup(try locations.settings(), to: to, publicKeyFile: backupPublicKey) }
             if json {
                 print(try manifestJSON(manifest, extra: ["file": .string(to)]))
             } else {

@@ -14,19 +14,17 @@ struct Doctor: AsyncParsableCommand {
     @Option(name: .customLong("intake-keys"), help: "A separate intake's published key directory (`hearth keys publish --to DIR`) to check too.")
     var intakeKeys: String?
 
-    @Option(name: .customLong("retention-days"), help: "The retention period the services run with.")
-    var retentionDays: Int = 90
+    @OptionGroup var retention: RetentionOption
 
-    @Option(name: .customLong("min-free-disk"), help: "The least free space the data directory should keep: bytes, or with KiB, MiB, GiB, TiB.")
-    var minFreeDisk: String = "1GiB"
+    @Option(
+        name: .customLong("min-free-disk"),
+        help:
+            "The least free space the data directory should keep: bytes, or with KiB, MiB, GiB, TiB (default: the configuration file's, which the intake's disk guard uses too, else 1GiB)."
+    )
+    var minFreeDisk: String?
 
     @Flag(help: "Print the findings as JSON.")
     var json = false
-
-    func validate() throws {
-        guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
-        guard Self.bytes(minFreeDisk) != nil else { throw ValidationError("--min-free-disk takes a size such as 500MiB or 2GiB") }
-    }
 
     /// `2GiB` → 2147483648; nil when it is not a size.
     static func bytes(_ text: String) -> UInt64? {
@@ -40,11 +38,17 @@ struct Doctor: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var settings = locations.settings()
-        settings.retentionDays = retentionDays
+        var settings = try locations.settings()
+        settings.retentionDays = try retention.days(locations)
         var options = DoctorOptions()
         options.intakeKeys = intakeKeys
-        options.minimumFreeBytes = Self.bytes(minFreeDisk) ?? options.minimumFreeBytes
+        let m = Merged(file: try locations.file())
+        if let text = m.text(minFreeDisk, "min-free-disk") {
+            guard let bytes = Self.bytes(text) else {
+                throw ValidationError("\(m.origin(minFreeDisk, "min-free-disk")) takes a size such as 500MiB or 2GiB")
+            }
+            options.minimumFreeBytes = bytes
+        }
         let findings = await HearthDoctor.examine(settings, options: options)
         let errors = findings.filter { $0.severity == .error }.count
         let warnings = findings.filter { $0.severity == .warning }.count

@@ -65,18 +65,21 @@ struct Keys: AsyncParsableCommand {
         }
     }
 
-    /// Where the keys and the database are, for lifecycle commands.
+    /// Where the keys and the database are, for lifecycle commands (`--dir` or `--keys`).
     struct KeyLocations: ParsableArguments {
-        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
-        var dir: String = "keys"
+        @Option(help: "Configuration file (see `hearth serve --help`); options given here override it.")
+        var config: String?
 
-        @Option(help: "Data directory (the SQLite database lives here).")
-        var data: String = ".hearth"
+        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory (default: keys).")
+        var dir: String?
+
+        @Option(help: "Data directory; the SQLite database lives here (default: .hearth).")
+        var data: String?
 
         @Flag(
-            name: .customLong("shared-data-group"),
+            name: .customLong("shared-data-group"), inversion: .prefixedNo,
             help: "Allow the data directory and database files to be shared with this process's own group; never with others.")
-        var sharedDataGroup = false
+        var sharedDataGroup: Bool?
 
         @Option(help: "PostgreSQL instead of the SQLite file (as hearth_casework): postgres://USER@HOST/DB?sslmode=verify-full&sslrootcert=CA.")
         var database: String?
@@ -88,12 +91,9 @@ struct Keys: AsyncParsableCommand {
 
         @OptionGroup var passphrase: PassphraseOption
 
-        func validate() throws {
-            do { _ = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError { throw ValidationError(e.description) }
-        }
-
         var locations: Locations {
             var l = Locations()
+            l.config = config
             l.keys = dir
             l.data = data
             l.sharedDataGroup = sharedDataGroup
@@ -103,39 +103,23 @@ struct Keys: AsyncParsableCommand {
             return l
         }
 
-        var settings: HearthSettings { locations.settings(passphrase: passphrase.source) }
+        func settings() throws -> HearthSettings { try locations.settings(passphrase: passphrase) }
     }
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Per key and version: state (primary, decrypt-only, retired), wraps using it, whether it can be retired. Opens no private key.")
 
-        @Option(name: [.customLong("dir"), .customLong("keys")], help: "Key directory.")
-        var dir: String = "keys"
-
-        @Option(help: "Data directory, for wrap counts (skipped when there is no database).")
-        var data: String = ".hearth"
-
-        @Option(help: "PostgreSQL instead of the SQLite file, for wrap counts.")
-        var database: String?
-
-        @Option(
-            name: .customLong("database-password-credential"),
-            help: "systemd credential holding the database password ($CREDENTIALS_DIRECTORY/NAME), read once.")
-        var databasePasswordCredential: String?
+        @OptionGroup var place: KeyLocations
 
         @Flag(help: "Print JSON.")
         var json = false
 
         func run() async throws {
-            let directory = KeyDirectory(path: dir)
+            let settings = try place.settings()
+            let directory = KeyDirectory(path: settings.keys)
             try? directory.recoverInterruptedRotation()
             var counts: [Scope: [UInt32: Int]] = [:]
-            var settings = HearthSettings(keys: dir, data: data)
-            do { settings.database = try database.map(PostgresLocation.init(url:)) } catch let e as PostgresLocationError {
-                throw ValidationError(e.description)
-            }
-            settings.databasePasswordCredential = databasePasswordCredential
             if let store = try await HearthMaintenance.openStore(settings, create: false) {
                 counts = try await store.wrapCounts()
             }
@@ -226,7 +210,7 @@ struct Keys: AsyncParsableCommand {
             // to open: it must also finish a retirement interrupted after the private key was destroyed.
             let lifecycle: KeyLifecycleService
             do {
-                lifecycle = try await HearthMaintenance.keyLifecycleWithoutMaster(place.settings)
+                lifecycle = try await HearthMaintenance.keyLifecycleWithoutMaster(try place.settings())
             } catch let e as KeyFileError {
                 FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
                 throw ExitCode(78)

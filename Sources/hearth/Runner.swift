@@ -35,7 +35,14 @@ struct Runner {
     let settings: HearthSettings
     let listeners: Listeners
     let logLevel: String
-    var logFormat: LogFormat = .text
+    let logFormat: LogFormat
+
+    init(_ service: ServiceConfiguration, listeners: Listeners) {
+        settings = service.settings
+        self.listeners = listeners
+        logLevel = service.logLevel
+        logFormat = service.logFormat
+    }
 
     func run() async throws {
         umask(0o077)
@@ -48,6 +55,7 @@ struct Runner {
             for kind in [ListenerKind.intake, .casework] { if let port = ports[kind] { print("\(kind): https://\(host):\(port)") } }
             for line in assembly.certificateLines { print(line) }
             if let port = ports[.metrics] { print("metrics: http://\(Self.bracketed(settings.metricsHost)):\(port)/metrics") }
+            if let port = ports[.onion] { print("onion: \(HearthSettings.onionHost):\(port) (PROXY header from Tor, then TLS)") }
             fflush(nil)
             try await running.value
         } catch let e as KeyFileError {

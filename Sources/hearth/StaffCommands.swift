@@ -11,7 +11,7 @@ extension HearthMaintenance {
     /// Opens keys and store for a maintenance command; a key problem exits 78 naming the file.
     static func open(_ locations: Locations, passphrase: PassphraseOption) async throws -> HearthMaintenance {
         do {
-            return try await HearthMaintenance.open(locations.settings(passphrase: passphrase.source))
+            return try await HearthMaintenance.open(try locations.settings(passphrase: passphrase))
         } catch let e as KeyFileError {
             FileHandle.standardError.write(Data("hearth: \(e)\n".utf8))
             throw ExitCode(78)
@@ -153,7 +153,7 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var common: Staff.Common
 
         func run() async throws {
-            let settings = common.locations.settings()
+            let settings = try common.locations.settings()
             guard let store = try await HearthMaintenance.openStore(settings, create: false) else {
                 FileHandle.standardError.write(
                     Data(
@@ -207,22 +207,18 @@ struct Retention: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run retention now (the service also runs it every minute).")
         @OptionGroup var locations: Locations
-        @Option(name: .customLong("retention-days"), help: "Days a record with no live consent is kept.")
-        var retentionDays: Int = 90
-
-        func validate() throws {
-            guard (1...3650).contains(retentionDays) else { throw ValidationError("--retention-days must be 1 to 3650") }
-        }
+        @OptionGroup var retention: RetentionOption
 
         func run() async throws {
-            var settings = locations.settings()
-            settings.retentionDays = retentionDays
-            guard let retention = try await HearthMaintenance.retention(settings) else {
+            var settings = try locations.settings()
+            settings.retentionDays = try retention.days(locations)
+            let retentionDays = settings.retentionDays
+            guard let service = try await HearthMaintenance.retention(settings) else {
                 FileHandle.standardError.write(Data("hearth: there is no database at '\(settings.databasePath)'\n".utf8))
                 throw ExitCode(1)
             }
-            let expired = try await retention.sweepExpiredConsents()
-            let shredded = try await retention.applyRetention()
+            let expired = try await service.sweepExpiredConsents()
+            let shredded = try await service.applyRetention()
             print("\(expired) expired consents withdrawn; \(shredded) records with no live consent for \(retentionDays) days crypto-shredded")
         }
     }

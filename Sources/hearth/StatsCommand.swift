@@ -25,7 +25,7 @@ struct Stats: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = locations.settings()
+        let settings = try locations.settings()
         let now = settings.clock.unixSeconds()
         var cutoff = now
         if let asOf, let day = Day(iso: asOf) {

@@ -78,6 +78,11 @@ final class CaseworkHarness: Sendable {
         settings.caseworkPort = 0
         settings.retentionDays = 30
         settings.receiptFailures = 1000
+        // Flood control is tested on the intake harness; here the budgets are out of reach and
+        // the disk guard is off, whatever the machine's disk.
+        settings.submissionLimits.perSourceBurst = 1_000_000
+        settings.submissionLimits.globalBurst = 1_000_000
+        settings.submissionLimits.minFreeDiskBytes = 0
         settings.loginFailures = loginFailuresPerAddress
         // Failures do not come back while a test runs, however slow the machine (as in the intake harness).
         settings.failureRefillPerSecond = 0.001

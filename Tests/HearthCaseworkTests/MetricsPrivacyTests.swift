@@ -113,9 +113,10 @@ struct MetricsPrivacyTests {
     }
 }
 
-/// Every sample is `hearth_…`, every label one of listener, route, method, status, scope, version
-/// and le, and every label value from its closed set: a registered route template or `unmatched`,
-/// a known method or `other`, a three-digit status, a scope, `vN`, a bucket bound.
+/// Every sample is `hearth_…`, every label one of listener, route, method, status, scope, version,
+/// reason and le, and every label value from its closed set: a registered route template or
+/// `unmatched`, a known method or `other`, a three-digit status, a scope, `vN`, a submission
+/// refusal reason, a bucket bound.
 func expectOnlyAllowedLabels(_ scrape: Scrape, routes assembly: HearthAssembly, sourceLocation: SourceLocation = #_sourceLocation) throws {
     #expect(scrape.malformed.isEmpty, "malformed lines: \(scrape.malformed)", sourceLocation: sourceLocation)
     #expect(!scrape.samples.isEmpty, sourceLocation: sourceLocation)
@@ -135,6 +136,7 @@ func expectOnlyAllowedLabels(_ scrape: Scrape, routes assembly: HearthAssembly, 
             case "status": allowed = value.wholeMatch(of: status) != nil
             case "scope": allowed = Scope(rawValue: value) != nil
             case "version": allowed = value.wholeMatch(of: version) != nil
+            case "reason": allowed = ["source", "global", "disk"].contains(value)
             case "le": allowed = value.wholeMatch(of: bound) != nil
             default: allowed = false
             }

@@ -142,6 +142,42 @@ struct WithdrawalRaceTests {
         }
     }
 
+    @Test("survivor withdraws support consent while a caseworker replies: no-consent, no message stored")
+    func withdrawalDuringReply() async throws {
+        try await CaseworkHarness.with { h in
+            let c = try await assignedCase(h)
+            let intake = h.intake
+            let service = try interleaved(h) {
+                let r = try await intake.send(.DELETE, "/api/v1/me/consents/support", receipt: c.receipt)
+                #expect(r.status == 200)
+            }
+            await #expect(throws: AccessDenial.noConsent) {
+                try await service.reply(RecordID(reference: c.reference)!, text: "hello", by: c.alice)
+            }
+            #expect(try await h.count("SELECT count(*) FROM messages") == 0)
+            #expect(try await h.auditRows().contains { $0.action == "case.reply" && $0.outcome == "no-consent" })
+        }
+    }
+
+    @Test("a supervisor reassigns the case while the caseworker opens it: not-assigned, no plaintext, no access entry")
+    func reassignmentDuringOpen() async throws {
+        try await CaseworkHarness.with { h in
+            let c = try await assignedCase(h)
+            _ = try await h.readyStaff("bob", .caseworker)
+            let sue = try #require(try await h.store.staff(username: "sue")).identity
+            let casework = h.casework
+            let service = try interleaved(h) {
+                try await casework.assign(RecordID(reference: c.reference)!, to: "bob", by: sue)
+            }
+            var opened: OpenedCase?
+            await #expect(throws: AccessDenial.notAssigned) {
+                opened = try await service.open(RecordID(reference: c.reference)!, reason: "first contact", by: c.alice)
+            }
+            #expect(opened == nil, "no plaintext came back")
+            #expect(try await h.count("SELECT count(*) FROM access_log") == 0)
+        }
+    }
+
     @Test("with nothing in between, the same open succeeds through the interleaving store")
     func nothingInBetween() async throws {
         try await CaseworkHarness.with { h in

@@ -98,3 +98,32 @@ struct Argon2idHostileCostTests {
         }
     }
 }
+
+@Suite("The password hasher's queue is bounded")
+struct PasswordHasherQueueTests {
+    @Test("one running, one waiting: a flood of verifications is refused at once with PasswordHasherBusy, the rest still check")
+    func floodIsRefusedBeyondTheQueue() async throws {
+        // The interactive cost (~70 ms, 64 MiB each), one at a time, so the calls below overlap.
+        let hasher = try PasswordHasher(cost: .interactive, width: 1, queueLimit: 1)
+        let encoded = try await hasher.hash("correct horse battery")
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    do {
+                        return try await hasher.verify("correct horse battery", against: encoded) ? "ok" : "wrong"
+                    } catch is PasswordHasherBusy {
+                        return "busy"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == "busy" }.count >= 1, "\(outcomes)")
+        #expect(outcomes.filter { $0 == "ok" }.count >= 2, "\(outcomes)")
+        #expect(outcomes.allSatisfy { $0 == "ok" || $0 == "busy" }, "\(outcomes)")
+        // Once the flood has drained, the hasher takes work again.
+        #expect(try await hasher.verify("correct horse battery", against: encoded))
+    }
+}

@@ -77,8 +77,8 @@ struct HTTPTests {
     @Test("the failure limiter allows a burst, then asks the same address to wait; other addresses are unaffected")
     func limiterBuckets() throws {
         let limiter = try FailureRateLimiter(burst: 2, refillPerSecond: 0.01)
-        let a = try SocketAddress(ipAddress: "192.0.2.1", port: 1000)
-        let b = try SocketAddress(ipAddress: "192.0.2.2", port: 1000)
+        let a = PeerIdentity.of(try SocketAddress(ipAddress: "192.0.2.1", port: 1000))
+        let b = PeerIdentity.of(try SocketAddress(ipAddress: "192.0.2.2", port: 1000))
         #expect(limiter.retryAfter(a) == nil)
         limiter.recordFailure(a)
         #expect(limiter.retryAfter(a) == nil)
@@ -86,6 +86,33 @@ struct HTTPTests {
         let wait = try #require(limiter.retryAfter(a))
         #expect(wait >= 1)
         #expect(limiter.retryAfter(b) == nil)
+        #expect(limiter.retryAfter(PeerIdentity.of(try SocketAddress(ipAddress: "192.0.2.1", port: 2000))) != nil, "the port plays no part")
+    }
+
+    @Test("reserving counts attempts before their work: a burst of reservations uses the bucket up, a refund gives one back")
+    func limiterReservations() throws {
+        let limiter = try FailureRateLimiter(burst: 3, refillPerSecond: 0.001)
+        let a = PeerIdentity.of(try SocketAddress(ipAddress: "192.0.2.1", port: 1000))
+        let outcomes = (0..<5).map { _ in limiter.reserve(a) }
+        #expect(outcomes.prefix(3).allSatisfy { $0 == nil }, "\(outcomes)")
+        #expect(outcomes.suffix(2).allSatisfy { ($0 ?? 0) >= 1 }, "\(outcomes)")
+        limiter.refund(a)
+        #expect(limiter.reserve(a) == nil, "the refunded attempt frees one")
+        #expect(limiter.reserve(a) != nil)
+    }
+
+    @Test("Tor circuits have buckets of their own, apart from each other and from addresses, and are never described")
+    func limiterCircuits() throws {
+        let limiter = try FailureRateLimiter(burst: 1, refillPerSecond: 0.01)
+        limiter.recordFailure(.torCircuit(7))
+        #expect(limiter.retryAfter(.torCircuit(7)) != nil)
+        #expect(limiter.retryAfter(.torCircuit(8)) == nil)
+        // The circuit's number as an address is another key.
+        #expect(limiter.retryAfter(.address("7")) == nil)
+        #expect(limiter.retryAfter(.address("0.0.0.7")) == nil)
+        #expect(!"\(PeerIdentity.torCircuit(0xAABB_CCDD))".lowercased().contains("aabbccdd"))
+        #expect(!"\(PeerIdentity.torCircuit(0xAABB_CCDD))".contains("2864434397"))
+        #expect(!"\(PeerIdentity.address("192.0.2.1"))".contains("192.0.2.1"))
     }
 
     @Test("the server TLS configuration allows TLS 1.2 and 1.3 only, with intermediate suites")

@@ -27,6 +27,8 @@ final class IntakeHarness: Sendable {
     let records: any CaseworkSideStore
     /// The metrics listener's port, when the harness runs one.
     let metricsPort: Int?
+    /// Every listener's bound port.
+    let ports: [ListenerKind: Int]
     private let task: Task<Void, any Error>
 
     var keys: KeyDirectory { assembly.keys }
@@ -36,7 +38,7 @@ final class IntakeHarness: Sendable {
 
     private init(
         dir: TemporaryDirectory, assembly: HearthAssembly, logs: LogCapture, client: TestHTTPSClient, clock: TestClock, postgres: TestPostgres?,
-        records: any CaseworkSideStore, metricsPort: Int?, task: Task<Void, any Error>
+        records: any CaseworkSideStore, metricsPort: Int?, ports: [ListenerKind: Int], task: Task<Void, any Error>
     ) {
         self.dir = dir
         self.assembly = assembly
@@ -46,6 +48,7 @@ final class IntakeHarness: Sendable {
         self.postgres = postgres
         self.records = records
         self.metricsPort = metricsPort
+        self.ports = ports
         self.task = task
     }
 
@@ -53,10 +56,16 @@ final class IntakeHarness: Sendable {
     /// port, with development keys made on first run, a test clock and no background jobs. On
     /// PostgreSQL the intake connects as `hearth_intake`, so it can only call the survivor functions.
     /// With `metrics`, the metrics listener runs too, on a free port, refreshing on every scrape.
-    static func start(receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false) async throws -> IntakeHarness {
+    /// The flood control is `limits` (by default lifted, ``SubmissionLimits/liftedForTests``);
+    /// `configure` changes the settings last (listener limits, the onion listener...).
+    static func start(
+        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, limits: SubmissionLimits = .liftedForTests,
+        configure: (inout HearthSettings) -> Void = { _ in }
+    ) async throws -> IntakeHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
+        settings.submissionLimits = limits
         settings.receiptFailures = receiptFailures
         settings.failureRefillPerSecond = 0.001
         settings.retentionDays = 30
@@ -71,6 +80,7 @@ final class IntakeHarness: Sendable {
         settings.clock = clock
         let postgres = store == .postgres ? try await TestPostgres.create() : nil
         settings.database = postgres?.intake
+        configure(&settings)
         let logs = LogCapture()
         let (assembly, ports, task) = try await HearthAssembly.start(settings, listeners: .intake, logger: logs.logger())
         let client = try TestHTTPSClient(baseURL: "https://127.0.0.1:\(ports[.intake]!)", certificatePath: assembly.keys.tlsCertificateFile)
@@ -79,7 +89,7 @@ final class IntakeHarness: Sendable {
         let records = try await HearthStores.open(owner, for: .casework, logger: logs.logger()).casework
         return IntakeHarness(
             dir: dir, assembly: assembly, logs: logs, client: client, clock: clock, postgres: postgres, records: records,
-            metricsPort: ports[.metrics], task: task)
+            metricsPort: ports[.metrics], ports: ports, task: task)
     }
 
     func stop() async {
@@ -91,9 +101,10 @@ final class IntakeHarness: Sendable {
 
     /// Runs `body` against a fresh harness and always stops it.
     static func with<T>(
-        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, _ body: (IntakeHarness) async throws -> T
+        receiptFailures: Int = 10, store: TestStore = .sqlite, metrics: Bool = false, limits: SubmissionLimits = .liftedForTests,
+        configure: (inout HearthSettings) -> Void = { _ in }, _ body: (IntakeHarness) async throws -> T
     ) async throws -> T {
-        let h = try await start(receiptFailures: receiptFailures, store: store, metrics: metrics)
+        let h = try await start(receiptFailures: receiptFailures, store: store, metrics: metrics, limits: limits, configure: configure)
         do {
             let r = try await body(h)
             await h.stop()
@@ -156,6 +167,20 @@ final class IntakeHarness: Sendable {
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+extension SubmissionLimits {
+    /// Budgets no test reaches and no disk guard, for the tests that are not about flood control
+    /// (they submit many records from one address, on whatever disk the machine has).
+    static var liftedForTests: SubmissionLimits {
+        var l = SubmissionLimits()
+        l.perSourceBurst = 1_000_000
+        l.perSourcePerMinute = 1_000_000
+        l.globalBurst = 1_000_000
+        l.globalPerMinute = 1_000_000
+        l.minFreeDiskBytes = 0
+        return l
+    }
 }
 
 extension HearthAssembly {

@@ -50,6 +50,7 @@ final class PublishedIntake: Sendable {
         var settings = HearthSettings(keys: work.file("intake-keys"), data: work.file("data"))
         settings.requirePublishedKeys = true
         settings.intakePort = 0
+        settings.submissionLimits = .liftedForTests
         settings.backgroundJobs = reloader
         settings.handlesSignals = false
         return settings

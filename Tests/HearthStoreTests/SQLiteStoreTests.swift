@@ -9,17 +9,18 @@ import Testing
 
 @Suite("SQLite store: connections")
 struct SQLiteStoreConnectionTests {
-    /// The four durability and erasure pragmas as one connection sees them.
+    /// The durability and erasure pragmas as one connection sees them.
     static func pragmas(_ db: Database) throws -> [String] {
         [
             try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?",
             "synchronous=\(try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)",
             "secure_delete=\(try Int.fetchOne(db, sql: "PRAGMA secure_delete") ?? -1)",
             "foreign_keys=\(try Int.fetchOne(db, sql: "PRAGMA foreign_keys") ?? -1)",
+            "journal_size_limit=\(try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") ?? -1)",
         ]
     }
 
-    static let expected = ["wal", "synchronous=2", "secure_delete=1", "foreign_keys=1"]
+    static let expected = ["wal", "synchronous=2", "secure_delete=1", "foreign_keys=1", "journal_size_limit=0"]
 
     @Test func writerConnectionUsesWALFullSyncSecureDeleteAndForeignKeys() async throws {
         let f = try StoreFixture()
@@ -387,6 +388,40 @@ struct SQLiteStoreErasureTests {
         let walPath = f.path + "-wal"
         let size = (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0
         #expect(size == 0, "the WAL holds \(size) bytes after erasure")
+    }
+
+    @Test("a reader keeps the WAL truncation after an erasure busy: it is retried in the background until the WAL is empty")
+    func walTruncationKeptBusyIsRetriedUntilDone() async throws {
+        let f = try StoreFixture()
+        let sealed = try SealedFixture()
+        try await f.store.insert(sealed.record, at: testHour)
+        let walPath = f.path + "-wal"
+        func walSize() -> Int { (try? FileManager.default.attributesOfItem(atPath: walPath)[.size] as? Int) ?? 0 }
+        // A reader holds its snapshot (from before the erasure) until released.
+        let reading = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let reader = Task {
+            try await f.store.inspect { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM records")
+                reading.signal()
+                release.wait()
+            }
+        }
+        await Task.detached { reading.wait() }.value
+
+        #expect(try await f.store.erase(sealed.record))
+        #expect(f.store.truncationPending, "the erasure's own attempts were kept busy, so the truncation goes on in the background")
+        #expect(walSize() > 0)
+
+        release.signal()
+        try await reader.value
+        let deadline = ContinuousClock.now + .seconds(20)
+        while f.store.truncationPending && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!f.store.truncationPending)
+        #expect(walSize() == 0, "the WAL holds \(walSize()) bytes once the reader let go")
+        for (name, needle) in Self.remnants(of: sealed.record) {
+            #expect(!bytes(f.databaseBytes + f.walBytes, contain: needle), "\(name) survives on disk")
+        }
     }
 
     @Test func databasePassesIntegrityCheckAfterMixedOperations() async throws {

@@ -60,6 +60,7 @@ site_port="$(await_line "$work/site.out" 'port [0-9]+' "${pids[-1]}" | sed -E 's
 exit_url="http://127.0.0.1:$site_port/"
 
 (cd "$work" && exec "$hearth" serve --dev --intake-port 0 --casework-port 0 --metrics-port 0 --exit-url "$exit_url" \
+  --source-submissions 100000 --submissions 100000 --min-free-disk 0 \
   > "$work/hearth.out" 2> "$work/hearth.err") &
 pids+=("$!")
 hearth_pid="${pids[-1]}"

@@ -61,7 +61,8 @@ size() { du -b "$@" 2>/dev/null | awk '{s += $1} END {printf "%.1f MiB (%d bytes
 seed() {
     local count_cmd=$1
     shift
-    "$HEARTH" serve --keys "$WORK/keys" "$@" --intake-port 0 --casework-port 0 --log-level error >"$WORK/serve.out" 2>"$WORK/serve.err" &
+    "$HEARTH" serve --keys "$WORK/keys" "$@" --intake-port 0 --casework-port 0 --log-level error \
+        --source-submissions 1000000000 --submissions 1000000000 --min-free-disk 0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
     SERVER_PID=$!
     local url=""
     for _ in $(seq 1 300); do

@@ -341,7 +341,8 @@ start_hearth() {
     mkdir -m 700 "$keys" "$data"
     log "starting $t (${STORE_NAME[$t]}): hearth serve --dev on 127.0.0.1:$port"
     "$HEARTH" serve --dev --keys "$keys" --data "$data" \
-        --host 127.0.0.1 --intake-port "$port" --casework-port 0 --metrics-port 0 "$@" >"$logf" 2>&1 &
+        --host 127.0.0.1 --intake-port "$port" --casework-port 0 --metrics-port 0 \
+        --source-submissions 1000000000 --submissions 1000000000 --min-free-disk 0 "$@" >"$logf" 2>&1 &
     pid=$!
     HPID[$t]=$pid
     base="https://127.0.0.1:$port"

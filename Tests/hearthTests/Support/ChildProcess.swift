@@ -78,8 +78,18 @@ final class ChildProcess: Sendable {
         return arguments + ["--metrics-port", "0"]
     }
 
+    /// `arguments`, plus budgets no test reaches and no disk guard for `serve` and `intake` when
+    /// they set no flood control themselves: these tests submit many records from one address,
+    /// on whatever disk the machine has.
+    static func withLiftedSubmissionLimits(_ arguments: [String]) -> [String] {
+        let flags = ["--source-submissions", "--submissions", "--min-free-disk", "--max-database-size"]
+        guard ["serve", "intake"].contains(arguments.first ?? ""), !arguments.contains(where: flags.contains) else { return arguments }
+        return arguments + ["--source-submissions", "1000000", "--submissions", "1000000", "--min-free-disk", "0"]
+    }
+
     /// Starts `executable` (default: the built `hearth`) in `directory`, stdin from /dev/null.
-    /// A listener command gets a free metrics port unless it names one (``withFreeMetricsPort(_:)``).
+    /// A listener command gets a free metrics port unless it names one (``withFreeMetricsPort(_:)``)
+    /// and lifted submission limits unless it sets some (``withLiftedSubmissionLimits(_:)``).
     init(
         _ arguments: [String], in directory: String, executable: String = hearthExecutablePath(),
         environment: [String: String] = [:]
@@ -98,7 +108,7 @@ final class ChildProcess: Sendable {
             close(errPipe.read)
             throw ChildProcessError(description: "cannot open /dev/null: errno \(errno)")
         }
-        let argv = [executable] + Self.withFreeMetricsPort(arguments)
+        let argv = [executable] + Self.withLiftedSubmissionLimits(Self.withFreeMetricsPort(arguments))
         let envp = environment.map { "\($0.key)=\($0.value)" }
         var child: pid_t = 0
         let result = withCStrings(argv) { argvPointers in
