@@ -63,10 +63,14 @@ await_line() {
   return 1
 }
 
-# TEST-ONLY WEAKENING: --receipt-failures 1000000 lets schemathesis send thousands of made-up
-# receipts without the failed-look-up limiter answering 429 to the real one. Never in production.
+# TEST-ONLY WEAKENINGS, never in production: --receipt-failures 1000000 lets schemathesis send
+# thousands of made-up receipts without the failed-look-up limiter answering 429 to the real one;
+# --source-submissions and --submissions 1000000 lift the submission budgets (429) so every
+# generated contact request reaches validation; --min-free-disk 0 keeps the disk guard (503) from
+# refusing on a nearly full build machine.
 (cd "$work" && exec "$hearth" serve --dev --intake-port 0 --casework-port 0 --no-metrics \
-  --receipt-failures 1000000 > "$work/hearth.out" 2> "$work/hearth.err") &
+  --receipt-failures 1000000 --source-submissions 1000000 --submissions 1000000 --min-free-disk 0 \
+  > "$work/hearth.out" 2> "$work/hearth.err") &
 hearth_pid="$!"
 certificate="$(await_line "$work/hearth.out" '^certificate: ' "$hearth_pid" | cut -d' ' -f2-)"
 intake="$(await_line "$work/hearth.out" '^intake: ' "$hearth_pid" | cut -d' ' -f2)"

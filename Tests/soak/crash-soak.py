@@ -88,10 +88,10 @@ class Soak:
         out = open(self.work / "hearth.out", "w")
         err = open(self.work / "hearth.err", "w")
         self.process = subprocess.Popen(
-            # TEST-ONLY WEAKENING: reading erased records (401 each) must not fill the failed
-            # receipt limiter, or the soak's own checks would answer 429.
+            # TEST-ONLY WEAKENINGS: reading erased records (401 each) must not fill the failed
+            # receipt limiter, and one client address must be allowed thousands of submissions.
             [self.args.hearth, "serve", "--dev", "--intake-port", "0", "--casework-port", "0", "--no-metrics",
-             "--receipt-failures", "1000000"],
+             "--receipt-failures", "1000000", "--source-submissions", "1000000", "--submissions", "1000000"],
             cwd=self.work, stdout=out, stderr=err)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
