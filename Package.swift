@@ -246,7 +246,6 @@ let package = Package(
 // CI reuses them from .build; Tests/Fuzz/run.sh sets HEARTH_FUZZ and builds. With it set, build
 // only the Fuzz* products: `hearth` and the tests would not link against instrumented modules.
 // Each target's main.swift hands its callback to libFuzzer's driver (CLibFuzzer declares it).
-// TODO(lead): add ("FuzzProxyHeader", ["HearthHTTP"]) once ProxyHeader is on main.
 if Context.environment["HEARTH_FUZZ"] != nil {
     let fuzzer = SwiftSetting.unsafeFlags(["-sanitize=fuzzer"])
     for target in package.targets where ["HearthCrypto", "HearthCore", "HearthKeys", "HearthHTTP", "HearthIntake"].contains(target.name) {
@@ -259,6 +258,7 @@ if Context.environment["HEARTH_FUZZ"] != nil {
         ("FuzzReference", ["HearthCore"]),
         ("FuzzKeyFile", ["HearthCore", "HearthCrypto", "HearthKeys"]),
         ("FuzzEnvelope", ["HearthCore", "HearthCrypto"]),
+        ("FuzzProxyHeader", ["HearthHTTP"]),
     ]
     for (name, dependencies) in fuzzTargets {
         package.targets.append(

@@ -18,8 +18,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 scratch="$root/${HEARTH_FUZZ_SCRATCH:-.build-fuzz}"
-# TODO(lead): add ProxyHeader once ProxyHeader.parse is on main (see Package.swift).
-all=(JSON Form Reference KeyFile Envelope)
+all=(JSON Form Reference KeyFile Envelope ProxyHeader)
 which="${1:-all}"
 seconds="${2:-20}"
 if [ "$which" = all ]; then targets=("${all[@]}"); else targets=("$which"); fi
