@@ -238,3 +238,34 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzzing (issue 11): one libFuzzer executable per reader of untrusted bytes, declared only when
+// HEARTH_FUZZ is set, so the ordinary build and `swift build --build-tests` never compile them.
+// Only Hearth's own modules get libFuzzer's coverage instrumentation (`-sanitize=fuzzer` per
+// target, not `swift build --sanitize=fuzzer`), so the dependencies build exactly as usual and
+// CI reuses them from .build; Tests/Fuzz/run.sh sets HEARTH_FUZZ and builds. With it set, build
+// only the Fuzz* products: `hearth` and the tests would not link against instrumented modules.
+// Each target's main.swift hands its callback to libFuzzer's driver (CLibFuzzer declares it).
+if Context.environment["HEARTH_FUZZ"] != nil {
+    let fuzzer = SwiftSetting.unsafeFlags(["-sanitize=fuzzer"])
+    for target in package.targets where ["HearthCrypto", "HearthCore", "HearthKeys", "HearthHTTP", "HearthIntake"].contains(target.name) {
+        target.swiftSettings = (target.swiftSettings ?? []) + [fuzzer]
+    }
+    package.targets.append(.target(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"))
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzJSON", ["HearthCore", "HearthHTTP", "HearthIntake"]),
+        ("FuzzForm", ["HearthCore", "HearthHTTP"]),
+        ("FuzzReference", ["HearthCore"]),
+        ("FuzzKeyFile", ["HearthCore", "HearthCrypto", "HearthKeys"]),
+        ("FuzzEnvelope", ["HearthCore", "HearthCrypto"]),
+        ("FuzzProxyHeader", ["HearthHTTP"]),
+    ]
+    for (name, dependencies) in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: name, dependencies: ["CLibFuzzer"] + dependencies, path: "Tests/Fuzz/\(name.dropFirst("Fuzz".count))",
+                swiftSettings: strict,
+                linkerSettings: [.unsafeFlags(["-sanitize=fuzzer", "-use-ld=lld"])]))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -23,3 +23,10 @@ swift test --skip-build
 # Real-browser tests of the survivor and staff pages (headless Chromium; see Tests/browser/run.sh).
 bash Tests/browser/setup.sh
 bash Tests/browser/run.sh
+# schemathesis against the OpenAPI document the intake serves, with a real receipt: any server
+# error or conformance failure fails the run (see Tests/api/schemathesis.sh).
+bash Tests/api/schemathesis.sh
+# libFuzzer: every target for 20 s; any crash fails the run and leaves its input in
+# .build/fuzz/artifacts (see Tests/Fuzz/run.sh). Last, because it builds in .build with Hearth's own
+# modules instrumented (reusing the dependencies built above), which the next build undoes.
+HEARTH_FUZZ_SCRATCH=.build bash Tests/Fuzz/run.sh all 20

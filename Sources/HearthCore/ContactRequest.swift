@@ -220,14 +220,17 @@ extension Submission {
 
     static func check(_ value: String, as method: ContactMethodKind, name: String) throws(Problem) {
         switch method {
+        // Scalar by scalar, not by grapheme (`"@\u{301}"` is one Swift Character but still holds an
+        // "@"), so the rules are exactly the patterns openapi.json states for `Contact.value`.
         case .email:
-            let parts = value.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !value.contains(" ") else {
+            let parts = value.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !value.unicodeScalars.contains(" ") else {
                 throw Problem(.badRequest, code: "invalid-value", "'\(name)' does not look like an email address, like name@example.org")
             }
         case .phone:
-            let digits = value.filter(\.isNumber).count
-            guard digits >= 6, value.allSatisfy({ $0.isNumber || " +()-.".contains($0) }) else {
+            // ASCII digits only: `Character.isNumber` also takes "½", "Ⅻ" and other scripts' digits.
+            let digits = value.unicodeScalars.filter { ("0"..."9").contains($0) }.count
+            guard digits >= 6, value.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || " +()-.".unicodeScalars.contains($0) }) else {
                 throw Problem(
                     .badRequest, code: "invalid-value",
                     "'\(name)' does not look like a phone number; use digits, spaces and + ( ) - only")

@@ -11,7 +11,9 @@ public enum FieldRules {
     /// characters other than tab (and line breaks when `multiline`). Nil stays nil.
     public static func text(_ value: String?, name: String, maxLength: Int, multiline: Bool = false) throws(Problem) -> String? {
         guard let s = value else { return nil }
-        guard !s.allSatisfy(\.isWhitespace) else {
+        // White space scalar by scalar (Unicode White_Space), as openapi.json's patterns state it:
+        // a space followed by a combining mark is one Swift Character but is not blank.
+        guard !s.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
             throw Problem(.badRequest, code: "empty-field", "'\(name)' must not be empty; leave it out if you prefer")
         }
         guard s.unicodeScalars.count <= maxLength else {

@@ -28,6 +28,16 @@ public enum Argon2id {
         }
     }
 
+    /// The cost as libsodium takes it. A cost read from a file (`master.kdf`) can hold any 64-bit
+    /// values, and `Int(_:)` of a memory size above `Int.max` would stop the process instead of
+    /// refusing the file; libsodium checks every other bound itself.
+    static func checked(_ cost: Cost) throws -> (ops: UInt64, memory: Int) {
+        guard let memory = Int(exactly: cost.memLimit) else {
+            throw CryptoError(.malformedInput, "an Argon2id memory cost of \(cost.memLimit) bytes is beyond any machine")
+        }
+        return (cost.opsLimit, memory)
+    }
+
     /// Salt length in bytes.
     public static let saltByteCount = Int(crypto_pwhash_saltbytes())
 
@@ -37,13 +47,14 @@ public enum Argon2id {
         guard salt.count == saltByteCount else {
             throw CryptoError(.malformedInput, "an Argon2id salt must be \(saltByteCount) bytes, got \(salt.count)")
         }
+        let (ops, memory) = try checked(cost)
         let out = SecretBytes(zeroedCount: 32)
         let rc = passphrase.withUnsafeBytes { p in
             out.withUnsafeMutableBytes { o in
                 crypto_pwhash(
                     o.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(o.count),
                     p.baseAddress!.assumingMemoryBound(to: CChar.self), UInt64(p.count),
-                    salt, cost.opsLimit, Int(cost.memLimit), crypto_pwhash_ALG_ARGON2ID13)
+                    salt, ops, memory, crypto_pwhash_ALG_ARGON2ID13)
             }
         }
         guard rc == 0 else { throw CryptoError(.passwordHashingFailed, "failed to derive a key from the passphrase") }
@@ -53,11 +64,12 @@ public enum Argon2id {
     /// An encoded Argon2id hash (`$argon2id$…`) of `password`, salted at random.
     public static func hashPassword(_ password: borrowing SecretBytes, cost: Cost) throws -> String {
         try Sodium.ensureInitialised()
+        let (ops, memory) = try checked(cost)
         var out = [CChar](repeating: 0, count: Int(crypto_pwhash_strbytes()))
         let rc = password.withUnsafeBytes { p in
             crypto_pwhash_str(
                 &out, p.baseAddress!.assumingMemoryBound(to: CChar.self), UInt64(p.count),
-                cost.opsLimit, Int(cost.memLimit))
+                ops, memory)
         }
         guard rc == 0 else { throw CryptoError(.passwordHashingFailed, "failed to hash the password") }
         let bytes = out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
@@ -74,6 +86,7 @@ public enum Argon2id {
 
     /// Whether an encoded hash was made with other parameters than `cost` and should be redone.
     public static func needsRehash(_ encoded: String, cost: Cost) -> Bool {
-        crypto_pwhash_str_needs_rehash(encoded, cost.opsLimit, Int(cost.memLimit)) != 0
+        guard let (ops, memory) = try? checked(cost) else { return true }
+        return crypto_pwhash_str_needs_rehash(encoded, ops, memory) != 0
     }
 }

@@ -83,6 +83,22 @@ struct Argon2idTests {
     }
 }
 
+/// Found by Tests/Fuzz/run.sh KeyFile (corpus entry crash-f21e4442…): a `master.kdf` whose memory
+/// cost is above `Int.max` trapped in `Int(_:)` instead of being refused.
+@Suite("Argon2id costs from files")
+struct Argon2idHostileCostTests {
+    @Test("a memory cost above Int.max is refused as malformed input, for every entry point")
+    func memoryCostBeyondIntIsRefused() {
+        let salt = [UInt8](repeating: 0, count: Argon2id.saltByteCount)
+        for memLimit in [UInt64(Int.max) + 1, 0xFFFF_FE00_0000_2000, UInt64.max] {
+            let cost = Argon2id.Cost(opsLimit: 1, memLimit: memLimit)
+            #expect(cryptoErrorCode { _ = try Argon2id.deriveKey(passphrase: secret("p"), salt: salt, cost: cost) } == .malformedInput)
+            #expect(cryptoErrorCode { _ = try Argon2id.hashPassword(secret("p"), cost: cost) } == .malformedInput)
+            #expect(Argon2id.needsRehash("$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHQ$aGFzaA", cost: cost))
+        }
+    }
+}
+
 @Suite("The password hasher's queue is bounded")
 struct PasswordHasherQueueTests {
     @Test("one running, one waiting: a flood of verifications is refused at once with PasswordHasherBusy, the rest still check")

@@ -120,6 +120,19 @@ struct InvalidBody: Sendable, CustomTestStringConvertible {
         InvalidBody("unknown want", "invalid-value", body { $0["wants"] = ["revenge"] }),
         InvalidBody("email without @", "invalid-value", body { $0["contact"] = [["method": "email", "value": "sam.example.org"]] }),
         InvalidBody("phone with letters", "invalid-value", firstContact { $0["value"] = "call me maybe" }),
+        // Found by schemathesis: the rules are checked scalar by scalar with ASCII digits, as the
+        // patterns in openapi.json state them, not by Swift Character.
+        InvalidBody(
+            "phone in another script's digits", "invalid-value",
+            firstContact { $0["value"] = "\u{660}\u{667}\u{667}\u{660}\u{660} \u{669}\u{660}\u{660}" }),
+        InvalidBody("phone with a vulgar fraction", "invalid-value", firstContact { $0["value"] = "07700 90012\u{BD}" }),
+        InvalidBody(
+            "email with a second @ under a combining mark", "invalid-value",
+            body { $0["contact"] = [["method": "email", "value": "sam@\u{301}x@example.org"]] }),
+        InvalidBody(
+            "email with a space under a combining mark", "invalid-value",
+            body { $0["contact"] = [["method": "email", "value": "sam \u{301}@example.org"]] }),
+        InvalidBody("preferredName of Unicode white space only", "empty-field", body { $0["preferredName"] = "\u{3000}\u{2003}\u{A0}" }),
         InvalidBody("duplicate scope", "duplicate-value", consents([["scope": "police"], ["scope": "police", "expires": "2027-01-01"]])),
         InvalidBody("duplicate want", "duplicate-value", body { $0["wants"] = ["support", "reopen", "support"] }),
         InvalidBody("expiry yesterday", "invalid-value", consents([["scope": "support", "expires": "2026-11-28"]])),
@@ -270,5 +283,51 @@ struct ValidationMessageTests {
             #expect(!found.message.contains(secret), "\(found.message)")
             #expect(!found.description.contains(secret))
         }
+    }
+}
+
+/// openapi.json states the server's own rules for contact values (issue 11: schemathesis found a
+/// schema-valid phone number the server refused). For each method and each value below, the
+/// served document's pattern matches exactly when the server accepts the value.
+@Suite("OpenAPI contact patterns agree with the server")
+struct OpenAPIContactPatternTests {
+    static let samples: [String] = [
+        "sam@example.org", "a@b.c", "a@.", "@b.c", "a@bc", "a b@c.d", "a@b@c.d", "a\t@b.c", "sam@\u{301}x@example.org",
+        "07700 900123", "+44 (0)7700-900.123", "12345", "123456", "1 2 3 4 5 6", "\u{660}\u{667}\u{667}\u{660}\u{660}\u{669}",
+        "07700 90012\u{BD}", "123456a", "\t123456", "Flat 2\n1 Example Road", "Org", "Org\nName", " ", "\u{3000}", " \u{301}",
+        "x\u{2028}y", "Caf\u{E9}", "\u{1F600}", "a\u{85}b", "a\u{7F}",
+    ]
+
+    @Test("each method's pattern matches exactly the values the server accepts", arguments: ["phone", "email", "post", "organisation"])
+    func patternMatchesWhatTheServerAccepts(method: String) throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes)) as? [String: Any])
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        let variants = try #require((schemas["Contact"] as? [String: Any])?["oneOf"] as? [[String: Any]])
+        let patterns = variants.compactMap { v -> String? in
+            let properties = v["properties"] as? [String: [String: Any]]
+            guard properties?["method"]?["const"] as? String == method else { return nil }
+            return properties?["value"]?["pattern"] as? String
+        }
+        let pattern = try #require(patterns.first)
+        let regex = try NSRegularExpression(pattern: pattern)
+        for value in Self.samples {
+            let range = NSRange(value.startIndex..., in: value)
+            let matches = regex.firstMatch(in: value, range: range) != nil
+            let accepted = problem(json(["contact": [["method": method, "value": value]], "wants": ["support"], "consents": []])) == nil
+            #expect(
+                matches == accepted, "\(method) \(value.unicodeScalars.map { String($0.value, radix: 16) }): pattern \(matches), server \(accepted)")
+        }
+    }
+
+    @Test("POST /api/v1/contact-requests declares 429 (submission budget, with Retry-After) and 503 (disk guard)")
+    func submissionDeclaresFloodControlAnswers() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.bytes)) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let post = try #require(paths["/api/v1/contact-requests"]?["post"] as? [String: Any])
+        let responses = try #require(post["responses"] as? [String: [String: Any]])
+        #expect(responses["429"]?["$ref"] as? String == "#/components/responses/SubmissionsLimited")
+        #expect(responses["503"]?["$ref"] as? String == "#/components/responses/SubmissionsPaused")
+        let components = try #require((document["components"] as? [String: Any])?["responses"] as? [String: [String: Any]])
+        #expect((components["SubmissionsLimited"]?["headers"] as? [String: Any])?["Retry-After"] != nil)
     }
 }

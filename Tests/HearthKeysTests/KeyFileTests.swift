@@ -40,4 +40,12 @@ struct KeyFileTests {
         #expect(try keys.rotate(.support, master: master) == 3)
         try keys.verifyPrivateKeys(master: master)
     }
+
+    @Test("a master.kdf asking for more memory than Int holds is refused, not a crash (fuzzer find, Tests/Fuzz/corpus/KeyFile/crash-f21e4442…)")
+    func masterKDFWithAbsurdMemoryCostIsRefused() {
+        // HRTHKDF1, ops 255, memory 0xFFFFFE0000002000, zero salt and check: the fuzzer's input.
+        let bytes = Array("HRTHKDF1".utf8) + [0, 0, 0, 0, 0, 0, 0, 0xFF] + [0xFF, 0xFF, 0xFE, 0, 0, 0, 0x20, 0] + [UInt8](repeating: 0, count: 48)
+        #expect(bytes.count == KeyFileFormat.kdfFileByteCount)
+        #expect(throws: CryptoError.self) { _ = try KeyFileFormat.decodeKDF(bytes, passphrase: SecretBytes(copying: Array("p".utf8))) }
+    }
 }

@@ -52,7 +52,12 @@ struct ListenerFlagTests {
     @Test("--max-connections caps the intake, casework and onion listeners each: one more is closed at once")
     func capOnEveryListener() async throws {
         let work = try TemporaryDirectory()
-        let arguments = ["serve", "--dev", "--intake-port", "0", "--casework-port", "0", "--onion-port", "0", "--max-connections", "3"]
+        // A long handshake time-out: only the cap may close these connections, however slowly a
+        // loaded machine gets round to checking them.
+        let arguments = [
+            "serve", "--dev", "--intake-port", "0", "--casework-port", "0", "--onion-port", "0", "--max-connections", "3", "--handshake-timeout",
+            "600",
+        ]
         try await withHearth(arguments, in: work.path) { child, _ in
             // The onion line comes after the certificate line the listener waited for.
             var onion: Int?

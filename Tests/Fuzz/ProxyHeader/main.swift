@@ -1,0 +1,7 @@
+// The entry point: libFuzzer's driver over `fuzzProxyHeader` (FuzzProxyHeader.swift).
+import CLibFuzzer
+import Foundation
+
+var argc = CommandLine.argc
+var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzProxyHeader))

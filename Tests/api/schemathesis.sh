@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# schemathesis against the intake's served OpenAPI document (issue 11, item 7).
+#
+# Builds nothing: expects `swift build --build-tests` (for .build/debug/hearth). Installs the pinned
+# schemathesis (Tests/api/requirements.txt) into .build-api/venv when it is missing or different.
+# In a fresh temporary directory it starts `hearth serve --dev`, submits one contact request for
+# a real receipt, and runs schemathesis with every check against GET /api/v1/openapi.json over
+# TLS (verified against the development certificate), the receipt in `Authorization: Receipt …`
+# for the operations that need one. `DELETE /api/v1/me` (erasure) runs last, on its own, so the
+# other operations are tested against a record that exists.
+#
+# Prints the cases generated and the failures; exits non-zero on any server error, conformance
+# failure or schemathesis error. Extra arguments go to both schemathesis runs (e.g. `--seed 1`).
+# HEARTH_API_MAX_EXAMPLES (default 100) bounds the cases per operation and phase.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+hearth="$root/.build/debug/hearth"
+venv="$root/.build-api/venv"
+artifacts="$root/.build-api"
+examples="${HEARTH_API_MAX_EXAMPLES:-100}"
+
+[ -x "$hearth" ] || { echo "schemathesis.sh: no $hearth; run swift build --build-tests first" >&2; exit 2; }
+
+# The venv, idempotent like Tests/browser/setup.sh.
+python3 -c 'import ensurepip, venv' 2>/dev/null || {
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+}
+stamp="$venv/hearth-requirements.txt"
+if ! { [ -x "$venv/bin/schemathesis" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$here/requirements.txt"; }; then
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$stamp"
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/hearth-api.XXXXXX")"
+hearth_pid=""
+cleanup() {
+  if [ -n "$hearth_pid" ]; then
+    kill -TERM "$hearth_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$hearth_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$hearth_pid" 2>/dev/null || true
+    wait "$hearth_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Prints the first match of the extended regex $2 in file $1, waiting up to 60 s while process $3 lives.
+await_line() {
+  local file="$1" pattern="$2" pid="$3" line
+  for _ in $(seq 600); do
+    line="$(grep -m1 -E "$pattern" "$file" 2>/dev/null || true)"
+    if [ -n "$line" ]; then printf '%s\n' "$line"; return 0; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "schemathesis.sh: gave up waiting for /$pattern/ in $file" >&2
+  cat "$file" "${file%.out}.err" >&2 2>/dev/null || true
+  return 1
+}
+
+# TEST-ONLY WEAKENINGS, never in production: --receipt-failures 1000000 lets schemathesis send
+# thousands of made-up receipts without the failed-look-up limiter answering 429 to the real one;
+# --source-submissions and --submissions 1000000 lift the submission budgets (429) so every
+# generated contact request reaches validation; --min-free-disk 0 keeps the disk guard (503) from
+# refusing on a nearly full build machine.
+(cd "$work" && exec "$hearth" serve --dev --intake-port 0 --casework-port 0 --no-metrics \
+  --receipt-failures 1000000 --source-submissions 1000000 --submissions 1000000 --min-free-disk 0 \
+  > "$work/hearth.out" 2> "$work/hearth.err") &
+hearth_pid="$!"
+certificate="$(await_line "$work/hearth.out" '^certificate: ' "$hearth_pid" | cut -d' ' -f2-)"
+intake="$(await_line "$work/hearth.out" '^intake: ' "$hearth_pid" | cut -d' ' -f2)"
+
+# One real submission: its receipt authenticates the /api/v1/me operations.
+receipt="$("$venv/bin/python" - "$intake" "$certificate" <<'PY'
+import sys, requests
+intake, certificate = sys.argv[1:]
+session = requests.Session()
+session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify= (FIELD-NOTES)
+body = {"preferredName": "Sam", "contact": [{"method": "email", "value": "sam@example.org"}],
+        "wants": ["support"], "consents": [{"scope": "support"}]}
+r = session.post(f"{intake}/api/v1/contact-requests", json=body, verify=certificate, timeout=30)
+r.raise_for_status()
+print(r.json()["receipt"])
+PY
+)"
+
+report="$artifacts/schemathesis"
+rm -rf "$report"
+mkdir -p "$report"
+run() {
+  local name="$1"; shift
+  echo "schemathesis: $name"
+  # From the temporary directory, so nothing schemathesis writes lands in the repository.
+  (cd "$work" && SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$here" PYTHONDONTWRITEBYTECODE=1 \
+    "$venv/bin/schemathesis" run "$intake/api/v1/openapi.json" \
+    --checks all --tls-verify "$certificate" --header "Authorization: Receipt $receipt" \
+    --max-examples "$examples" --seed 11 --workers 2 --request-timeout 10 --generation-database none \
+    --report junit --report-junit-path "$report/$name.xml" "$@") 2>&1 | tee "$report/$name.log"
+  return "${PIPESTATUS[0]}"
+}
+status=0
+run main --exclude-name "DELETE /api/v1/me" "$@" || status=$?
+run erasure --include-name "DELETE /api/v1/me" "$@" || status=$?
+
+# Cases and failures from schemathesis's own summaries ("N generated, …"; "Filtered: N").
+"$venv/bin/python" - "$report" <<'PY'
+import pathlib, re, sys
+generated = failures = dropped = 0
+for log in sorted(pathlib.Path(sys.argv[1]).glob("*.log")):
+    text = log.read_text(errors="replace")
+    generated += sum(int(n) for n in re.findall(r"(\d+) generated", text))
+    failures += sum(int(n) for n in re.findall(r"(\d+) unique failures?", text))
+    dropped += sum(int(n) for n in re.findall(r"Filtered: (\d+)", text))
+print(f"schemathesis: {generated} cases generated, {failures} failures, "
+      f"{dropped} expected refusals of an expiry outside today + 10 years (Tests/api/hooks.py)")
+PY
+if [ "$status" -ne 0 ]; then
+  echo "--- hearth stderr (last 40 lines) ---"
+  tail -n 40 "$work/hearth.err" || true
+fi
+exit "$status"
