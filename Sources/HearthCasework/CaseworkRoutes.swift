@@ -66,6 +66,14 @@ public struct CaseworkRoutes: Sendable {
             try await casework.setStatus(reference, to: status, by: context.session.identity)
             return JSONBody.response(status: .ok, ["reference": reference.reference, "status": status.rawValue])
         }
+        signedIn.post("/api/v1/cases/:reference/interviews") { request, context in
+            let reference = try Self.reference(context)
+            let f = try FieldReader(try await JSONInput.read(request), allowed: ["purpose", "form", "times"])
+            let draft = InterviewInvitationDraft(purpose: try f.string("purpose"), form: try f.string("form"), times: try f.strings("times"))
+            let invitation = try InterviewInvitation.validate(draft, now: casework.now)
+            let id = try await casework.invite(reference, invitation, by: context.session.identity)
+            return JSONBody.response(status: .created, ["reference": reference.reference, "id": id, "state": InterviewState.invited.rawValue])
+        }
         signedIn.post("/api/v1/cases/:reference/replies") { request, context in
             let reference = try Self.reference(context)
             let f = try FieldReader(try await JSONInput.read(request), allowed: ["text"])
@@ -132,10 +140,19 @@ struct ThreadExtras: Encodable {
     /// The staff member's own group: the only conversation they can read.
     let group: String
     let messages: [MessageBody]
+    /// That group's invitations to interviews, with the survivor's answers.
+    let interviews: [InterviewBody]
+    /// Whether the survivor has paused all contact (today), and until which day if they said.
+    let paused: Bool
+    let pausedUntil: String?
 }
 
 extension RecordBody<ThreadExtras> {
     init(_ o: OpenedCase) {
-        self.init(o.record, adding: ThreadExtras(group: o.group.rawValue, messages: o.messages.map(MessageBody.init)))
+        self.init(
+            o.record,
+            adding: ThreadExtras(
+                group: o.group.rawValue, messages: o.messages.map(MessageBody.init), interviews: o.interviews.map(InterviewBody.init),
+                paused: o.pause != nil, pausedUntil: o.pause?.until?.description))
     }
 }

@@ -13,6 +13,8 @@ public struct OpenedCase: Sendable {
     public let pause: ContactPause?
     /// That group's conversation with the survivor, oldest first.
     public let messages: [ThreadMessage]
+    /// That group's invitations to interviews and the survivor's answers, oldest first.
+    public let interviews: [Interview]
 
     /// The record's fields (`reference`, `status`, `request`, …).
     public subscript<T>(dynamicMember field: KeyPath<RecordView, T>) -> T { record[keyPath: field] }
@@ -70,7 +72,8 @@ public struct CaseworkService: Sendable {
         self.logger = logger
     }
 
-    var now: Int64 { clock.unixSeconds() }
+    /// Now, in Unix seconds (from the service's clock).
+    public var now: Int64 { clock.unixSeconds() }
     var today: Day { Day(unixSeconds: now) }
 
     func event(_ staff: StaffIdentity, _ action: String, _ subject: String, scope: Scope? = nil, outcome: String = "ok") -> AuditEvent {
@@ -142,6 +145,9 @@ public struct CaseworkService: Sendable {
         case .recordGone: throw Problem(.notFound, code: "not-found", "there is no case with that reference")
         case .consentGone: denial = .noConsent
         case .notAssigned: denial = .notAssigned
+        case .contactPaused(let pause):
+            // The survivor paused contact after the decision: refused like a pause seen before it.
+            try await refusedWhilePaused(reference, staff: staff, action: action, scope: staff.role.readScope, pause)
         }
         try await store.appendAudit(event(staff, action, reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
         refused(reference, staff: staff, denial)
@@ -174,9 +180,15 @@ public struct CaseworkService: Sendable {
             reference, staff: staff, action: "case.open")
         logger.debug("case opened", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
         let view = try RecordView(opening: record, with: dek, liveWraps: record.wraps.filter { $0.isLive(on: today) })
+        let key = try conversationKey(grant, record: record)
         return OpenedCase(
             record: view, group: grant.scope, pause: record.pause.flatMap { $0.isActive(on: today) ? $0 : nil },
-            messages: try await conversation(grant, record: record))
+            messages: try await store.messages(recordID: record.id, scope: grant.scope).map {
+                try ThreadMessage.open($0, scope: grant.scope, with: key, recordID: record.id)
+            },
+            interviews: try await store.interviews(recordID: record.id, scope: grant.scope).map {
+                try Interview.open($0, with: key, recordID: record.id)
+            })
     }
 
     /// The conversation key of the grant's group, from the conversation wrap stored beside the
@@ -191,33 +203,64 @@ public struct CaseworkService: Sendable {
             grant.wrap.conversationWrap, with: key.key, recordID: record.id, scope: grant.scope, keyVersion: grant.wrap.keyVersion)
     }
 
-    /// Only the grant's own group's conversation: the store returns no other, and no other key is held.
-    func conversation(_ grant: AccessGrant, record: StoredRecord) async throws -> [ThreadMessage] {
-        let key = try conversationKey(grant, record: record)
-        return try await store.messages(recordID: record.id, scope: grant.scope).map {
-            try ThreadMessage.open($0, scope: grant.scope, with: key, recordID: record.id)
-        }
-    }
-
     /// Replies to the survivor in the conversation with the staff member's own group: same gates
     /// as opening; the reply is sealed under that conversation's key.
     public func reply(_ reference: RecordID, text: String, by staff: StaffIdentity) async throws {
         let (grant, record) = try await authorise(reference, staff: staff, action: "case.reply")
         if let pause = record.pause, pause.isActive(on: today) {
-            // The survivor said "not now": refused, audited without content, nothing sealed.
-            try await store.appendAudit(event(staff, "case.reply", reference.reference, scope: grant.scope, outcome: "contact-paused"), at: now)
-            logger.notice("case reply refused: contact paused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
-            throw Problem.contactPaused(pause)
+            try await refusedWhilePaused(reference, staff: staff, action: "case.reply", scope: grant.scope, pause)
         }
         let key = try conversationKey(grant, record: record)
         let noteID = try random.bytes(Envelope.noteIDByteCount)
         let sealed = try Envelope.sealMessage(
             SecretBytes(copying: Array(text.utf8)), fromSurvivor: false, with: key, recordID: record.id, scope: grant.scope, noteID: noteID)
+        // The pause is checked again inside the write: a pause committed meanwhile wins.
         try await guarded(
             store.addStaffReply(
-                recordID: record.id, scope: grant.scope, noteID: noteID, sealed: sealed, check: GrantCheck(grant, today: today),
+                recordID: record.id, scope: grant.scope, noteID: noteID, sealed: sealed, check: GrantCheck(grant, today: today, refusesPause: true),
                 audit: event(staff, "case.reply", reference.reference, scope: grant.scope), at: now),
             reference, staff: staff, action: "case.reply")
+    }
+
+    /// The survivor said "not now": refused, audited without content, nothing sealed or stored.
+    func refusedWhilePaused(_ reference: RecordID, staff: StaffIdentity, action: String, scope: Scope?, _ pause: ContactPause) async throws -> Never {
+        try await store.appendAudit(event(staff, action, reference.reference, scope: scope, outcome: "contact-paused"), at: now)
+        logger.notice("case write refused: contact paused", metadata: ["staff.id": "\(staff.id)", "case.action": "\(action)"])
+        logger.debug("case write refused: contact paused", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
+        throw Problem.contactPaused(pause)
+    }
+
+    /// Invites the survivor to an interview, in the conversation with the staff member's own
+    /// group: reviewers and liaison officers only, with the same gates as opening, refused while
+    /// contact is paused. The invitation is sealed under that conversation's key; its times are
+    /// also kept in clear. Returns the new invitation's id.
+    public func invite(_ reference: RecordID, _ invitation: InterviewInvitation, by staff: StaffIdentity) async throws -> String {
+        guard staff.role.invitesToInterview else {
+            let denial = AccessDenial(
+                code: "role-cannot-invite",
+                message: "only reviewers, police liaison officers and prosecution liaison officers invite survivors to interviews")
+            try await store.appendAudit(
+                event(staff, "interview.invite", reference.reference, scope: staff.role.readScope, outcome: denial.code), at: now)
+            refused(reference, staff: staff, denial)
+            throw denial
+        }
+        let (grant, record) = try await authorise(reference, staff: staff, action: "interview.invite")
+        if let pause = record.pause, pause.isActive(on: today) {
+            try await refusedWhilePaused(reference, staff: staff, action: "interview.invite", scope: grant.scope, pause)
+        }
+        let key = try conversationKey(grant, record: record)
+        let id = try random.bytes(Envelope.interviewIDByteCount)
+        let at = now - now % 60
+        let stored = StoredInterview(
+            interviewID: id, scope: grant.scope, state: .invited, times: invitation.times, chosen: nil, invitedAt: at, answeredAt: nil, revision: 0,
+            sealedInvitation: try Interview.seal(invitation, with: key, recordID: record.id, scope: grant.scope, interviewID: id), sealedAnswer: nil)
+        try await guarded(
+            store.addInterview(
+                recordID: record.id, stored, check: GrantCheck(grant, today: today, refusesPause: true),
+                audit: .interviewInvited(staff, record.id, scope: grant.scope), at: now),
+            reference, staff: staff, action: "interview.invite")
+        logger.debug("interview invitation stored", metadata: ["record.ref": "\(reference.reference)", "staff.id": "\(staff.id)"])
+        return Interview.text(of: id)
     }
 
     /// Changes a case's status: same gates as opening (no decryption needed, but the same rule).

@@ -37,6 +37,14 @@ public struct Problem: Error, Hashable, Sendable, CustomStringConvertible {
                 + "; nothing was sent, and the case stays open to read")
     }
 
+    /// An answer to an invitation from a group the survivor does not share their request with just now.
+    public static func answerNotShared(_ scope: Scope) -> Problem {
+        Problem(
+            .conflict, code: "consent-not-live",
+            "you are not sharing your request with '\(scope.rawValue)' just now, so no one there can read an answer; share it with them again first if you would like to answer"
+        )
+    }
+
     /// A message to a group the survivor does not share their request with just now.
     public static func groupNotShared(_ scope: Scope) -> Problem {
         Problem(

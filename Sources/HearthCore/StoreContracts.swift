@@ -61,6 +61,14 @@ public protocol IntakeStore: PublishedMonthsStore {
     /// Sets (or with nil clears) the record's pause of all contact and appends `audit`, in one
     /// transaction. False if the record is gone.
     func setPause(_ pause: ContactPause?, lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
+    /// The record's invitations to interviews, of every group, oldest first.
+    func interviews(lookup: [UInt8]) async throws -> [StoredInterview]
+    /// Stores the survivor's answer as revision `revision + 1` (its state, accepted time and
+    /// sealed copy) with `audit`, in one transaction, only if the invitation is still at
+    /// `revision` and the survivor still shares the request with its group on the day (UTC) of `at`.
+    func answerInterview(
+        lookup: [UInt8], interviewID: [UInt8], revision: Int, state: InterviewState, chosen: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> InterviewWrite
 }
 
 /// What the retention sweep needs: withdraw expired consents and shred records with none.
@@ -128,6 +136,11 @@ public protocol CaseworkStore: AuditStore {
     func addAccess(
         recordID: RecordID, noteID: [UInt8], role: Role, sealedReason: [UInt8], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite
+    /// The record's invitations in the conversation with `scope` only, oldest first.
+    func interviews(recordID: RecordID, scope: Scope) async throws -> [StoredInterview]
+    /// Stores a new invitation (state `invited`, revision 0, sent by `check.staffID`) and
+    /// `audit` in one transaction, only if `check` still holds in it.
+    func addInterview(recordID: RecordID, _ interview: StoredInterview, check: GrantCheck, audit: AuditEvent, at: Int64) async throws -> GuardedWrite
 }
 
 /// What a casework write that follows an access decision re-checks inside its own transaction
@@ -140,12 +153,15 @@ public struct GrantCheck: Sendable, Equatable {
     public let wrap: StoredWrap
     /// The day the consent must still be live on.
     public let today: Day
+    /// Whether a pause of contact in force on `today` also refuses the write (replies and invitations).
+    public let refusesPause: Bool
 
-    /// The check for `grant` on `today`.
-    public init(_ grant: AccessGrant, today: Day) {
+    /// The check for `grant` on `today`; with `refusesPause`, a survivor's pause refuses it too.
+    public init(_ grant: AccessGrant, today: Day, refusesPause: Bool = false) {
         staffID = grant.staff.id
         wrap = grant.wrap
         self.today = today
+        self.refusesPause = refusesPause
     }
 }
 
@@ -159,6 +175,8 @@ public enum GuardedWrite: Sendable, Equatable {
     case consentGone
     /// The case was reassigned meanwhile; nothing was written.
     case notAssigned
+    /// The survivor paused contact meanwhile (checks that refuse a pause only); nothing was written.
+    case contactPaused(ContactPause)
 }
 
 /// An opaque position in a store's order of consent wraps, for resuming a re-wrap batch. Only

@@ -290,6 +290,49 @@ public struct SurvivorService: Sendable {
         logger.debug("survivor message stored", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(scope.rawValue)"])
     }
 
+    /// Every invitation to an interview, of every group, oldest first, opened with the
+    /// conversation keys the receipt derives.
+    public func interviews(_ survivor: AuthenticatedSurvivor) async throws -> [Interview] {
+        let r = survivor.record
+        return try await store.interviews(lookup: survivor.lookup).map {
+            try Interview.open($0, with: survivor.session.conversationKey(with: $0.scope), recordID: r.id)
+        }
+    }
+
+    /// Answers an invitation: accept a time, propose others, ask, decline (no reason asked) or
+    /// withdraw an acceptance. Sealed in the group's conversation; the state and accepted time
+    /// are metadata. Answering is open while contact is paused: the pause is the survivor's.
+    /// Nothing else changes, a decline included.
+    public func answerInterview(_ id: String, _ draft: InterviewAnswerDraft, for survivor: AuthenticatedSurvivor) async throws -> Interview {
+        let r = survivor.record
+        let notFound = Problem(.notFound, code: "not-found", "there is no invitation with that id")
+        guard let bytes = Interview.id(parsing: id), let current = try await interviews(survivor).first(where: { $0.id == id }) else {
+            throw notFound
+        }
+        let answer = try InterviewAnswer.validate(draft, invitation: current.invitation, state: current.state)
+        guard survivor.liveWraps.contains(where: { $0.scope == current.group }) else { throw Problem.answerNotShared(current.group) }
+        let revision = current.revision + 1
+        let sealed = try Interview.seal(
+            answer, revision: revision, with: survivor.session.conversationKey(with: current.group), recordID: r.id, scope: current.group,
+            interviewID: bytes)
+        let now = clock.unixSeconds()
+        switch try await store.answerInterview(
+            lookup: survivor.lookup, interviewID: bytes, revision: current.revision, state: answer.action.state, chosen: answer.time, sealed: sealed,
+            audit: .interviewAnswered(r.id, scope: current.group, action: answer.action), at: now - now % 60)
+        {
+        case .done: break
+        case .gone: throw notFound
+        case .consentGone: throw Problem.answerNotShared(current.group)
+        case .stale:
+            throw Problem(
+                .conflict, code: "answer-changed", "your answer to this invitation changed meanwhile (perhaps in another window); read it again first"
+            )
+        }
+        logger.debug("interview answered", metadata: ["record.ref": "\(r.id.reference)", "consent.scope": "\(current.group.rawValue)"])
+        guard let updated = try await interviews(survivor).first(where: { $0.id == id }) else { throw notFound }
+        return updated
+    }
+
     /// Sets, changes or (with nil) removes the verification phrase: the body is opened with the
     /// key the receipt derives (kept by the page session), the phrase replaced, and the whole body sealed again under the same DEK with a new
     /// nonce (SECURITY.md §3.6). `phrase` must already have passed ``VerificationPhrase/validate(_:name:)``.

@@ -35,6 +35,62 @@ public struct MessageBody: Encodable, Sendable {
     }
 }
 
+/// One invitation to an interview as the API shows it, with the survivor's latest answer.
+public struct InterviewBody: Encodable, Sendable {
+    struct Requests: Encodable {
+        let supporter: Bool
+        let interviewer: String?
+        let interpreter: String?
+        let breaks: Bool
+        let accessibility: String?
+        let place: String?
+    }
+
+    struct Answer: Encodable {
+        let action: String
+        let time: String?
+        let proposedTimes: String?
+        let question: String?
+        let requests: Requests?
+    }
+
+    let id: String
+    let group: String
+    let state: String
+    let purpose: String
+    let form: String
+    /// The times offered; empty means "you suggest a time".
+    let times: [String]
+    let invitedAt: String
+    let answeredAt: String?
+    let pseudonym: String?
+    let role: String?
+    let answer: Answer?
+
+    /// An invitation as the API shows it.
+    public init(_ i: Interview) {
+        id = i.id
+        group = i.group.rawValue
+        state = i.state.rawValue
+        purpose = i.invitation.purpose
+        form = i.invitation.form.rawValue
+        times = i.invitation.times.map { rfc3339(unixSeconds: $0) }
+        invitedAt = rfc3339(unixSeconds: i.invitedAt)
+        answeredAt = i.answeredAt.map { rfc3339(unixSeconds: $0) }
+        pseudonym = i.pseudonym
+        role = i.role?.rawValue
+        answer = i.answer.map { a in
+            Answer(
+                action: a.action.rawValue, time: a.time.map { rfc3339(unixSeconds: $0) }, proposedTimes: a.proposedTimes, question: a.question,
+                requests: a.requests.map {
+                    Requests(
+                        supporter: $0.supporter, interviewer: $0.interviewer?.rawValue, interpreter: $0.interpreter, breaks: $0.breaks,
+                        accessibility: $0.accessibility, place: $0.place)
+                })
+        }
+    }
+}
+
 /// An opened record as the API shows it — `reference`, `status`, `created`, `region`,
 /// `request`, `consents` — with `Extras`' fields in the same object (the survivor's consent
 /// history, or the staff member's thread).

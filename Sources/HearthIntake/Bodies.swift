@@ -34,17 +34,20 @@ struct MeExtras: Encodable {
 
     let consentHistory: [Event]
     let retention: RetentionBody
+    /// Whether all contact is paused today, and until which day (null: until resumed).
+    let paused: Bool
+    let pausedUntil: String?
 }
 
 extension RecordBody<MeExtras> {
-    init(_ v: SurvivorView, retention: RetentionPolicy) {
+    init(_ v: SurvivorView, retention: RetentionPolicy, pause: ContactPause?) {
         self.init(
             v.record,
             adding: MeExtras(
                 consentHistory: v.history.map {
                     .init(scope: $0.scope.rawValue, action: $0.action.rawValue, at: rfc3339(unixSeconds: $0.at), expires: $0.expires?.description)
                 },
-                retention: RetentionBody(retention)))
+                retention: RetentionBody(retention), paused: pause != nil, pausedUntil: pause?.until?.description))
     }
 }
 

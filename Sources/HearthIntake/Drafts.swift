@@ -45,3 +45,21 @@ extension ConsentChoice {
         try validate(ConsentDraft(json: json), today: today)
     }
 }
+
+extension InterviewAnswerDraft {
+    /// Reads `{"action", "time"?, "proposedTimes"?, "question"?, "requests"?}`.
+    public init(json: JSONValue) throws(Problem) {
+        let f = try FieldReader(json, allowed: ["action", "time", "proposedTimes", "question", "requests"])
+        var requests: InterviewRequestsDraft?
+        if let value = f.value("requests") {
+            let r = try FieldReader(
+                value, path: "requests", allowed: ["supporter", "interviewer", "interpreter", "breaks", "accessibility", "place"])
+            requests = InterviewRequestsDraft(
+                supporter: try r.bool("supporter"), interviewer: try r.string("interviewer"), interpreter: try r.string("interpreter"),
+                breaks: try r.bool("breaks"), accessibility: try r.string("accessibility"), place: try r.string("place"))
+        }
+        self.init(
+            action: try f.string("action"), time: try f.string("time"), proposedTimes: try f.string("proposedTimes"),
+            question: try f.string("question"), requests: requests)
+    }
+}

@@ -41,6 +41,14 @@ public struct IntakeRoutes: Sendable {
         signedIn.get("/api/v1/me/access") { _, context in try await access(context.survivor) }
         signedIn.put("/api/v1/me/verification-phrase") { request, context in try await setPhrase(request, context.survivor) }
         signedIn.put("/api/v1/me/pause") { request, context in try await pause(request, context.survivor) }
+        signedIn.get("/api/v1/me/interviews") { _, context in
+            JSONBody.response(status: .ok, ["interviews": try await service.interviews(context.survivor).map(InterviewBody.init)])
+        }
+        signedIn.post("/api/v1/me/interviews/:id/answer") { request, context in
+            let draft = try InterviewAnswerDraft(json: try await readJSON(request))
+            let answered = try await service.answerInterview(context.parameters.get("id") ?? "", draft, for: context.survivor)
+            return JSONBody.response(status: .ok, ["interview": InterviewBody(answered)])
+        }
         signedIn.delete("/api/v1/me/pause") { _, context in
             try await service.resume(for: context.survivor)
             return Response(status: .noContent)
@@ -66,7 +74,7 @@ public struct IntakeRoutes: Sendable {
 
     func me(_ survivor: AuthenticatedSurvivor) async throws -> Response {
         let view = try await service.view(survivor)
-        return JSONBody.response(status: .ok, MeBody(view, retention: service.retention))
+        return JSONBody.response(status: .ok, MeBody(view, retention: service.retention, pause: service.pause(survivor)))
     }
 
     func grant(_ request: Request, _ survivor: AuthenticatedSurvivor) async throws -> Response {

@@ -373,6 +373,30 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
         }
     }
 
+    public func interviews(recordID: RecordID, scope: Scope) async throws -> [StoredInterview] {
+        try await db.rows(
+            """
+            SELECT i.interview_id, i.scope, i.state, i.times, i.chosen, i.invited_at, i.answered_at, i.revision, i.invitation, i.answer,
+                   s.pseudonym, s.role
+            FROM hearth.interviews i LEFT JOIN hearth.staff s ON s.id = i.staff_id
+            WHERE i.record_rid = (SELECT rid FROM hearth.records WHERE id = \(recordID.bytes.bytea)) AND i.scope = \(scope.rawValue)
+            ORDER BY i.seq
+            """
+        ).map(PostgresRecords.interview)
+    }
+
+    public func addInterview(
+        recordID: RecordID, _ interview: StoredInterview, check: GrantCheck, audit: AuditEvent, at: Int64
+    ) async throws -> GuardedWrite {
+        try await guarded(recordID, check: check, audit: audit, at: at) { rid in
+            """
+            INSERT INTO hearth.interviews (record_rid, interview_id, scope, staff_id, state, times, invited_at, invitation)
+            VALUES (\(rid), \(interview.interviewID.bytea), \(interview.scope.rawValue), \(check.staffID), 'invited', \(interview.times),
+                    \(interview.invitedAt), \(interview.sealedInvitation.bytea))
+            """
+        }
+    }
+
     /// Runs `insert` (given the record's row id) and appends `audit`, only if `check` still holds
     /// in the same transaction, with the record's row locked against a concurrent withdrawal.
     private func guarded(
@@ -380,7 +404,9 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
     ) async throws -> GuardedWrite {
         try await write { t in
             guard
-                let row = try await t.rows("SELECT rid, assignee FROM hearth.records WHERE id = \(recordID.bytes.bytea) FOR SHARE").first
+                let row = try await t.rows(
+                    "SELECT rid, assignee, paused, paused_until FROM hearth.records WHERE id = \(recordID.bytes.bytea) FOR SHARE"
+                ).first
             else { return .recordGone }
             let rid = try row.value("rid", as: Int64.self)
             let w = check.wrap
@@ -392,6 +418,10 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
                 """)
             guard !live.isEmpty else { return .consentGone }
             guard try row.value("assignee", as: Int64?.self) == check.staffID else { return .notAssigned }
+            if check.refusesPause, try row.value("paused", as: Bool.self) {
+                let pause = ContactPause(until: try row.value("paused_until", as: String?.self).flatMap(Day.init(iso:)))
+                if pause.isActive(on: check.today) { return .contactPaused(pause) }
+            }
             try await t.execute(insert(rid))
             try await Self.appendAudit([audit], at: at, t)
             return .done

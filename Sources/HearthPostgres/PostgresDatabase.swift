@@ -182,6 +182,7 @@ public final class PostgresDatabase: Sendable {
     public func checkConfinedToSurvivorFunctions() async throws {
         let tables = [
             "staff", "sessions", "records", "consent_wraps", "consent_events", "messages", "access_log", "audit", "audit_checkpoints", "audit_inbox",
+            "interviews",
         ]
         let privileged = try await rows(
             """

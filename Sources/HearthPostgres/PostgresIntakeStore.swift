@@ -84,6 +84,29 @@ public struct PostgresIntakeStore: IntakeStore {
         try await call("SELECT hearth.intake_set_pause(\(lookup.bytea), \(pause != nil), \(pause?.until?.description), \(at))")
     }
 
+    public func interviews(lookup: [UInt8]) async throws -> [StoredInterview] {
+        try await db.rows("SELECT * FROM hearth.intake_interviews(\(lookup.bytea))").map(PostgresRecords.interview)
+    }
+
+    public func answerInterview(
+        lookup: [UInt8], interviewID: [UInt8], revision: Int, state: InterviewState, chosen: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+    ) async throws -> InterviewWrite {
+        // The function writes the audit event itself (`interview.<action>`), from the action named here.
+        let action = String(audit.action.dropFirst("interview.".count))
+        let outcome = try await db.rows(
+            """
+            SELECT hearth.intake_answer_interview(\(lookup.bytea), \(interviewID.bytea), \(Int32(revision)), \(state.rawValue), \(chosen),
+              \(sealed.bytea), \(action), \(at)) AS outcome
+            """
+        ).first?.value("outcome", as: String.self)
+        switch outcome {
+        case "done": return .done
+        case "stale": return .stale
+        case "consent-gone": return .consentGone
+        default: return .gone
+        }
+    }
+
     public func accessLog(lookup: [UInt8]) async throws -> [StoredNote] {
         try await db.rows("SELECT * FROM hearth.intake_access_log(\(lookup.bytea))").map(PostgresRecords.note)
     }
@@ -129,6 +152,20 @@ enum PostgresRecords {
         }
         return ConsentEvent(
             scope: scope, action: action, at: try row.value("at"), expires: try row.value("expires", as: String?.self).flatMap(Day.init(iso:)))
+    }
+
+    /// An invitation from columns interview_id, scope, state, times, chosen, invited_at,
+    /// answered_at, revision, invitation, answer, pseudonym and role.
+    static func interview(_ row: PostgresRandomAccessRow) throws -> StoredInterview {
+        guard let scope = Scope(rawValue: try row.value("scope")), let state = InterviewState(rawValue: try row.value("state")) else {
+            throw PostgresSchemaError(description: "a stored interview invitation is malformed")
+        }
+        return StoredInterview(
+            interviewID: try row.bytes("interview_id"), scope: scope, state: state, times: try row.value("times", as: [Int64].self),
+            chosen: try row.value("chosen", as: Int64?.self), invitedAt: try row.value("invited_at"),
+            answeredAt: try row.value("answered_at", as: Int64?.self), revision: Int(try row.value("revision", as: Int32.self)),
+            sealedInvitation: try row.bytes("invitation"), sealedAnswer: try row.optionalBytes("answer"),
+            pseudonym: try row.value("pseudonym", as: String?.self), role: try row.value("role", as: String?.self).flatMap(Role.init(rawValue:)))
     }
 
     /// A sealed note from columns note_id, author, at, sealed, pseudonym, role and, for messages, scope.

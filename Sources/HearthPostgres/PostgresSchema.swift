@@ -327,6 +327,22 @@ enum PostgresSchema {
         ALTER TABLE hearth.messages ADD COLUMN scope text NOT NULL CHECK (scope IN ('support','review','police','prosecution'));
         CREATE INDEX messages_conversation ON hearth.messages(record_rid, scope, seq);
         ALTER TABLE hearth.records ADD COLUMN paused boolean NOT NULL DEFAULT false, ADD COLUMN paused_until text;
+        CREATE TABLE hearth.interviews (
+          seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          record_rid bigint NOT NULL REFERENCES hearth.records(rid) ON DELETE CASCADE,
+          interview_id bytea NOT NULL UNIQUE CHECK (length(interview_id) = 16),
+          scope text NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
+          staff_id bigint REFERENCES hearth.staff(id),
+          state text NOT NULL CHECK (state IN ('invited','accepted','times-proposed','question-asked','declined','withdrawn')),
+          times bigint[] NOT NULL,
+          chosen bigint,
+          invited_at bigint NOT NULL,
+          answered_at bigint,
+          revision integer NOT NULL DEFAULT 0,
+          invitation bytea NOT NULL,
+          answer bytea
+        );
+        CREATE INDEX interviews_conversation ON hearth.interviews(record_rid, scope, seq);
 
         DROP FUNCTION hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], text[], bigint);
         CREATE FUNCTION hearth.intake_submit(
@@ -437,19 +453,59 @@ enum PostgresSchema {
           RETURN true;
         END $$;
 
+        -- Invitations to interviews (SECURITY.md §3.14): every group's, for the survivor to open.
+        CREATE FUNCTION hearth.intake_interviews(p_lookup bytea)
+        RETURNS TABLE (
+          interview_id bytea, scope text, state text, times bigint[], chosen bigint, invited_at bigint, answered_at bigint, revision integer,
+          invitation bytea, answer bytea, pseudonym text, role text
+        ) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+          SELECT i.interview_id, i.scope, i.state, i.times, i.chosen, i.invited_at, i.answered_at, i.revision, i.invitation, i.answer,
+                 s.pseudonym, s.role
+          FROM interviews i LEFT JOIN staff s ON s.id = i.staff_id
+          WHERE i.record_rid = (SELECT rid FROM records WHERE lookup = p_lookup) ORDER BY i.seq
+        $$;
+
+        -- The survivor's answer, as revision p_revision + 1, only while they share with the group
+        -- on that day (UTC): 'done', 'gone', 'stale' or 'consent-gone'.
+        CREATE FUNCTION hearth.intake_answer_interview(
+          p_lookup bytea, p_interview_id bytea, p_revision integer, p_state text, p_chosen bigint, p_answer bytea, p_action text, p_at bigint
+        ) RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, hearth, pg_temp AS $$
+        DECLARE v_rid bigint; v_id bytea; v_scope text; v_revision integer;
+        BEGIN
+          SELECT rid, id INTO v_rid, v_id FROM records WHERE lookup = p_lookup FOR SHARE;
+          IF NOT FOUND THEN RETURN 'gone'; END IF;
+          SELECT i.scope, i.revision INTO v_scope, v_revision FROM interviews i
+            WHERE i.record_rid = v_rid AND i.interview_id = p_interview_id FOR UPDATE;
+          IF NOT FOUND THEN RETURN 'gone'; END IF;
+          IF v_revision <> p_revision THEN RETURN 'stale'; END IF;
+          IF NOT EXISTS (SELECT 1 FROM consent_wraps w WHERE w.record_rid = v_rid AND w.scope = v_scope
+                         AND (w.expires IS NULL OR w.expires >= to_char(to_timestamp(p_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD'))
+                         AND hearth.wrap_is_bound(w.record_rid, w.scope, w.grant_seq)) THEN
+            RETURN 'consent-gone';
+          END IF;
+          IF p_action NOT IN ('accept', 'propose-times', 'ask', 'decline', 'withdraw') THEN RAISE EXCEPTION 'unknown answer'; END IF;
+          UPDATE interviews SET state = p_state, chosen = p_chosen, answer = p_answer, answered_at = p_at, revision = revision + 1
+            WHERE record_rid = v_rid AND interview_id = p_interview_id;
+          INSERT INTO audit_inbox (at, action, record_id, scope) VALUES (p_at, 'interview.' || p_action, v_id, v_scope);
+          RETURN 'done';
+        END $$;
+
         CREATE OR REPLACE FUNCTION hearth.schema_version() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
         REVOKE ALL ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
           hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
-          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint)
+          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint),
+          hearth.intake_interviews(bytea), hearth.intake_answer_interview(bytea, bytea, integer, text, bigint, bytea, text, bigint)
           FROM PUBLIC;
         GRANT EXECUTE ON FUNCTION
           hearth.intake_submit(bytea, bytea, bigint, text, bytea, bytea, bytea, text[], bigint[], bytea[], bytea[], text[], bigint),
           hearth.intake_record(bytea), hearth.intake_put_consent(bytea, text, bigint, bytea, bytea, text, bigint),
           hearth.intake_messages(bytea), hearth.intake_add_message(bytea, text, bytea, bytea, bigint),
-          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint)
+          hearth.intake_replace_body(bytea, bytea, bigint), hearth.intake_set_pause(bytea, boolean, text, bigint),
+          hearth.intake_interviews(bytea), hearth.intake_answer_interview(bytea, bytea, integer, text, bigint, bytea, text, bigint)
           TO hearth_intake;
         GRANT UPDATE (conversation_wrap) ON hearth.consent_wraps TO hearth_casework;
+        GRANT SELECT, INSERT ON hearth.interviews TO hearth_casework;
         """
 }

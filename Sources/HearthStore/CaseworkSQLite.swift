@@ -236,7 +236,7 @@ extension SQLiteStore: CaseworkStore {
 
     /// Inserts a sealed note (`sql` takes the record's row id, then `values`) and its audit event,
     /// in one transaction; false if the record is gone.
-    private func addNote(
+    func addNote(
         _ recordID: RecordID, sql: String, values: [(any DatabaseValueConvertible)?], check: GrantCheck, audit: AuditEvent, at: Int64
     ) async throws -> GuardedWrite {
         let arguments = StatementArguments(values)
@@ -260,8 +260,11 @@ extension SQLiteStore: CaseworkStore {
                 AND (expires IS NULL OR expires >= ?) AND \(boundWrap)
                 """, arguments: [rid, w.scope.rawValue, Int64(w.keyVersion), Data(w.wrap), check.today.description])
         guard live != nil else { return .consentGone }
-        let assignee = try Row.fetchOne(db, sql: "SELECT assignee FROM records WHERE rid = ?", arguments: [rid])?["assignee"] as Int64?
-        return assignee == check.staffID ? nil : .notAssigned
+        guard let row = try Row.fetchOne(db, sql: "SELECT assignee, paused, paused_until FROM records WHERE rid = ?", arguments: [rid]),
+            row["assignee"] as Int64? == check.staffID
+        else { return .notAssigned }
+        if check.refusesPause, let pause = pause(row), pause.isActive(on: check.today) { return .contactPaused(pause) }
+        return nil
     }
 
     /// Sealed notes selected by `sql` (columns note_id, author, at, sealed, pseudonym, role) for

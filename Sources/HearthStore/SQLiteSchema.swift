@@ -143,7 +143,7 @@ extension SQLiteStore {
                         BEGIN SELECT RAISE(ABORT, 'published months are never changed'); END;
                     """)
         }
-        m.registerMigration("v5: a conversation per group, pauses of contact") { db in
+        m.registerMigration("v5: a conversation per group, pauses of contact, interview invitations") { db in
             // SECURITY.md §3.13: each group's messages are sealed under that conversation's key,
             // whose wrap sits beside the group's consent wrap. Messages sealed under the record's
             // data key, and consent wraps without a conversation wrap, cannot be carried over
@@ -164,6 +164,23 @@ extension SQLiteStore {
                     CREATE INDEX messages_conversation ON messages(record_rid, scope, seq);
                     ALTER TABLE records ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE records ADD COLUMN paused_until TEXT;
+                    CREATE TABLE interviews (
+                        seq INTEGER PRIMARY KEY,
+                        record_rid INTEGER NOT NULL REFERENCES records(rid) ON DELETE CASCADE,
+                        interview_id BLOB NOT NULL UNIQUE CHECK (length(interview_id) = 16),
+                        scope TEXT NOT NULL CHECK (scope IN ('support','review','police','prosecution')),
+                        staff_id INTEGER REFERENCES staff(id),
+                        state TEXT NOT NULL
+                            CHECK (state IN ('invited','accepted','times-proposed','question-asked','declined','withdrawn')),
+                        times TEXT NOT NULL,
+                        chosen INTEGER,
+                        invited_at INTEGER NOT NULL,
+                        answered_at INTEGER,
+                        revision INTEGER NOT NULL DEFAULT 0,
+                        invitation BLOB NOT NULL,
+                        answer BLOB
+                    ) STRICT;
+                    CREATE INDEX interviews_conversation ON interviews(record_rid, scope, seq);
                     """)
         }
         return m

@@ -82,6 +82,16 @@ final class InterleavingCaseworkStore: CaseworkStore, Sendable {
         try await inner.setStatus(recordID: recordID, status: status, audit: audit, at: at)
     }
     func messages(recordID: RecordID, scope: Scope) async throws -> [StoredNote] { try await inner.messages(recordID: recordID, scope: scope) }
+
+    func interviews(recordID: RecordID, scope: Scope) async throws -> [StoredInterview] {
+        try await inner.interviews(recordID: recordID, scope: scope)
+    }
+
+    func addInterview(recordID: RecordID, _ interview: StoredInterview, check: GrantCheck, audit: AuditEvent, at: Int64) async throws -> GuardedWrite
+    {
+        try await beforeWrite()
+        return try await inner.addInterview(recordID: recordID, interview, check: check, audit: audit, at: at)
+    }
 }
 
 @Suite("Invariant 3 under races: a withdrawal or reassignment between the decision and the write wins")
@@ -156,6 +166,37 @@ struct WithdrawalRaceTests {
             }
             #expect(try await h.count("SELECT count(*) FROM messages") == 0)
             #expect(try await h.auditRows().contains { $0.action == "case.reply" && $0.outcome == "no-consent" })
+        }
+    }
+
+    @Test("the survivor pauses contact while a caseworker replies, or a reviewer invites: contact-paused, nothing stored, the refusal audited")
+    func pauseDuringReplyAndInvitation() async throws {
+        try await CaseworkHarness.with { h in
+            let c = try await assignedCase(h)
+            let intake = h.intake
+            let pause: @Sendable () async throws -> Void = {
+                let r = try await intake.send(.PUT, "/api/v1/me/pause", json: ["until": NSNull()], receipt: c.receipt)
+                #expect(r.status == 200)
+            }
+            await #expect(throws: Problem.contactPaused(ContactPause(until: nil))) {
+                try await interleaved(h, beforeWrite: pause).reply(RecordID(reference: c.reference)!, text: "hello", by: c.alice)
+            }
+            #expect(try await h.count("SELECT count(*) FROM messages") == 0)
+            #expect(try await h.auditRows().contains { $0.action == "case.reply" && $0.outcome == "contact-paused" })
+
+            // The same for an invitation, from a reviewer (the pause is lifted first, then set again mid-write).
+            #expect(try await intake.send(.DELETE, "/api/v1/me/pause", receipt: c.receipt).status == 204)
+            #expect(try await intake.send(.POST, "/api/v1/me/consents", json: ["scope": "review"], receipt: c.receipt).status == 200)
+            _ = try await h.readyStaff("rita", .reviewer)
+            let sue = try #require(try await h.store.staff(username: "sue")).identity
+            try await h.casework.assign(RecordID(reference: c.reference)!, to: "rita", by: sue)
+            let rita = try #require(try await h.store.staff(username: "rita")).identity
+            let invitation = InterviewInvitation(purpose: "a review interview", form: .phone, times: [])
+            await #expect(throws: Problem.contactPaused(ContactPause(until: nil))) {
+                _ = try await interleaved(h, beforeWrite: pause).invite(RecordID(reference: c.reference)!, invitation, by: rita)
+            }
+            #expect(try await h.count("SELECT count(*) FROM interviews") == 0)
+            #expect(try await h.auditRows().contains { $0.action == "interview.invite" && $0.outcome == "contact-paused" })
         }
     }
 
