@@ -453,7 +453,7 @@ enum PostgresSchema {
           RETURN true;
         END $$;
 
-        -- Invitations to interviews (SECURITY.md §3.14): every group's, for the survivor to open.
+        -- Invitations to interviews (SECURITY.md §3.13): every group's, for the survivor to open.
         CREATE FUNCTION hearth.intake_interviews(p_lookup bytea)
         RETURNS TABLE (
           interview_id bytea, scope text, state text, times bigint[], chosen bigint, invited_at bigint, answered_at bigint, revision integer,

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 public import HearthCore
 
-// Invitations to interviews (SECURITY.md §3.14): state, times and timestamps in clear, the
+// Invitations to interviews (SECURITY.md §3.13): state, times and timestamps in clear, the
 // invitation and the latest answer sealed under the conversation key of their group.
 extension SQLiteStore {
     public func interviews(lookup: [UInt8]) async throws -> [StoredInterview] {

@@ -3,7 +3,7 @@ import HearthCore
 import HearthTestSupport
 import Testing
 
-/// Invitations to interviews (SECURITY.md §3.14), over TLS on both listeners: a reviewer or
+/// Invitations to interviews (SECURITY.md §3.13), over TLS on both listeners: a reviewer or
 /// liaison officer assigned to the case, with their group's consent live, invites; the survivor
 /// accepts a time, proposes others, asks, declines without a reason, or withdraws an acceptance;
 /// content is sealed in the group's conversation, states and times are metadata.
