@@ -413,7 +413,7 @@ extension Envelope {
     }
 
     /// Pads and seals one part of an invitation under the conversation key of its group (SECURITY.md
-    /// §3.14): `0x01 || nonce || ciphertext || tag`, bound to the record, group, id, part and revision.
+    /// §3.13): `0x01 || nonce || ciphertext || tag`, bound to the record, group, id, part and revision.
     static func sealInterview(
         _ json: [UInt8], part: InterviewPart, revision: UInt32, with key: borrowing ConversationKey, recordID: RecordID, scope: Scope,
         interviewID: [UInt8]
