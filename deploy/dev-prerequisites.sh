@@ -15,6 +15,8 @@ command -v openssl >/dev/null || need+=(openssl)
 # Tor: a test checks deploy/tor/onion-service.torrc with `tor --verify-config` (and fails in CI
 # without it). The package's own daemon, if its postinst starts one, is not used.
 command -v tor >/dev/null || need+=(tor)
+# Interview times on the pages are UK time (Europe/London, summer time included).
+[ -e /usr/share/zoneinfo/Europe/London ] || need+=(tzdata)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq

@@ -41,6 +41,7 @@ extension StaffPages {
         "assigned": "The case has been assigned.",
         "replied": "Your reply has been sent. The survivor can read it when they next come back.",
         "status": "The status has been changed.",
+        "invited": "Your invitation has been sent. The survivor can read it when they next come back; open the case to see their answer.",
     ]
 
     /// A case's metadata and the forms the caller's role may use. Metadata only: nothing here is decrypted.
@@ -126,7 +127,7 @@ extension StaffPages {
             }
             do {
                 let opened = try await casework.open(reference, reason: reason, by: session.identity)
-                return try page(request, "staff-case-open", staff: session, Self.openedContext(opened))
+                return try page(request, "staff-case-open", staff: session, Self.openedContext(opened, role: session.identity.role))
             } catch let denial as AccessDenial {
                 return try refusalPage(request, session, denial, heading: "This case cannot be opened", reference: reference)
             }
@@ -147,6 +148,39 @@ extension StaffPages {
                 return try caseInputPage(
                     request, session, reference, heading: "Contact is paused",
                     message: "Nothing was sent. The survivor asked for no contact for now; you can reply once the pause ends.")
+            }
+            return nil
+        }
+        caseAction(
+            on: group, "interviews", fields: Set(["purpose", "form"]).union((1...Limits.interviewTimes.upperBound).map { "time\($0)" }),
+            refused: "Your invitation was not sent", done: "invited"
+        ) { request, fields, session, reference in
+            // Times are typed in UK time; the API's own rules check the rest.
+            var times: [String] = []
+            for n in 1...Limits.interviewTimes.upperBound {
+                guard let typed = fields.trimmed("time\(n)") else { continue }
+                guard let t = UKTime.unixSeconds(inputValue: typed) else {
+                    return try caseInputPage(
+                        request, session, reference, heading: "Check the times",
+                        message: "Nothing was sent. Time \(n) is not a date and time that exists in UK time; open the case again and check it.")
+                }
+                times.append(rfc3339(unixSeconds: t))
+            }
+            let draft = InterviewInvitationDraft(purpose: fields.trimmed("purpose"), form: fields.value("form"), times: times)
+            let invitation: InterviewInvitation
+            do throws(Problem) {
+                invitation = try InterviewInvitation.validate(draft, now: casework.now)
+            } catch {
+                return try caseInputPage(
+                    request, session, reference, heading: "Your invitation was not sent",
+                    message: "Nothing was sent. \(Self.invitationProblem(error))")
+            }
+            do {
+                _ = try await casework.invite(reference, invitation, by: session.identity)
+            } catch let p as Problem where p.code == "contact-paused" {
+                return try caseInputPage(
+                    request, session, reference, heading: "Contact is paused",
+                    message: "Nothing was sent. The survivor asked for no contact for now; you can invite them once the pause ends.")
             }
             return nil
         }
@@ -179,6 +213,17 @@ extension StaffPages {
             }
             return seeOther("/cases/\(reference.reference)?done=\(done)")
         }
+    }
+
+    /// The invitation form's problem in plain words (the API's codes name the field).
+    static func invitationProblem(_ p: Problem) -> String {
+        if p.message.contains("'purpose'") {
+            return p.code == "field-too-long"
+                ? "Keep what it is for to \(Limits.interviewPurpose) characters or fewer." : "Say what the interview is for, in plain words."
+        }
+        if p.message.contains("'form'") { return "Choose how the interview would happen." }
+        if p.code == "duplicate-value" { return "The same time is offered twice; offer each time once." }
+        return "Each time must be in the future, and no more than two years away."
     }
 
     /// A 400 page for a case form's input, with the way back to the case.

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthHTTP
 import HearthKeys
 
 // How the staff pages word what they show: template values for cases and plain names for codes.
@@ -18,7 +19,7 @@ extension StaffPages {
         "paused (until " + (p.until.map { "the end of \($0)" } ?? "they resume") + ")"
     }
 
-    static func openedContext(_ o: OpenedCase) -> [String: Any] {
+    static func openedContext(_ o: OpenedCase, role: Role) -> [String: Any] {
         let r = o.request
         var request: [String: Any] = [
             "contacts": r.contact.map { c -> [String: Any] in
@@ -50,7 +51,70 @@ extension StaffPages {
             "maxMessage": Limits.message,
         ]
         if let pause = o.pause { context["paused"] = pauseText(pause) }
+        context["interviews"] = o.interviews.reversed().map(interviewContext)
+        context["hasInterviews"] = !o.interviews.isEmpty
+        if role.invitesToInterview {
+            context["invite"] = [
+                "forms": InterviewForm.allCases.map { ["value": $0.rawValue, "name": interviewFormName($0)] },
+                "slots": (1...Limits.interviewTimes.upperBound).map { ["n": $0] }, "maxPurpose": Limits.interviewPurpose,
+            ]
+        }
         return context
+    }
+
+    /// One invitation and the survivor's answer, for the opened case.
+    static func interviewContext(_ i: Interview) -> [String: Any] {
+        var rows: [[String: String]] = [
+            ["label": "Purpose", "value": i.invitation.purpose], ["label": "How", "value": interviewFormName(i.invitation.form)],
+            [
+                "label": "Times offered",
+                "value": i.invitation.times.isEmpty
+                    ? "None: the survivor was asked to suggest a time" : i.invitation.times.map { UKTime.words($0) }.joined(separator: "; "),
+            ],
+            ["label": "Sent", "value": "\(displayTime(i.invitedAt)) by \(i.pseudonym ?? "staff")"],
+        ]
+        if let at = i.answeredAt { rows.append(["label": "Answered", "value": displayTime(at)]) }
+        if let a = i.answer {
+            if let t = a.time { rows.append(["label": "Time accepted", "value": UKTime.words(t)]) }
+            if let text = a.proposedTimes { rows.append(["label": "Times that would suit them", "value": text]) }
+            if let text = a.question { rows.append(["label": "Their question", "value": text]) }
+            if let r = a.requests {
+                if r.supporter { rows.append(["label": "Supporter", "value": "They would like a supporter of their choice present"]) }
+                if let p = r.interviewer { rows.append(["label": "Interviewer", "value": interviewerName(p)]) }
+                if let language = r.interpreter { rows.append(["label": "Interpreter", "value": language]) }
+                if r.breaks { rows.append(["label": "Breaks", "value": "Whenever they need them"]) }
+                if let text = r.accessibility { rows.append(["label": "Accessibility", "value": text]) }
+                if let text = r.place { rows.append(["label": "Where", "value": text]) }
+            }
+        }
+        return ["id": i.id, "state": interviewStateName(i.state), "rows": rows]
+    }
+
+    static func interviewFormName(_ f: InterviewForm) -> String {
+        switch f {
+        case .inPerson: "In person"
+        case .video: "Video call"
+        case .phone: "Phone"
+        }
+    }
+
+    static func interviewStateName(_ s: InterviewState) -> String {
+        switch s {
+        case .invited: "Invited: no answer yet"
+        case .accepted: "Accepted"
+        case .timesProposed: "Other times proposed"
+        case .questionAsked: "Question asked"
+        case .declined: "Declined (no reason is asked; nothing else changes)"
+        case .withdrawn: "Acceptance withdrawn"
+        }
+    }
+
+    static func interviewerName(_ p: InterviewerPreference) -> String {
+        switch p {
+        case .woman: "A woman, please"
+        case .man: "A man, please"
+        case .noPreference: "No preference"
+        }
     }
 
     static func keyStateName(_ line: KeyStatusReport.Line) -> String {

@@ -257,6 +257,73 @@ enum SurvivorText {
     /// `police liaison officer` as `Police liaison officer`.
     static func capitalised(_ s: String) -> String { s.prefix(1).uppercased() + s.dropFirst() }
 
+    /// How an interview would happen, in plain words.
+    static func interviewForm(_ form: InterviewForm) -> String {
+        switch form {
+        case .inPerson: "In person"
+        case .video: "By video call"
+        case .phone: "By phone"
+        }
+    }
+
+    /// Where an invitation stands, as the survivor sees it.
+    static func interviewState(_ state: InterviewState) -> String {
+        switch state {
+        case .invited: "Waiting for your answer"
+        case .accepted: "You said yes"
+        case .timesProposed: "You suggested other times"
+        case .questionAsked: "You asked a question"
+        case .declined: "You said no, thank you"
+        case .withdrawn: "You withdrew your yes"
+        }
+    }
+
+    /// The answers a survivor can choose, each with a hint.
+    static func interviewAction(_ action: InterviewAction, hasTimes: Bool) -> (label: String, hint: String) {
+        switch action {
+        case .accept: ("Yes, at one of these times", "Choose the time below. You can still change your mind later.")
+        case .proposeTimes:
+            hasTimes
+                ? ("Yes, but at another time", "Tell us which days and times would suit you.")
+                : ("Yes, and this is when would suit me", "Tell us which days and times would suit you.")
+        case .ask: ("I have a question first", "Ask anything. You do not have to decide yet.")
+        case .decline: ("No, thank you", "You do not need to give a reason. Nothing else changes.")
+        case .withdraw: ("Withdraw my yes", "")
+        }
+    }
+
+    /// A preference for who interviews them.
+    static func interviewer(_ p: InterviewerPreference) -> String {
+        switch p {
+        case .woman: "A woman"
+        case .man: "A man"
+        case .noPreference: "I do not mind"
+        }
+    }
+
+    /// The survivor's answer as rows of label and value.
+    static func interviewAnswer(_ a: InterviewAnswer) -> [[String: String]] {
+        var rows: [[String: String]] = []
+        if let t = a.time { rows.append(["label": "The time you chose", "value": UKTime.words(t)]) }
+        if let text = a.proposedTimes { rows.append(["label": "Times that would suit you", "value": text]) }
+        if let text = a.question { rows.append(["label": "Your question", "value": text]) }
+        rows += interviewRequests(a.requests)
+        return rows
+    }
+
+    /// What the survivor asked for, as rows (shared with the staff pages' wording).
+    static func interviewRequests(_ r: InterviewRequests?) -> [[String: String]] {
+        guard let r else { return [] }
+        var rows: [[String: String]] = []
+        if r.supporter { rows.append(["label": "Someone with you", "value": "A supporter of your choice"]) }
+        if let p = r.interviewer { rows.append(["label": "Who talks with you", "value": interviewer(p)]) }
+        if let language = r.interpreter { rows.append(["label": "An interpreter", "value": language]) }
+        if r.breaks { rows.append(["label": "Breaks", "value": "Whenever you need them"]) }
+        if let text = r.accessibility { rows.append(["label": "What would make it easier", "value": text]) }
+        if let text = r.place { rows.append(["label": "Where", "value": text]) }
+        return rows
+    }
+
     /// `16000` as `16,000`.
     static func grouped(_ n: Int) -> String {
         let digits = Array(String(n))

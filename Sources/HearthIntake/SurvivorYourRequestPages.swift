@@ -17,6 +17,7 @@ extension SurvivorPages {
             try await service.resume(for: context.survivor)
             return seeOther("/your-request#pause")
         }
+        registerInterviews(on: group)
         group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
         group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
         group.get("/your-request/erase") { request, context in
@@ -50,6 +51,7 @@ extension SurvivorPages {
     ) async throws -> Response {
         let view = try await service.view(survivor)
         let thread = try await service.messages(survivor)
+        let interviews = try await service.interviews(survivor)
         let access = try await service.accessLog(survivor)
         let today = service.today
         var errors: [FieldError] = []
@@ -81,6 +83,14 @@ extension SurvivorPages {
                     let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
                     return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
                 },
+            ]
+        }
+        context["hasInterviews"] = !interviews.isEmpty
+        context["interviews"] = interviews.reversed().map { i -> [String: Any] in
+            [
+                "id": i.id, "group": SurvivorText.scope(i.group).short, "sent": SurvivorText.time(i.invitedAt),
+                "form": SurvivorText.interviewForm(i.invitation.form), "state": SurvivorText.interviewState(i.state),
+                "waiting": i.state == .invited,
             ]
         }
         let writable = Scope.allCases.filter(shared.contains)
