@@ -116,8 +116,8 @@ extension SurvivorPages {
         context["interviewers"] = InterviewerPreference.allCases.map { p -> [String: Any] in
             ["value": p.rawValue, "label": SurvivorText.interviewer(p), "checked": typed.interviewer == p.rawValue]
         }
-        context["maxNote"] = Limits.interviewNote
-        context["maxNeeds"] = Limits.interviewNeeds
+        context["maxNote"] = SurvivorText.grouped(Limits.interviewNote)
+        context["maxNeeds"] = SurvivorText.grouped(Limits.interviewNeeds)
         return try page(request, "survivor-interview", status: status, context)
     }
 

@@ -26,7 +26,13 @@ struct ErasureTests {
         let id = try #require(RecordID(reference: submitted.reference))
         let record = try #require(try await h.store.record(id: id))
         var messages: [[UInt8]] = []
-        for scope in Scope.allCases { messages += try await h.store.messages(recordID: id, scope: scope).map(\.sealed) }
+        for scope in Scope.allCases {
+            messages += try await h.store.messages(recordID: id, scope: scope).map(\.sealed)
+            // Invitations to interviews and their answers are sealed in the conversation too.
+            for i in try await h.store.interviews(recordID: id, scope: scope) {
+                messages += [i.sealedInvitation] + (i.sealedAnswer.map { [$0] } ?? [])
+            }
+        }
         return Captured(
             reference: submitted.reference,
             receipt: submitted.receipt,
@@ -148,7 +154,7 @@ struct ErasureTests {
     }
 
     @Test(
-        "erasing a record removes every wrap, the survivor wrap and every 64-byte window of the body and messages from the database file and the WAL"
+        "erasing a record removes every wrap, the survivor wrap and every 64-byte window of the body, messages, invitations and answers from the database file and the WAL"
     )
     func erasedRecordLeavesNoBytes() async throws {
         try await CaseworkHarness.with { h in
@@ -161,10 +167,21 @@ struct ErasureTests {
                 receipt: submitted.receipt
             )
             #expect(write.status == 201, "\(write.text)")
+            let sue = try await h.readyStaff("sue", .supervisor)
+            let paul = try await h.readyStaff("paul", .policeLiaison)
+            #expect(try await h.staffPost(sue, "/api/v1/cases/\(submitted.reference)/assign", ["staff": "paul"]).status == 200)
+            let invited = try await h.staffPost(
+                paul, "/api/v1/cases/\(submitted.reference)/interviews",
+                ["purpose": String(repeating: "an invitation to be erased ", count: 20), "form": "phone"])
+            let id = try #require(invited.json["id"] as? String, "\(invited.text)")
+            let answered = try await h.intake.send(
+                .POST, "/api/v1/me/interviews/\(id)/answer",
+                json: ["action": "ask", "question": String(repeating: "a question to be erased ", count: 20)], receipt: submitted.receipt)
+            #expect(answered.status == 200, "\(answered.text)")
             let c = try await Self.capture(h, submitted)
-            #expect(c.wraps.count == 6 && c.messages.count == 1)
+            #expect(c.wraps.count == 6 && c.messages.count == 3, "a message, an invitation and an answer")
             Self.expectPresent(c, h, "before erasing")
-            #expect(!Self.windowsFound(c.messages[0], in: Self.files(h)).isEmpty)
+            for m in c.messages { #expect(!Self.windowsFound(m, in: Self.files(h)).isEmpty) }
 
             let reply = try await h.intake.send(.DELETE, "/api/v1/me", receipt: c.receipt)
             #expect(reply.status == 204, "\(reply.text)")

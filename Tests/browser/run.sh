@@ -80,6 +80,7 @@ priya privacy-officer
 sam supervisor
 carl caseworker
 otto reviewer
+rory reviewer
 STAFF
 
 # Closed months of realistic audit entries for the transparency page, published as casework

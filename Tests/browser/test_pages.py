@@ -25,6 +25,7 @@ from harness import Browser, Client, Environment, Findings, origin, parse_html, 
 # Staff created by run.sh.
 SUPERVISOR, CASEWORKER, PRIVACY_OFFICER = "sofia", "casey", "priya"
 FORMS_SUPERVISOR, FORMS_CASEWORKER, FORMS_REVIEWER = "sam", "carl", "otto"
+INTERVIEWER = "rory"  # a reviewer who invites survivors to interviews
 
 SURVIVOR_COOKIE = "__Host-hearth-survivor"
 STAFF_COOKIE = "__Host-hearth-session"
@@ -541,6 +542,69 @@ def test_survivor_pauses_and_resumes_contact(browser_name: str, request, env: En
     browser.click("resume", "your request after starting contact again")
     assert "not paused" in browser.text("pause-status")
     assert live_scopes(client, env, receipt) == {"support"}, "pausing changed consent"
+
+
+@pytest.mark.parametrize("browser_name", ["js", "nojs"])
+def test_interview_invitation_and_answer(
+    browser_name: str, request, env: Environment, client: Client, supervisor_http: Client
+) -> None:
+    """A reviewer invites from the opened case; the survivor reads the invitation, declines without a
+    reason (nothing else changes), changes their mind and says yes with requests; the reviewer sees it."""
+    browser: Browser = request.getfixturevalue(browser_name)
+    reference, receipt = submit_by_api(client, env, consents=("review", "support"))
+    case = f"{env.casework}/cases/{reference}"
+    assign = supervisor_http.page(case).form(f"/cases/{reference}/assign").values(staff=INTERVIEWER)
+    assert supervisor_http.post_form(f"{case}/assign", assign).status_code == 303
+
+    staff_sign_in(browser, env, INTERVIEWER)
+    browser.visit(case, "reviewer case page")
+    browser.fill("reason", "To invite them to an interview")
+    browser.click("open", "reviewer opened case with the invitation form")
+    assert "Declining changes nothing else" in browser.text("invite-guidance")
+    purpose = f"To hear your account of what happened, at your own pace ({browser_name})."
+    browser.fill("purpose", purpose)
+    browser.tick("invite-form-video")
+    when = (datetime.datetime.now() + datetime.timedelta(days=7)).replace(hour=10, minute=30)
+    browser.set_date("invite-time1", when.strftime("%Y-%m-%dT%H:%M"))
+    browser.click("send-invitation", "case page after inviting")
+    assert browser.path == f"/cases/{reference}" and "invitation has been sent" in browser.text("notice")
+    staff_sign_out(browser)
+
+    sign_in_with_receipt(browser, env, receipt)
+    assert "Waiting for your answer" in browser.text("interviews")
+    links = browser.driver.find_elements(By.CSS_SELECTOR, '#interviews a[href^="/your-request/interviews/"]')
+    assert len(links) == 1, "one invitation is listed"
+    browser.click_element(links[0], "an invitation to talk")
+    assert purpose in browser.text("invitation") and "(UK time)" in browser.text("invitation")
+    assert "You do not need to give a reason" in browser.text("no-pressure")
+    browser.click("send-answer", "invitation: no answer chosen")
+    assert browser.last_status == 400, f"no answer chosen answered {browser.last_status}"
+    assert browser.by_id("error-summary").find_elements(By.CSS_SELECTOR, 'a[href="#action"]')
+
+    browser.tick("action-decline")
+    browser.click("send-answer", "invitation after declining")
+    assert browser.exists("answered") and "You said no, thank you" in browser.text("state")
+    assert live_scopes(client, env, receipt) == {"review", "support"}, "declining changed consent"
+    assert [i["state"] for i in survivor_api(client, env, receipt, "/interviews")["interviews"]] == ["declined"]
+
+    # They change their mind: yes, at the time offered, with a supporter and an interpreter.
+    browser.tick("action-accept")
+    times = browser.driver.find_elements(By.CSS_SELECTOR, 'input[name="time"]')
+    assert len(times) == 1
+    browser.tick(times[0].get_attribute("id"))
+    browser.tick("supporter")
+    browser.fill("interpreter", "Urdu")
+    browser.click("send-answer", "invitation after saying yes")
+    assert "You said yes" in browser.text("state") and browser.exists("withdraw")
+    assert "Urdu" in browser.text("invitation")
+
+    staff_sign_in(browser, env, INTERVIEWER)
+    browser.visit(case, "reviewer case page again")
+    browser.fill("reason", "To read their answer")
+    browser.click("open", "reviewer opened case with the answer")
+    answer = browser.text("interviews")
+    assert "Accepted" in answer and "Urdu" in answer and "supporter" in answer, answer
+    staff_sign_out(browser)
 
 
 def test_caseworker_is_refused_without_consent(
