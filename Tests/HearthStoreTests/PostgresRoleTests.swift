@@ -9,7 +9,7 @@ import Testing
 struct PostgresRoleTests {
     static let tables = [
         "staff", "sessions", "records", "consent_wraps", "consent_events", "messages", "access_log", "audit", "audit_checkpoints", "audit_inbox",
-        "published_months",
+        "published_months", "interviews",
     ]
 
     /// One try at a statement, for the matrix.
@@ -47,7 +47,7 @@ struct PostgresRoleTests {
     /// A column of each table that an UPDATE may name (identity columns refuse any update first).
     static let column = [
         "staff": "username", "sessions": "token_hash", "records": "status", "consent_wraps": "wrap", "audit_checkpoints": "at",
-        "published_months": "figures",
+        "published_months": "figures", "interviews": "state",
     ]
 
     static let intakeFunctionCalls = [
@@ -57,7 +57,8 @@ struct PostgresRoleTests {
         "SELECT hearth.intake_messages('\\x00')", "SELECT hearth.intake_add_message('\\x00', 'support', '\\x00', '\\x00', 0)",
         "SELECT hearth.intake_access_log('\\x00')", "SELECT * FROM hearth.intake_published_months()",
         "SELECT hearth.intake_replace_body('\\x00', '\\x00', 0)",
-        "SELECT hearth.intake_set_pause('\\x00', true, NULL, 0)",
+        "SELECT hearth.intake_set_pause('\\x00', true, NULL, 0)", "SELECT * FROM hearth.intake_interviews('\\x00')",
+        "SELECT hearth.intake_answer_interview('\\x00', '\\x00', 0, 'declined', NULL, '\\x00', 'decline', 0)",
         "SELECT hearth.intake_submit('\\x00', '\\x00', 0, NULL, '\\x00', '\\x00', '\\x00', '{}', '{}', '{}', '{}', '{}', 0)",
     ]
 
@@ -89,7 +90,7 @@ struct PostgresRoleTests {
         "consent_wraps": (["SELECT", "DELETE"], ["wrap", "conversation_wrap", "key_version"]), "consent_events": (["SELECT", "INSERT"], []),
         "messages": (["SELECT", "INSERT"], []), "access_log": (["SELECT", "INSERT"], []), "audit": (["SELECT", "INSERT"], []),
         "audit_checkpoints": (["SELECT", "INSERT"], []), "audit_inbox": (["SELECT", "DELETE"], []),
-        "published_months": (["SELECT", "INSERT"], []),
+        "published_months": (["SELECT", "INSERT"], []), "interviews": (["SELECT", "INSERT"], []),
     ]
 
     /// Every column of every table, as the owner sees them (identity columns left out: PostgreSQL
