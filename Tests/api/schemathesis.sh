@@ -117,7 +117,7 @@ for log in sorted(pathlib.Path(sys.argv[1]).glob("*.log")):
     failures += sum(int(n) for n in re.findall(r"(\d+) unique failures?", text))
     dropped += sum(int(n) for n in re.findall(r"Filtered: (\d+)", text))
 print(f"schemathesis: {generated} cases generated, {failures} failures, "
-      f"{dropped} expected refusals of an expiry outside today + 10 years (Tests/api/hooks.py)")
+      f"{dropped} expected refusals of a consent expiry or pause end outside today + 10 years (Tests/api/hooks.py)")
 PY
 if [ "$status" -ne 0 ]; then
   echo "--- hearth stderr (last 40 lines) ---"
