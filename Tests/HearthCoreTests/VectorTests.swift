@@ -1,9 +1,10 @@
 import Foundation
-import HearthCore
 import HearthCrypto
 import HearthKeys
 import HearthTestSupport
 import Testing
+
+@testable import HearthCore
 
 /// One test-vector file from `Vectors/` (format: `Vectors/README.md`).
 struct Vector: Sendable, CustomTestStringConvertible {
@@ -18,7 +19,8 @@ struct Vector: Sendable, CustomTestStringConvertible {
         "expect", "scenario", "operation", "error", "record_id", "receipt", "scope", "key_version", "scope_secret_key",
         "dek_commitment", "body", "consent_wrap", "survivor_wrap", "plaintext", "request", "note_kind", "note_id", "note",
         "master_key", "key_name", "public_file", "sealed_file", "secret_key", "manifest", "audit_public_key", "primaries",
-        "backup_secret_key", "backup", "conversation_wrap", "author", "message",
+        "backup_secret_key", "backup", "conversation_wrap", "author", "message", "key_scope", "interview_id", "part", "revision",
+        "interview",
     ]
 
     /// Parses `key: value` lines; blank lines and lines starting with `#` are ignored.
@@ -87,6 +89,8 @@ private func perform(_ v: Vector) throws -> [UInt8] {
         return try openBackup(v)
     case "open-conversation-with-receipt", "open-conversation-with-scope-key":
         return try openConversation(v)
+    case "open-interview":
+        return try openInterview(v)
     default:
         throw VectorError("\(v.file): unknown operation '\(v["operation"] ?? "")'")
     }
@@ -111,6 +115,32 @@ private func openConversation(_ v: Vector) throws -> [UInt8] {
     return try Envelope.openMessage(
         try v.bytes("message"), fromSurvivor: author == "survivor", with: key, recordID: id, scope: scope, noteID: try v.bytes("note_id")
     ).unsafeExportedBytes()
+}
+
+/// SECURITY.md §3.13: one part of an invitation to an interview, opened with the conversation key
+/// the receipt derives for `key_scope` (`scope` when absent), bound to `scope`, the interview id,
+/// the part and the revision. An opened part must also decode and re-encode (sorted keys) to
+/// exactly its bytes, as Hearth seals it.
+private func openInterview(_ v: Vector) throws -> [UInt8] {
+    guard let id = RecordID(bytes: try v.bytes("record_id")) else { throw VectorError("\(v.file): record_id is not 10 bytes") }
+    guard let scopeName = v["scope"], let scope = Scope(rawValue: scopeName),
+        let keyScope = Scope(rawValue: v["key_scope"] ?? scopeName)
+    else { throw VectorError("\(v.file): bad scope") }
+    guard let text = v["receipt"], let receipt = Receipt(parsing: text) else { throw VectorError("\(v.file): bad receipt") }
+    guard let partName = v["part"], let part = ["invitation": Envelope.InterviewPart.invitation, "answer": .answer][partName] else {
+        throw VectorError("\(v.file): bad part")
+    }
+    guard let revisionText = v["revision"], let revision = UInt32(revisionText) else { throw VectorError("\(v.file): bad revision") }
+    let plaintext = try Envelope.openInterview(
+        try v.bytes("interview"), part: part, revision: revision, with: try receipt.conversationKey(recordID: id, scope: keyScope), recordID: id,
+        scope: scope, interviewID: try v.bytes("interview_id"))
+    let reencoded: [UInt8] =
+        switch part {
+        case .invitation: Array(try Interview.encoder.encode(try JSONDecoder().decode(InterviewInvitation.self, from: Data(plaintext))))
+        case .answer: Array(try Interview.encoder.encode(try JSONDecoder().decode(InterviewAnswer.self, from: Data(plaintext))))
+        }
+    #expect(reencoded == plaintext, "\(v.file): the JSON is not as Hearth encodes it")
+    return plaintext
 }
 
 /// SECURITY.md §3.20: reads the whole backup with the backup secret key, returns the data stream;

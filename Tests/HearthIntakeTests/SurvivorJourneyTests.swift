@@ -173,6 +173,7 @@ struct SurvivorJourneyTests {
             let paths = try #require(reply.json["paths"] as? [String: Any])
             for p in [
                 "/api/v1/contact-requests", "/api/v1/me", "/api/v1/me/consents", "/api/v1/me/consents/{scope}", "/healthz", "/api/v1/transparency",
+                "/api/v1/me/interviews", "/api/v1/me/interviews/{id}/answer",
             ] {
                 #expect(paths[p] != nil, "\(p) is documented")
             }

@@ -4,13 +4,15 @@
 # Builds nothing: expects `swift build --build-tests` (for .build/debug/hearth). Installs the pinned
 # schemathesis (Tests/api/requirements.txt) into .build-api/venv when it is missing or different.
 # In a fresh temporary directory it starts `hearth serve --dev`, submits one contact request for
-# a real receipt, and runs schemathesis with every check against GET /api/v1/openapi.json over
+# a real receipt, has a reviewer invite that survivor to an interview (so answers reach a real
+# invitation), and runs schemathesis with every check against GET /api/v1/openapi.json over
 # TLS (verified against the development certificate), the receipt in `Authorization: Receipt …`
-# for the operations that need one. `DELETE /api/v1/me` (erasure) runs last, on its own, so the
-# other operations are tested against a record that exists.
+# for the operations that need one. Answers to the invitation run first, on their own, and
+# `DELETE /api/v1/me` (erasure) last, on its own, so the other operations are tested against a
+# record that exists.
 #
 # Prints the cases generated and the failures; exits non-zero on any server error, conformance
-# failure or schemathesis error. Extra arguments go to both schemathesis runs (e.g. `--seed 1`).
+# failure or schemathesis error. Extra arguments go to every schemathesis run (e.g. `--seed 1`).
 # HEARTH_API_MAX_EXAMPLES (default 100) bounds the cases per operation and phase.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -74,20 +76,45 @@ await_line() {
 hearth_pid="$!"
 certificate="$(await_line "$work/hearth.out" '^certificate: ' "$hearth_pid" | cut -d' ' -f2-)"
 intake="$(await_line "$work/hearth.out" '^intake: ' "$hearth_pid" | cut -d' ' -f2)"
+casework="$(await_line "$work/hearth.out" '^casework: ' "$hearth_pid" | cut -d' ' -f2)"
 
-# One real submission: its receipt authenticates the /api/v1/me operations.
-receipt="$("$venv/bin/python" - "$intake" "$certificate" <<'PY'
-import sys, requests
-intake, certificate = sys.argv[1:]
+# One real submission: its receipt authenticates the /api/v1/me operations. It is shared with
+# the review team, whose reviewer (assigned by a supervisor) invites the survivor to an interview
+# with two times, so POST /api/v1/me/interviews/{id}/answer reaches a real invitation.
+for account in sam:supervisor rita:reviewer; do
+  (cd "$work" && "$hearth" staff add --username "${account%%:*}" --role "${account#*:}" --json) > "$work/${account%%:*}.json"
+done
+read -r receipt interview < <("$venv/bin/python" - "$intake" "$casework" "$certificate" "$work" <<'PY'
+import base64, hashlib, hmac, json, struct, sys, time, requests
+intake, casework, certificate, work = sys.argv[1:]
 session = requests.Session()
 session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify= (FIELD-NOTES)
+def post(url, body, token=None):
+    r = session.post(url, json=body, verify=certificate, timeout=30, headers={"Authorization": f"Bearer {token}"} if token else {})
+    r.raise_for_status()
+    return r.json() if r.content else None
 body = {"preferredName": "Sam", "contact": [{"method": "email", "value": "sam@example.org"}],
-        "wants": ["support"], "consents": [{"scope": "support"}]}
-r = session.post(f"{intake}/api/v1/contact-requests", json=body, verify=certificate, timeout=30)
-r.raise_for_status()
-print(r.json()["receipt"])
+        "wants": ["support"], "consents": [{"scope": "support"}, {"scope": "review"}]}
+submitted = post(f"{intake}/api/v1/contact-requests", body)
+def signed_in(name):
+    account = json.load(open(f"{work}/{name}.json"))
+    key = base64.b32decode(account["totpSecret"].upper() + "=" * (-len(account["totpSecret"]) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()  # RFC 6238
+    code = struct.unpack(">I", digest[digest[-1] & 15:][:4])[0] & 0x7FFFFFFF
+    token = post(f"{casework}/api/v1/session", {"username": name, "password": account["password"], "totp": f"{code % 1_000_000:06d}"})["token"]
+    post(f"{casework}/api/v1/session/password", {"password": account["password"], "newPassword": "schemathesis only, a test passphrase"}, token)
+    return token
+case = f"{casework}/api/v1/cases/{submitted['reference']}"
+post(f"{case}/assign", {"staff": "rita"}, signed_in("sam"))
+day = (int(time.time()) // 86400 + 7) * 86400
+times = [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(day + h * 3600)) for h in (10, 14)]
+invited = post(f"{case}/interviews", {"purpose": "A first conversation, at your pace.", "form": "video", "times": times}, signed_in("rita"))
+print(submitted["receipt"], invited["id"])
 PY
-)"
+)
+[ -n "$interview" ] || { echo "schemathesis.sh: could not seed an invitation" >&2; exit 1; }
+# Every generated answer goes to that invitation (its id is not the part under test).
+printf '[[operations]]\ninclude-name = "POST /api/v1/me/interviews/{id}/answer"\nparameters = { id = "%s" }\n' "$interview" > "$work/schemathesis.toml"
 
 report="$artifacts/schemathesis"
 rm -rf "$report"
@@ -104,6 +131,9 @@ run() {
   return "${PIPESTATUS[0]}"
 }
 status=0
+# Answers first, on their own: in the main run, withdrawals of the review consent soon make most
+# answers 409 consent-not-live, so few would reach the answer's own checks and a 200.
+run answers --include-name "POST /api/v1/me/interviews/{id}/answer" "$@" || status=$?
 run main --exclude-name "DELETE /api/v1/me" "$@" || status=$?
 run erasure --include-name "DELETE /api/v1/me" "$@" || status=$?
 
@@ -117,7 +147,7 @@ for log in sorted(pathlib.Path(sys.argv[1]).glob("*.log")):
     failures += sum(int(n) for n in re.findall(r"(\d+) unique failures?", text))
     dropped += sum(int(n) for n in re.findall(r"Filtered: (\d+)", text))
 print(f"schemathesis: {generated} cases generated, {failures} failures, "
-      f"{dropped} expected refusals of an expiry outside today + 10 years (Tests/api/hooks.py)")
+      f"{dropped} expected refusals of a date outside today + 10 years or a time not offered (Tests/api/hooks.py)")
 PY
 if [ "$status" -ne 0 ]; then
   echo "--- hearth stderr (last 40 lines) ---"

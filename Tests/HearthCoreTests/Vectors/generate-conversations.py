@@ -1,8 +1,8 @@
-# Writes the conversation-*.txt vectors (SECURITY.md §3.13, a conversation per group) with PyNaCl
+# Writes the conversation-*.txt and interview-*.txt vectors (SECURITY.md §3.13, a conversation per group) with PyNaCl
 # and hashlib, from SECURITY.md alone, independently of Hearth's code. The keys and receipt are
 # random, so each run writes new bytes.
 # Run: python3 Tests/HearthCoreTests/Vectors/generate-conversations.py
-import hashlib, os, struct
+import hashlib, json, os, struct
 import nacl.bindings as b
 
 D = os.path.dirname(os.path.abspath(__file__)) + '/'
@@ -136,3 +136,60 @@ write("conversation-wrap-consent-labels.txt", "failure",
 write("conversation-wrap-truncated.txt", "failure",
       "the police conversation wrap without its last byte (104 bytes)", S,
       with_scope_key("police", 2, police_wrap[:-1], note_b, "staff", from_police), error="malformed-input")
+
+
+# Invitations to interviews (§3.13): the invitation (part 1, revision 0) and the survivor's answer
+# (part 2, revision n) sealed under the group's conversation key, JSON with sorted keys, padded.
+PARTS = {"invitation": 1, "answer": 2}
+
+
+def interview(key, plaintext, record_id, scope, interview_id, part, revision):
+    ad = b"hearth/v1/interview" + b"\x01" + record_id + bytes([SCOPES[scope]]) + interview_id + bytes([PARTS[part]]) + struct.pack(">I", revision)
+    return b"\x01" + aead(key, pad(plaintext), ad)
+
+
+def sorted_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+interview_a, interview_b = os.urandom(16), os.urandom(16)
+invitation_json = sorted_json({
+    "purpose": "A first conversation about what happened, at your pace. You can stop at any time.",
+    "form": "in-person", "times": [1798797600, 1798884000]})
+answer_json = sorted_json({
+    "action": "accept", "time": 1798884000,
+    "requests": {"supporter": True, "interviewer": "woman", "interpreter": "Polski", "breaks": True, "place": "Near the station, not at home"}})
+invitation_blob = interview(police_key, invitation_json, record_id, "police", interview_a, "invitation", 0)
+answer_blob = interview(police_key, answer_json, record_id, "police", interview_a, "answer", 2)
+
+
+def interview_fields(scope, interview_id, part, revision, blob, key_scope=None):
+    fields = [("receipt", shown), ("scope", scope)]
+    if key_scope:
+        fields.append(("key_scope", key_scope))
+    return fields + [("interview_id", interview_id.hex()), ("part", part), ("revision", str(revision)), ("interview", blob.hex())]
+
+
+I = "open-interview"
+write("interview-valid-invitation.txt", "success",
+      "a police liaison's invitation (part 1, revision 0), opened with the police conversation key the receipt derives", I,
+      interview_fields("police", interview_a, "invitation", 0, invitation_blob), invitation_json)
+write("interview-valid-answer.txt", "success",
+      "the survivor's second answer to it (part 2, revision 2): an acceptance with requests", I,
+      interview_fields("police", interview_a, "answer", 2, answer_blob), answer_json)
+write("interview-answer-other-revision.txt", "failure",
+      "the answer of revision 2 presented as revision 1 (a rollback to an older answer's place)", I,
+      interview_fields("police", interview_a, "answer", 1, answer_blob), error="authentication-failed")
+write("interview-answer-as-invitation.txt", "failure",
+      "the answer presented as the invitation part (part byte 0x01, same revision)", I,
+      interview_fields("police", interview_a, "invitation", 2, answer_blob), error="authentication-failed")
+write("interview-moved-to-another-group.txt", "failure",
+      "the police invitation presented as one in the support conversation (the police key, support's scope id in the AD)", I,
+      interview_fields("support", interview_a, "invitation", 0, invitation_blob, key_scope="police"), error="authentication-failed")
+write("interview-other-interview-id.txt", "failure",
+      "the invitation presented under another interview id", I,
+      interview_fields("police", interview_b, "invitation", 0, invitation_blob), error="authentication-failed")
+flipped = bytearray(invitation_blob); flipped[0] = 2
+write("interview-unknown-version.txt", "failure",
+      "the invitation with version byte 0x02", I,
+      interview_fields("police", interview_a, "invitation", 0, bytes(flipped)), error="malformed-input")
