@@ -424,7 +424,7 @@ public enum HearthDoctor {
     static func checkpoints(_ store: any AuditStore, now: Int64, options: DoctorOptions) async -> DoctorFinding {
         do {
             guard let head = try await store.auditHead() else { return DoctorFinding("audit.checkpoint", .ok, "the audit trail is empty") }
-            let last = try await store.auditCheckpoints().last
+            let last = try await store.lastAuditCheckpoint()
             let unsigned = head.seq - (last?.seq ?? 0)
             if unsigned == 0, let last {
                 return DoctorFinding(

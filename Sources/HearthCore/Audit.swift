@@ -135,10 +135,110 @@ public enum AuditChain {
     public static func verify(
         entries: [AuditEntry], checkpoints: [AuditCheckpoint], publicKeys: [UInt32: Ed25519PublicKey]
     ) throws -> Problem? {
-        var previous = genesis
-        var expectedSeq: Int64 = 1
-        var hashes: [Int64: [UInt8]] = [:]
+        var verifier = Verifier(publicKeys: publicKeys)
+        verifier.expect(checkpoints.sorted(by: { $0.seq < $1.seq }))
         for e in entries {
+            if let problem = try verifier.add(e) { return problem }
+        }
+        return verifier.finish()
+    }
+
+    /// What a streamed verification found: the first problem, or nil, and what it read.
+    public struct Verification: Sendable {
+        /// The first problem, or nil when the trail verified.
+        public let problem: Problem?
+        /// Entries read (up to the problem, if one was found in an entry).
+        public let entries: Int
+        /// Signed checkpoints read.
+        public let checkpoints: Int
+        /// The entry the latest checkpoint read covers (0 for none).
+        public let lastCheckpoint: Int64
+    }
+
+    /// Verifies the trail in `store` as ``verify(entries:checkpoints:publicKeys:)`` does, reading
+    /// entries and checkpoints a page at a time, so memory stays flat however long the trail is.
+    public static func verify(_ store: any AuditStore, publicKeys: [UInt32: Ed25519PublicKey]) async throws -> Verification {
+        try await verify(store, publicKeys: publicKeys, pageSize: 10_000)
+    }
+
+    /// ``verify(_:publicKeys:)`` with pages of `pageSize` rows (tests use small pages).
+    @_spi(Inspection) public static func verify(
+        _ store: any AuditStore, publicKeys: [UInt32: Ed25519PublicKey], pageSize: Int
+    ) async throws -> Verification {
+        precondition(pageSize > 0)
+        var verifier = Verifier(publicKeys: publicKeys)
+        var lastEntry: Int64 = 0
+        var lastCheckpoint: Int64 = 0
+        var checkpointsLeft = true
+        func outcome(_ problem: Problem?) -> Verification {
+            Verification(problem: problem, entries: verifier.entries, checkpoints: verifier.checkpoints, lastCheckpoint: lastCheckpoint)
+        }
+        // Reads checkpoints until one past `seq` is known (or none are left), so every checkpoint an
+        // entry up to `seq` answers is expected before that entry is added.
+        func readCheckpoints(through seq: Int64) async throws {
+            while checkpointsLeft && lastCheckpoint <= seq {
+                let page = try await store.auditCheckpoints(after: lastCheckpoint, limit: pageSize)
+                verifier.expect(page)
+                lastCheckpoint = page.last?.seq ?? lastCheckpoint
+                checkpointsLeft = page.count == pageSize
+            }
+        }
+        while true {
+            let page = try await store.auditEntries(after: lastEntry, limit: pageSize)
+            guard let end = page.last?.seq else {
+                // The end of the trail as read. A checkpoint signed meanwhile may cover entries
+                // appended after that read: if the remaining checkpoints reach past it, read on.
+                try await readCheckpoints(through: .max)
+                if verifier.lastExpected > lastEntry {
+                    let more = try await store.auditEntries(after: lastEntry, limit: 1)
+                    if !more.isEmpty { continue }
+                }
+                return outcome(verifier.finish())
+            }
+            try await readCheckpoints(through: end)
+            for e in page {
+                if let problem = try verifier.add(e) { return outcome(problem) }
+            }
+            lastEntry = end
+        }
+    }
+
+    /// Verifies a trail fed in order, entry by entry, holding only the previous hash and the
+    /// checkpoints not yet reached. The verdicts are those of ``verify(entries:checkpoints:publicKeys:)``:
+    /// the first problem in an entry, else the first problem in a checkpoint (in `seq` order).
+    public struct Verifier: Sendable {
+        private let publicKeys: [UInt32: Ed25519PublicKey]
+        private var previous = AuditChain.genesis
+        private var expectedSeq: Int64 = 1
+        /// Checkpoints expected and not yet reached, in `seq` order from `pendingStart`.
+        private var pending: [AuditCheckpoint] = []
+        private var pendingStart = 0
+        private var checkpointProblem: Problem?
+        /// Entries added.
+        public private(set) var entries = 0
+        /// Checkpoints expected.
+        public private(set) var checkpoints = 0
+        /// The highest `seq` of a checkpoint expected (0 for none).
+        public private(set) var lastExpected: Int64 = 0
+
+        /// A verifier that checks checkpoint signatures with `publicKeys` (by key version).
+        public init(publicKeys: [UInt32: Ed25519PublicKey]) {
+            self.publicKeys = publicKeys
+        }
+
+        /// Expects `checkpoints`, in `seq` order, each before the entry it covers is added.
+        public mutating func expect(_ checkpoints: [AuditCheckpoint]) {
+            if pendingStart > 1024 && pendingStart * 2 > pending.count {
+                pending.removeFirst(pendingStart)
+                pendingStart = 0
+            }
+            pending += checkpoints
+            self.checkpoints += checkpoints.count
+            lastExpected = max(lastExpected, checkpoints.last?.seq ?? 0)
+        }
+
+        /// Adds the next entry: the problem in it (the verdict: stop there), or nil.
+        public mutating func add(_ e: AuditEntry) throws -> Problem? {
             if e.seq != expectedSeq {
                 return Problem(seq: expectedSeq, kind: "missing", description: "entry \(expectedSeq) is missing (the next entry found is \(e.seq))")
             }
@@ -156,25 +256,47 @@ public enum AuditChain {
                     description: "entry \(e.seq) does not follow entry \(e.seq - 1): entries were re-ordered, replaced or removed")
             }
             previous = e.hash
-            hashes[e.seq] = e.hash
             expectedSeq += 1
+            entries += 1
+            while pendingStart < pending.count && pending[pendingStart].seq <= e.seq {
+                let c = pending[pendingStart]
+                pendingStart += 1
+                check(c, against: c.seq == e.seq ? e.hash : nil, last: e.seq)
+            }
+            return nil
         }
-        let last = expectedSeq - 1
-        for c in checkpoints.sorted(by: { $0.seq < $1.seq }) {
+
+        /// The verdict once every entry was added without a problem: the first checkpoint problem, or nil.
+        public mutating func finish() -> Problem? {
+            let last = expectedSeq - 1
+            while pendingStart < pending.count {
+                check(pending[pendingStart], against: nil, last: last)
+                pendingStart += 1
+            }
+            return checkpointProblem
+        }
+
+        /// Checks one checkpoint against `hash`, the hash of the entry at its `seq` (nil if there is
+        /// none), when the trail read so far ends at `last`; keeps the first problem.
+        private mutating func check(_ c: AuditCheckpoint, against hash: [UInt8]?, last: Int64) {
+            guard checkpointProblem == nil else { return }
             guard let key = publicKeys[c.keyVersion], key.isValidSignature(c.signature, for: checkpointMessage(seq: c.seq, hash: c.hash)) else {
-                return Problem(seq: c.seq, kind: "bad-checkpoint", description: "the checkpoint at entry \(c.seq) has no valid signature")
+                checkpointProblem = Problem(
+                    seq: c.seq, kind: "bad-checkpoint", description: "the checkpoint at entry \(c.seq) has no valid signature")
+                return
             }
             guard c.seq <= last else {
-                return Problem(
+                checkpointProblem = Problem(
                     seq: last + 1, kind: "truncated",
                     description:
                         "entries \(last + 1) to \(c.seq) were removed: a signed checkpoint covers entry \(c.seq) but the trail ends at \(last)")
+                return
             }
-            guard let h = hashes[c.seq], Sodium.constantTimeEqual(h, c.hash) else {
-                return Problem(seq: c.seq, kind: "altered", description: "entry \(c.seq) does not match the signed checkpoint")
+            guard let hash, Sodium.constantTimeEqual(hash, c.hash) else {
+                checkpointProblem = Problem(seq: c.seq, kind: "altered", description: "entry \(c.seq) does not match the signed checkpoint")
+                return
             }
         }
-        return nil
     }
 }
 

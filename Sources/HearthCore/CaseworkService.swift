@@ -278,7 +278,7 @@ public struct CaseworkService: Sendable {
     @discardableResult
     public func checkpointAudit(minimumNewEntries: Int64 = 1) async throws -> AuditCheckpoint? {
         guard let head = try await store.auditHead() else { return nil }
-        let last = try await store.auditCheckpoints().last?.seq ?? 0
+        let last = try await store.lastAuditCheckpoint()?.seq ?? 0
         guard head.seq - last >= minimumNewEntries else { return nil }
         let c = keys.signCheckpoint(seq: head.seq, hash: head.hash, at: now)
         try await store.addCheckpoint(c)

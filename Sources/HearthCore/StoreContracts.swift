@@ -12,10 +12,16 @@ public protocol AuditStore: Sendable {
     func appendAudit(_ event: AuditEvent, at: Int64) async throws
     /// The last entry's sequence number and hash, or nil for an empty trail. One read.
     func auditHead() async throws -> (seq: Int64, hash: [UInt8])?
-    /// Every entry, oldest first (verification).
+    /// Every entry, oldest first (tests and small trails; verification reads pages).
     func auditEntries() async throws -> [AuditEntry]
+    /// Up to `limit` entries after entry `seq`, oldest first: one page of the trail. One read.
+    func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry]
     /// Every signed checkpoint, oldest first.
     func auditCheckpoints() async throws -> [AuditCheckpoint]
+    /// Up to `limit` signed checkpoints after the one at entry `seq`, oldest first. One read.
+    func auditCheckpoints(after seq: Int64, limit: Int) async throws -> [AuditCheckpoint]
+    /// The latest signed checkpoint, or nil if none was signed. One read.
+    func lastAuditCheckpoint() async throws -> AuditCheckpoint?
     /// Keeps a signed checkpoint; a second one for the same entry is ignored.
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws
 }

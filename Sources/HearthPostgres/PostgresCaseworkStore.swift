@@ -119,22 +119,40 @@ public struct PostgresCaseworkStore: CaseworkStore, RetentionStore, RewrapStore 
 
     public func auditEntries() async throws -> [AuditEntry] {
         try await chainInbox()
-        return try await db.rows("SELECT * FROM hearth.audit ORDER BY seq").map { row in
-            AuditEntry(
-                seq: try row.value("seq"), at: try row.value("at"),
-                event: AuditEvent(
-                    actor: try row.value("actor"), role: try row.value("role"), action: try row.value("action"), subject: try row.value("subject"),
-                    scope: try row.value("scope"), outcome: try row.value("outcome")),
-                previousHash: try row.bytes("previous_hash"), hash: try row.bytes("hash"))
-        }
+        return try await db.rows("SELECT * FROM hearth.audit ORDER BY seq").map(Self.auditEntry)
+    }
+
+    /// The first page (`after` 0) chains the inbox first, as ``auditEntries()`` does.
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
+        if seq == 0 { try await chainInbox() }
+        return try await db.rows("SELECT * FROM hearth.audit WHERE seq > \(seq) ORDER BY seq LIMIT \(Int64(limit))").map(Self.auditEntry)
     }
 
     public func auditCheckpoints() async throws -> [AuditCheckpoint] {
-        try await db.rows("SELECT * FROM hearth.audit_checkpoints ORDER BY seq").map { row in
-            AuditCheckpoint(
-                seq: try row.value("seq"), hash: try row.bytes("hash"), at: try row.value("at"),
-                keyVersion: UInt32(try row.value("key_version", as: Int64.self)), signature: try row.bytes("signature"))
-        }
+        try await db.rows("SELECT * FROM hearth.audit_checkpoints ORDER BY seq").map(Self.auditCheckpoint)
+    }
+
+    public func auditCheckpoints(after seq: Int64, limit: Int) async throws -> [AuditCheckpoint] {
+        try await db.rows("SELECT * FROM hearth.audit_checkpoints WHERE seq > \(seq) ORDER BY seq LIMIT \(Int64(limit))").map(Self.auditCheckpoint)
+    }
+
+    public func lastAuditCheckpoint() async throws -> AuditCheckpoint? {
+        try await db.rows("SELECT * FROM hearth.audit_checkpoints ORDER BY seq DESC LIMIT 1").first.map(Self.auditCheckpoint)
+    }
+
+    static func auditEntry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {
+        AuditEntry(
+            seq: try row.value("seq"), at: try row.value("at"),
+            event: AuditEvent(
+                actor: try row.value("actor"), role: try row.value("role"), action: try row.value("action"), subject: try row.value("subject"),
+                scope: try row.value("scope"), outcome: try row.value("outcome")),
+            previousHash: try row.bytes("previous_hash"), hash: try row.bytes("hash"))
+    }
+
+    static func auditCheckpoint(_ row: PostgresRandomAccessRow) throws -> AuditCheckpoint {
+        AuditCheckpoint(
+            seq: try row.value("seq"), hash: try row.bytes("hash"), at: try row.value("at"),
+            keyVersion: UInt32(try row.value("key_version", as: Int64.self)), signature: try row.bytes("signature"))
     }
 
     public func addCheckpoint(_ c: AuditCheckpoint) async throws {

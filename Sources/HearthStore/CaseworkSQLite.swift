@@ -300,29 +300,48 @@ extension SQLiteStore: CaseworkStore {
     }
 
     public func auditEntries() async throws -> [AuditEntry] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq").map(Self.auditEntry) }
+    }
+
+    public func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq").map { row in
-                let previous: Data = row["previous_hash"]
-                let hash: Data = row["hash"]
-                return AuditEntry(
-                    seq: row["seq"], at: row["at"],
-                    event: AuditEvent(
-                        actor: row["actor"], role: row["role"], action: row["action"], subject: row["subject"], scope: row["scope"],
-                        outcome: row["outcome"]),
-                    previousHash: Array(previous), hash: Array(hash))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit]).map(Self.auditEntry)
         }
     }
 
     public func auditCheckpoints() async throws -> [AuditCheckpoint] {
+        try await pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoints ORDER BY seq").map(Self.auditCheckpoint) }
+    }
+
+    public func auditCheckpoints(after seq: Int64, limit: Int) async throws -> [AuditCheckpoint] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoints ORDER BY seq").map { row in
-                let hash: Data = row["hash"]
-                let signature: Data = row["signature"]
-                let version: Int64 = row["key_version"]
-                return AuditCheckpoint(seq: row["seq"], hash: Array(hash), at: row["at"], keyVersion: UInt32(version), signature: Array(signature))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_checkpoints WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                .map(Self.auditCheckpoint)
         }
+    }
+
+    public func lastAuditCheckpoint() async throws -> AuditCheckpoint? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1").map(Self.auditCheckpoint)
+        }
+    }
+
+    static func auditEntry(_ row: Row) -> AuditEntry {
+        let previous: Data = row["previous_hash"]
+        let hash: Data = row["hash"]
+        return AuditEntry(
+            seq: row["seq"], at: row["at"],
+            event: AuditEvent(
+                actor: row["actor"], role: row["role"], action: row["action"], subject: row["subject"], scope: row["scope"],
+                outcome: row["outcome"]),
+            previousHash: Array(previous), hash: Array(hash))
+    }
+
+    static func auditCheckpoint(_ row: Row) -> AuditCheckpoint {
+        let hash: Data = row["hash"]
+        let signature: Data = row["signature"]
+        let version: Int64 = row["key_version"]
+        return AuditCheckpoint(seq: row["seq"], hash: Array(hash), at: row["at"], keyVersion: UInt32(version), signature: Array(signature))
     }
 
     public func addCheckpoint(_ c: AuditCheckpoint) async throws {

@@ -164,14 +164,16 @@ struct Audit: AsyncParsableCommand {
             let keys = KeyDirectory(path: settings.keys)
             var publicKeys: [UInt32: Ed25519PublicKey] = [:]
             for v in keys.versions(of: .audit) { publicKeys[v] = try keys.loadAuditPublicKey(version: v) }
-            let entries = try await store.auditEntries()
-            let checkpoints = try await store.auditCheckpoints()
-            if let problem = try AuditChain.verify(entries: entries, checkpoints: checkpoints, publicKeys: publicKeys) {
+            // Read a page at a time: memory stays flat however long the trail is.
+            let verification = try await AuditChain.verify(store, publicKeys: publicKeys)
+            if let problem = verification.problem {
                 FileHandle.standardError.write(Data("hearth: audit trail FAILED verification: \(problem.description)\n".utf8))
                 print("FAILED at entry \(problem.seq): \(problem.kind)")
                 throw ExitCode(1)
             }
-            print("ok: \(entries.count) entries, \(checkpoints.count) signed checkpoints, last checkpoint at entry \(checkpoints.last?.seq ?? 0)")
+            print(
+                "ok: \(verification.entries) entries, \(verification.checkpoints) signed checkpoints, last checkpoint at entry \(verification.lastCheckpoint)"
+            )
         }
     }
 
@@ -184,7 +186,7 @@ struct Audit: AsyncParsableCommand {
             let m = try await HearthMaintenance.open(common.locations, passphrase: common.passphrase)
             let casework = m.caseworkService()
             try await casework.checkpointAudit(minimumNewEntries: 1)
-            guard let c = try await m.store.auditCheckpoints().last else {
+            guard let c = try await m.store.lastAuditCheckpoint() else {
                 print("the audit trail is empty")
                 return
             }

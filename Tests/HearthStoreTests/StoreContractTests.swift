@@ -6,7 +6,7 @@ import HearthPostgres
 import HearthTestSupport
 import Testing
 
-@testable import HearthCore
+@_spi(Inspection) @testable import HearthCore
 
 /// Which implementation of the store contracts a test runs against.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -641,6 +641,51 @@ struct StoreContractTests {
             #expect(try await s.casework.auditCheckpoints() == [checkpoint])
             #expect(
                 try AuditChain.verify(entries: entries, checkpoints: try await s.casework.auditCheckpoints(), publicKeys: [1: key.publicKey]) == nil)
+        }
+    }
+
+    /// The audit trail read a page at a time (issue 10): pages follow `seq` whatever the page
+    /// size, the latest checkpoint is read alone, and the streamed verification over pages smaller
+    /// than the trail gives the verdict and counts of the verification over everything at once.
+    @Test(arguments: StoreKind.tested)
+    func auditTrailIsReadAndVerifiedAPageAtATime(_ kind: StoreKind) async throws {
+        try await Stores.with(kind) { s in
+            #expect(try await s.casework.lastAuditCheckpoint() == nil)
+            #expect(try await s.casework.auditEntries(after: 0, limit: 4).isEmpty)
+            let empty = try await AuditChain.verify(s.casework, publicKeys: [:], pageSize: 4)
+            #expect(empty.problem == nil && empty.entries == 0 && empty.checkpoints == 0 && empty.lastCheckpoint == 0)
+
+            let key = try Ed25519PrivateKey.generate()
+            var signed: [AuditCheckpoint] = []
+            for i in 1...23 as ClosedRange<Int64> {
+                try await s.casework.appendAudit(staffEvent("case.status", "case-\(i)"), at: h(i))
+                if [3, 4, 9, 23].contains(i) {
+                    let head = try #require(try await s.casework.auditHead())
+                    let c = AuditCheckpoint(
+                        seq: head.seq, hash: head.hash, at: h(i), keyVersion: 1,
+                        signature: key.signature(for: AuditChain.checkpointMessage(seq: head.seq, hash: head.hash)))
+                    try await s.casework.addCheckpoint(c)
+                    signed.append(c)
+                }
+            }
+            let all = try await s.casework.auditEntries()
+            #expect(try await s.casework.auditEntries(after: 10, limit: 5) == Array(all[10..<15]))
+            #expect(try await s.casework.auditEntries(after: 20, limit: 5) == Array(all[20...]))
+            #expect(try await s.casework.auditCheckpoints(after: 3, limit: 2) == Array(signed[1...2]))
+            #expect(try await s.casework.auditCheckpoints(after: 23, limit: 2).isEmpty)
+            #expect(try await s.casework.lastAuditCheckpoint() == signed.last)
+
+            let keys = [UInt32(1): key.publicKey]
+            #expect(try AuditChain.verify(entries: all, checkpoints: signed, publicKeys: keys) == nil)
+            for pageSize in [1, 2, 4, 23, 10_000] {
+                let v = try await AuditChain.verify(s.casework, publicKeys: keys, pageSize: pageSize)
+                #expect(v.problem == nil, "pages of \(pageSize)")
+                #expect(v.entries == 23 && v.checkpoints == 4 && v.lastCheckpoint == 23, "pages of \(pageSize)")
+            }
+            // Without the key every checkpoint is unverifiable: the first one is named, as before.
+            let unkeyed = try await AuditChain.verify(s.casework, publicKeys: [:], pageSize: 4)
+            #expect(try unkeyed.problem == AuditChain.verify(entries: all, checkpoints: signed, publicKeys: [:]))
+            #expect(unkeyed.problem?.kind == "bad-checkpoint" && unkeyed.problem?.seq == 3)
         }
     }
 

@@ -433,5 +433,10 @@ final class InterferingRewrapStore: RewrapStore, @unchecked Sendable {
     func auditHead() async throws -> (seq: Int64, hash: [UInt8])? { try await inner.auditHead() }
     func auditEntries() async throws -> [AuditEntry] { try await inner.auditEntries() }
     func auditCheckpoints() async throws -> [AuditCheckpoint] { try await inner.auditCheckpoints() }
+    func auditEntries(after seq: Int64, limit: Int) async throws -> [AuditEntry] { try await inner.auditEntries(after: seq, limit: limit) }
+    func auditCheckpoints(after seq: Int64, limit: Int) async throws -> [AuditCheckpoint] {
+        try await inner.auditCheckpoints(after: seq, limit: limit)
+    }
+    func lastAuditCheckpoint() async throws -> AuditCheckpoint? { try await inner.lastAuditCheckpoint() }
     func addCheckpoint(_ checkpoint: AuditCheckpoint) async throws { try await inner.addCheckpoint(checkpoint) }
 }
