@@ -15,6 +15,8 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
     private let logger: Logger
     /// The background truncation that keeps trying after an erasure's own attempts were kept busy.
     private let pendingTruncation = Mutex<Task<Void, Never>?>(nil)
+    /// The test hook run in every commit (``setCommitHook(_:)``), or nil.
+    private let commitHook = Mutex<CommitHook?>(nil)
 
     /// Opens (creating if needed) the database at `path` and migrates it. Group commits report
     /// their batch sizes, times and queue to `metrics`, and submissions are counted there.
@@ -405,8 +407,37 @@ public final class SQLiteStore: IntakeStore, RetentionStore, Sendable {
         try await pool.write(body)
     }
 
+    /// Runs `hook` on the writer inside every commit from now on, just before SQLite makes the
+    /// transaction durable (nil removes it): a hook that blocks holds the commit, one that throws
+    /// fails it, and the transaction rolls back. For the tests of the durability contract (nothing
+    /// is acknowledged before its commit, invariant 5).
+    @_spi(Inspection) public func setCommitHook(_ hook: (@Sendable () throws -> Void)?) async throws {
+        let new = hook.map(CommitHook.init)
+        let old = commitHook.withLock { current in
+            defer { current = new }
+            return current
+        }
+        try await pool.writeWithoutTransaction { db in
+            if let old { db.remove(transactionObserver: old) }
+            if let new { db.add(transactionObserver: new, extent: .observerLifetime) }
+        }
+    }
+
     /// Runs on the writer connection outside a transaction (pragmas as the writer sees them).
     @_spi(Inspection) public func inspectWriter<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         try await pool.writeWithoutTransaction(body)
     }
+}
+
+/// A transaction observer that runs a test's hook when a transaction is about to commit.
+private final class CommitHook: TransactionObserver, Sendable {
+    let hook: @Sendable () throws -> Void
+
+    init(_ hook: @escaping @Sendable () throws -> Void) { self.hook = hook }
+
+    func databaseWillCommit() throws { try hook() }
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) {}
+    func databaseDidRollback(_ db: Database) {}
 }
