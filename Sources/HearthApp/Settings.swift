@@ -95,6 +95,10 @@ public struct HearthSettings: Sendable {
     public var database: PostgresLocation?
     /// The intake side's own connection (its role `hearth_intake`), when it differs from ``database``.
     public var intakeDatabase: PostgresLocation?
+    /// How long a query may wait (for a connection and for its answer) before the request is
+    /// answered 503: 15 seconds. Not an option; the test harnesses raise it, since the whole suite
+    /// shares two cores on CI.
+    public var databaseDeadline: Duration = .seconds(15)
     /// The systemd credential holding the database password (`--database-password-credential`),
     /// read once at start, so the password is never on the command line or in the environment.
     public var databasePasswordCredential: String?

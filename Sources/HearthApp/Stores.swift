@@ -38,9 +38,12 @@ public struct HearthStores: Sendable {
         var pools: [PostgresDatabase] = []
         do {
             // An intake-only process opens only the intake's role; its casework store is never used.
-            let caseworkPool = try PostgresDatabase(listeners == .intake ? intakeLocation : casework, logger: logger)
+            let caseworkPool = try PostgresDatabase(
+                listeners == .intake ? intakeLocation : casework, logger: logger, deadline: settings.databaseDeadline)
             pools.append(caseworkPool)
-            let intakePool = intakeLocation == caseworkPool.location ? caseworkPool : try PostgresDatabase(intakeLocation, logger: logger)
+            let intakePool =
+                intakeLocation == caseworkPool.location
+                ? caseworkPool : try PostgresDatabase(intakeLocation, logger: logger, deadline: settings.databaseDeadline)
             if intakePool !== caseworkPool { pools.append(intakePool) }
             for pool in pools { try await pool.checkSchema() }
             // A separate intake must hold a role confined to the survivor functions.

@@ -98,6 +98,8 @@ final class CaseworkHarness: Sendable {
         settings.clock = clock
         let postgres = store == .postgres ? try await TestPostgres.create() : nil
         settings.database = postgres?.casework
+        // The whole suite shares CI's two cores: a query may wait longer than production's 15 s.
+        settings.databaseDeadline = .seconds(60)
         settings.intakeDatabase = postgres?.intake
         let logs = LogCapture()
         let (assembly, found, task) = try await HearthAssembly.start(settings, listeners: [.intake, .casework], logger: logs.logger())

@@ -79,9 +79,9 @@ struct InterviewTests {
         }
     }
 
-    @Test("declining needs no reason and changes nothing else: consent, messages and the pause stay as they were", arguments: TestStore.all)
-    func declineChangesNothingElse(store: TestStore) async throws {
-        try await CaseworkHarness.with(store: store) { h in
+    @Test("declining needs no reason and changes nothing else: consent, messages and the pause stay as they were")
+    func declineChangesNothingElse() async throws {
+        try await CaseworkHarness.with { h in
             let sue = try await h.readyStaff("sue", .supervisor)
             let rita = try await h.readyStaff("rita", .reviewer)
             let (reference, receipt) = try await h.submit(consents: ["review", "support"])

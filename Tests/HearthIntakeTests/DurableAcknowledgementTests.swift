@@ -19,7 +19,8 @@ struct DurableAcknowledgementTests {
                 replied.note("\(reply.status)")
                 return reply
             }
-            #expect(try await gate.waitUntilHeld(), "the submission never reached COMMIT")
+            // Generous: a TLS handshake and a request on a loaded two-core machine can take seconds.
+            #expect(try await gate.waitUntilHeld(seconds: 90), "the submission never reached COMMIT")
             try await Task.sleep(for: .milliseconds(500))
             #expect(replied.all.isEmpty, "a reply left before the commit was durable")
             #expect(try await h.count("records") == 0)

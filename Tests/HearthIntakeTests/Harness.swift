@@ -80,6 +80,8 @@ final class IntakeHarness: Sendable {
         settings.clock = clock
         let postgres = store == .postgres ? try await TestPostgres.create() : nil
         settings.database = postgres?.intake
+        // The whole suite shares CI's two cores: a query may wait longer than production's 15 s.
+        settings.databaseDeadline = .seconds(60)
         configure(&settings)
         let logs = LogCapture()
         let (assembly, ports, task) = try await HearthAssembly.start(settings, listeners: .intake, logger: logs.logger())

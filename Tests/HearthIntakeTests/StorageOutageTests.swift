@@ -10,7 +10,9 @@ import Testing
 struct StorageOutageTests {
     @Test("while the database refuses connections the intake answers 503 with Retry-After, then takes requests again", .timeLimit(.minutes(2)))
     func outageGets503ThenRecovers() async throws {
-        try await IntakeHarness.with(store: .postgres) { h in
+        // Production's deadline: this test is about what a survivor meets when it passes.
+        let productionDeadline: (inout HearthSettings) -> Void = { $0.databaseDeadline = .seconds(15) }
+        try await IntakeHarness.with(store: .postgres, configure: productionDeadline) { h in
             let db = try #require(h.postgres)
             #expect(try await h.client.send(.POST, "/api/v1/contact-requests", json: sampleRequest()).status == 201)
 

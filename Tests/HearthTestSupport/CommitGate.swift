@@ -43,7 +43,7 @@ public final class CommitGate: Sendable {
     public func release() { released.signal() }
 
     /// Waits until `count` commits have been held; false if that took longer than `seconds`.
-    public func waitUntilHeld(_ count: Int = 1, seconds: Double = 10) async throws -> Bool {
+    public func waitUntilHeld(_ count: Int = 1, seconds: Double = 60) async throws -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while held < count {
             guard ContinuousClock.now < deadline else { return false }
