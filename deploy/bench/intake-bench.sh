@@ -657,8 +657,9 @@ else
         log "nginx-only mode: throwaway certificate $CERT"
     fi
     [[ -f $CERT && -f $KEY ]] || die "certificate/key not found: $CERT $KEY"
-    # No hearth to ask: a body of the same shape as hearth's 201 (SECURITY.md §3.8 receipt).
-    NGX_BODY=$(nginx_quote '{"reference":"HR-0410-6105-0R3G-G28A","receipt":"0000-0000-0000-0000-0000-0000-0000","consents":[{"scope":"support"}],"retention":{"days":365,"summary":"Your request and anything you add to it are deleted 365 days after your last activity."}}')
+    # No hearth to ask: a body of the shape hearth's 201 has with one consent and the default
+    # retention (SECURITY.md §3.8 receipt), keys in the order hearth writes them.
+    NGX_BODY=$(nginx_quote '{"consents":[{"scope":"support"}],"receipt":"0000-0000-0000-0000-0000-0000-0000","reference":"HR-0410-6105-0R3G-G28A","retention":{"days":90,"summary":"If no one has your agreement to read your request for 90 days in a row, everything you wrote is erased automatically. You can erase it yourself at any time with your receipt."}}')
     NGX_HEADERS='            add_header Strict-Transport-Security "max-age=63072000" always;
             add_header Cache-Control "no-store" always;
             add_header X-Content-Type-Options "nosniff" always;
@@ -937,7 +938,7 @@ run_mode() {
 }
 
 summarize_mode() {
-    local t r vals p50s p99s cpus ratio hr pg label rows acked inflight after unparsed parsed dups missing
+    local t r b vals p50s p99s cpus ratio hr pg label rows acked inflight after unparsed parsed dups missing
     echo
     echo "=== $(mode_title)"
     echo "Hearth intake benchmark: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency, $ROUNDS round(s) each, alternating"
@@ -982,6 +983,19 @@ summarize_mode() {
             printf "ratio %s/nginx (median req/s): %s", t, (n > 0 ? sprintf("%.3f", h / n) : "n/a");
             printf "   (median p99: %s)\n", (np > 0 ? sprintf("%.1fx", hp / np) : "n/a") }'
     done
+    for t in "${HEARTHS[@]}"; do
+        awk -v t="$t" -v h="${MED_CPU[$t]}" -v n="${MED_CPU[nginx]}" 'BEGIN { if (h > 0 && n > 0)
+            printf "ratio by CPU per request (nginx µs / %s µs, work per request whoever set the pace): %.3f\n", t, n / h }'
+    done
+    if [[ $MODE == pinned ]]; then
+        for ((r = 1; r <= ROUNDS; r++)); do
+            b=${BUSY[nginx,$r]:-0/0}
+            if (( ${b#*/} >= 95 )); then
+                echo "note: the client CPU was ${b#*/}% busy in nginx round $r: wrk, not nginx, set that pace (nginx's req/s is a lower bound; the CPU ratio is the fairer one)"
+                break
+            fi
+        done
+    fi
     for t in "${HEARTHS[@]}"; do
         PEAK_KB[$t]=$(( ${HWM_KB[$t]:-0} > ${RSS_KB[$t]:-0} ? ${HWM_KB[$t]:-0} : ${RSS_KB[$t]:-0} ))
         (( PEAK_KB[$t] > 0 )) || PEAK_KB[$t]=""
