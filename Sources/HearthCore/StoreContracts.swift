@@ -69,11 +69,13 @@ public protocol IntakeStore: PublishedMonthsStore {
     func setPause(_ pause: ContactPause?, lookup: [UInt8], audit: AuditEvent, at: Int64) async throws -> Bool
     /// The record's invitations to interviews, of every group, oldest first.
     func interviews(lookup: [UInt8]) async throws -> [StoredInterview]
-    /// Stores the survivor's answer as revision `revision + 1` (its state, accepted time and
-    /// sealed copy) with `audit`, in one transaction, only if the invitation is still at
-    /// `revision` and the survivor still shares the request with its group on the day (UTC) of `at`.
+    /// Stores the survivor's answer as revision `revision + 1` (the state `action` leaves, the
+    /// accepted time and the sealed copy) with `audit`, in one transaction, only if the invitation
+    /// is still at `revision` and the survivor still shares the request with its group on the day
+    /// (UTC) of `at`.
     func answerInterview(
-        lookup: [UInt8], interviewID: [UInt8], revision: Int, state: InterviewState, chosen: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+        lookup: [UInt8], interviewID: [UInt8], revision: Int, action: InterviewAction, chosen: Int64?, sealed: [UInt8], audit: AuditEvent,
+        at: Int64
     ) async throws -> InterviewWrite
 }
 

@@ -317,7 +317,7 @@ public struct SurvivorService: Sendable {
             interviewID: bytes)
         let now = clock.unixSeconds()
         switch try await store.answerInterview(
-            lookup: survivor.lookup, interviewID: bytes, revision: current.revision, state: answer.action.state, chosen: answer.time, sealed: sealed,
+            lookup: survivor.lookup, interviewID: bytes, revision: current.revision, action: answer.action, chosen: answer.time, sealed: sealed,
             audit: .interviewAnswered(r.id, scope: current.group, action: answer.action), at: now - now % 60)
         {
         case .done: break

@@ -89,14 +89,14 @@ public struct PostgresIntakeStore: IntakeStore {
     }
 
     public func answerInterview(
-        lookup: [UInt8], interviewID: [UInt8], revision: Int, state: InterviewState, chosen: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+        lookup: [UInt8], interviewID: [UInt8], revision: Int, action: InterviewAction, chosen: Int64?, sealed: [UInt8], audit: AuditEvent,
+        at: Int64
     ) async throws -> InterviewWrite {
         // The function writes the audit event itself (`interview.<action>`), from the action named here.
-        let action = String(audit.action.dropFirst("interview.".count))
         let outcome = try await db.rows(
             """
-            SELECT hearth.intake_answer_interview(\(lookup.bytea), \(interviewID.bytea), \(Int32(revision)), \(state.rawValue), \(chosen),
-              \(sealed.bytea), \(action), \(at)) AS outcome
+            SELECT hearth.intake_answer_interview(\(lookup.bytea), \(interviewID.bytea), \(Int32(revision)), \(action.state.rawValue), \(chosen),
+              \(sealed.bytea), \(action.rawValue), \(at)) AS outcome
             """
         ).first?.value("outcome", as: String.self)
         switch outcome {

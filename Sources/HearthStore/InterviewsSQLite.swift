@@ -35,7 +35,8 @@ extension SQLiteStore {
     }
 
     public func answerInterview(
-        lookup: [UInt8], interviewID: [UInt8], revision: Int, state: InterviewState, chosen: Int64?, sealed: [UInt8], audit: AuditEvent, at: Int64
+        lookup: [UInt8], interviewID: [UInt8], revision: Int, action: InterviewAction, chosen: Int64?, sealed: [UInt8], audit: AuditEvent,
+        at: Int64
     ) async throws -> InterviewWrite {
         try await pool.write { db in
             guard let rid = try Self.rid(lookup: lookup, db),
@@ -54,7 +55,7 @@ extension SQLiteStore {
                     UPDATE interviews SET state = ?, chosen = ?, answer = ?, answered_at = ?, revision = revision + 1
                     WHERE record_rid = ? AND interview_id = ? AND revision = ?
                     """,
-                arguments: [state.rawValue, chosen, Data(sealed), at, rid, Data(interviewID), revision])
+                arguments: [action.state.rawValue, chosen, Data(sealed), at, rid, Data(interviewID), revision])
             try Self.appendAudit(audit, at: at, db)
             return .done
         }
