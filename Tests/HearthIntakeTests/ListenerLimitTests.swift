@@ -33,7 +33,9 @@ struct ListenerLimitTests {
     func slowHead() async throws {
         try await IntakeHarness.with(configure: Self.limits { $0.requestHeadTimeout = .seconds(2) }) { h in
             let slow = try await RawConnection.open(port: h.ports[.intake]!, certificate: h.keys.tlsCertificateFile)
-            try await slow.send("GET /healthz HTTP/1.1\r\n")
+            // On a loaded machine the time-out may close the connection before even this line is
+            // written: that is the behaviour under test, so a failed write is not a failure.
+            try? await slow.send("GET /healthz HTTP/1.1\r\n")
             var sent = 0
             for byte in Array("Host: localhost\r\nX-Padding: ".utf8) + [UInt8](repeating: 0x61, count: 64) {
                 if slow.isClosed { break }
@@ -52,7 +54,7 @@ struct ListenerLimitTests {
     func slowBody() async throws {
         try await IntakeHarness.with(configure: Self.limits { $0.requestBodyTimeout = .seconds(2) }) { h in
             let slow = try await RawConnection.open(port: h.ports[.intake]!, certificate: h.keys.tlsCertificateFile)
-            try await slow.send(
+            try? await slow.send(
                 "POST /api/v1/contact-requests HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n")
             var sent = 0
             for byte in Array(String(repeating: " ", count: 2000).utf8) {
