@@ -97,7 +97,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Templates"), .copy("Assets")],
+            resources: [.copy("Templates"), .copy("Assets"), .copy("Locales")],
             swiftSettings: strict
         ),
         .target(

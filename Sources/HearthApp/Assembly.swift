@@ -231,7 +231,8 @@ public func buildIntakeApplication(
             burst: settings.receiptFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.intake)),
         gate: try SubmissionGate(
             limits: settings.submissionLimits, disk: diskGuard(settings, operations: operations, logger: logger), metrics: metrics),
-        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), sessions: sessions,
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock, pseudoLocales: settings.pseudoLocales),
+        sessions: sessions,
         metrics: ListenerMetrics(metrics, listener: .intake))
     let tls = try HearthTLS.serverConfiguration(keys: keys)
     var applications: [any Service] = [
@@ -282,7 +283,8 @@ public func buildCaseworkApplication(
         staff: staff, casework: casework, keyStatus: KeyStatusSource(directory: keys, wrapCounts: { try await stores.wrapCounts() }),
         limiter: try FailureRateLimiter(
             burst: settings.loginFailures, refillPerSecond: settings.failureRefillPerSecond, refusals: metrics.rateLimitRefusals(.casework)),
-        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock), clock: settings.clock,
+        pages: try await PageSettings.load(exitURL: settings.exitURL, clock: settings.clock, pseudoLocales: settings.pseudoLocales),
+        clock: settings.clock,
         metrics: ListenerMetrics(metrics, listener: .casework))
     let application = try makeTLSApplication(
         responder: router.buildResponder(), tls: tls, host: settings.host, port: settings.caseworkPort, limits: settings.listenerLimits,

@@ -56,6 +56,9 @@ public struct HearthSettings: Sendable {
     public var submissionLimits = SubmissionLimits()
     /// The everyday site "Exit this page" leads to.
     public var exitURL = PageSettings.defaultExitURL
+    /// Offer the two pseudo-locales (accented `en-XA`, right-to-left `ar-XB`) in the language
+    /// links: for tests and translators, never in production.
+    public var pseudoLocales = false
     /// Where the master passphrase comes from, when the keys use one.
     public var passphrase = PassphraseSource.none
     /// The intake reads a published key directory (`hearth intake`): `keys.manifest` is required

@@ -16,7 +16,7 @@ public enum CaseworkAccess {
     public static let publicRoutes: [(HTTPRequest.Method, String)] = [
         (.get, "/healthz"), (.post, "/api/v1/session"),
         (.get, "/"), (.get, "/login"), (.post, "/login"), (.get, "/login/code"), (.post, "/login/code"), (.post, "/logout"),
-        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"),
+        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"), (.get, "/language"),
     ]
 }
 

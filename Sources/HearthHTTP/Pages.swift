@@ -11,10 +11,14 @@ import NIOCore
 /// value from a survivor or member of staff is escaped.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
+    /// The languages the pages speak.
+    public let languages: Languages
 
-    /// Loads every template; throws when the bundle or a template is broken, so a bad build fails
-    /// at start-up rather than on a survivor's page.
-    public init() async throws {
+    /// Loads every template and language catalogue (offering the pseudo-locales with
+    /// `pseudoLocales`, for tests); throws when the bundle, a template or a catalogue is broken,
+    /// so a bad build fails at start-up rather than on a survivor's page.
+    public init(pseudoLocales: Bool = false) async throws {
+        languages = try Languages.load(pseudo: pseudoLocales)
         guard let directory = Bundle.module.resourceURL?.appendingPathComponent("Templates").path else {
             throw PageError(reason: "the page templates are missing from this build")
         }
@@ -24,10 +28,20 @@ public struct PageRenderer: Sendable {
         }
     }
 
-    /// Renders `template` with `context`; a missing template renders a plain fallback (and is a
-    /// bug a test catches).
+    /// Renders `template` with `context`, in the language of the request being answered
+    /// (``Catalogue/current``): the template reads its words as `{{{t.key}}}`, and `lang`, `dir`
+    /// and the language links come with them. A missing template renders a plain fallback (and
+    /// is a bug a test catches).
     public func render(_ template: String, _ context: [String: Any]) -> String {
-        library.render(context, withTemplate: template)
+        let words = Catalogue.current
+        var context = context
+        context["t"] = words.templateValues
+        context["lang"] = words.tag
+        context["dir"] = words.direction
+        let links = languages.links(current: words, path: Catalogue.currentPath)
+        context["languageLinks"] = links
+        context["hasLanguageLinks"] = !links.isEmpty
+        return library.render(context, withTemplate: template)
             ?? "<!doctype html><html lang=\"en\"><title>Hearth</title><p>Sorry, this page could not be shown. Please try again later.</p></html>"
     }
 
@@ -99,22 +113,35 @@ public struct PageSettings: Sendable {
     public static let defaultExitURL = "https://www.bbc.co.uk/weather"
 
     /// Loads the templates and makes a fresh form guard.
-    public static func load(exitURL: String = defaultExitURL, clock: any WallClock) async throws -> PageSettings {
-        PageSettings(renderer: try await PageRenderer(), forms: try FormGuard(clock: clock), exitURL: exitURL, clock: clock)
+    public static func load(exitURL: String = defaultExitURL, clock: any WallClock, pseudoLocales: Bool = false) async throws -> PageSettings {
+        PageSettings(
+            renderer: try await PageRenderer(pseudoLocales: pseudoLocales), forms: try FormGuard(clock: clock), exitURL: exitURL, clock: clock)
     }
 }
 
-/// A plain heading for an error page.
+/// A plain heading for an error page, in the page's language.
 public func errorHeading(_ status: HTTPResponse.Status) -> String {
-    switch status.code {
-    case 400, 413, 415: "Something in the form needs changing"
-    case 401: "We could not find that"
-    case 403: "This cannot be done"
-    case 404: "Page not found"
-    case 409: "This was already done"
-    case 429: "Please wait a moment"
-    default: "Sorry, something went wrong on our side"
-    }
+    let key =
+        switch status.code {
+        case 400, 413, 415: "error.heading.badRequest"
+        case 401: "error.heading.notFound"
+        case 403: "error.heading.forbidden"
+        case 404: "error.heading.pageNotFound"
+        case 409: "error.heading.conflict"
+        case 429: "error.heading.wait"
+        default: "error.heading.ours"
+        }
+    return Catalogue.current.text(key)
+}
+
+/// What an error page says about a refusal with `code`: in English the service's own message
+/// (the source), in another language the catalogue's words for the code (`problem.CODE`), or for
+/// its status when the code has none.
+public func pageMessage(status: HTTPResponse.Status, code: String, message: String) -> String {
+    let words = Catalogue.current
+    if words.tag == "en" { return sentence(message) }
+    if words.has("problem.\(code)") { return words.text("problem.\(code)") }
+    return words.text(status.code >= 500 ? "problem.ours" : "problem.other")
 }
 
 /// A message from the services (lowercase, no full stop, as the API sends it) as a sentence

@@ -46,13 +46,17 @@ public func makeListenerRouter(pages: PageSettings, errorTemplate: String, route
     let router = Router(context: HearthRequestContext.self)
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: LanguageMiddleware(languages: pages.renderer.languages))
     if let instruments = routes.metrics.instruments { router.add(middleware: RequestMetricsMiddleware(instruments: instruments)) }
     let renderer = pages.renderer
     router.add(
-        middleware: ErrorMiddleware(htmlPage: { status, _, message in
-            renderer.page(errorTemplate, status: status, ["heading": errorHeading(status), "message": sentence(message)])
+        middleware: ErrorMiddleware(htmlPage: { status, code, message in
+            renderer.page(
+                errorTemplate, status: status,
+                ["heading": errorHeading(status), "message": pageMessage(status: status, code: code, message: message)])
         }))
     router.add(middleware: MethodNotAllowedMiddleware(index: routes))
     Assets.register(on: router)
+    pages.renderer.languages.register(on: router, start: "/")
     return router
 }

@@ -16,7 +16,7 @@ public enum IntakeAccess {
         (.get, "/healthz"), (.get, "/api/v1/openapi.json"), (.post, "/api/v1/contact-requests"),
         (.get, "/"), (.get, "/safety"), (.get, "/exit"), (.get, "/request"), (.post, "/request"), (.post, "/request/edit"),
         (.post, "/request/send"), (.get, "/return"), (.post, "/return"), (.post, "/leave"),
-        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"),
+        (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"), (.get, "/language"),
         (.get, "/transparency"), (.get, "/transparency.csv"), (.get, "/api/v1/transparency"),
     ]
 }

@@ -151,36 +151,24 @@ struct RequestAnswers: Sendable, Equatable {
 
 /// The plain words of the survivor pages that come from code rather than templates.
 enum SurvivorText {
-    /// "a", "a and b", "a, b and c".
+    /// "a", "a and b", "a, b and c" (in the page's language).
     static func list(_ items: [String]) -> String {
-        guard items.count > 1, let last = items.last else { return items.first ?? "" }
-        return items.dropLast().joined(separator: ", ") + " and " + last
+        guard items.count > 1, let first = items.first, let last = items.last else { return items.first ?? "" }
+        let words = Catalogue.current
+        if items.count == 2 { return words.text("list.two", ["first": first, "last": last]) }
+        return words.text("list.more", ["first": first, "rest": list(Array(items.dropFirst()))])
     }
 
     /// Who each consent scope lets read the request, in plain words.
     static func scope(_ scope: Scope) -> (title: String, short: String, explanation: String) {
-        switch scope {
-        case .support:
-            (
-                "Support caseworkers", "support caseworkers",
-                "The support caseworkers who can reply to you. They read what you wrote so they can offer you support."
-            )
-        case .review:
-            (
-                "The national review team", "the review team",
-                "The national review team who are looking again at how your case was handled. They read what you wrote to help them do that."
-            )
-        case .police:
-            (
-                "Police officers", "police officers",
-                "Police officers working on the reopened investigation. They read what you wrote and may contact you about it."
-            )
-        case .prosecution:
-            (
-                "Prosecutors", "prosecutors",
-                "Prosecutors deciding whether anyone should be charged. They read what you wrote and may contact you about it."
-            )
-        }
+        let words = Catalogue.current
+        let key = "scope.\(scope.rawValue)"
+        return (words.text("\(key).title"), words.text("\(key).short"), words.text("\(key).explanation"))
+    }
+
+    /// How long a record is kept with no live consent, in plain words.
+    static func retention(_ policy: RetentionPolicy) -> String {
+        Catalogue.current.text("retention.summary", count: policy.days)
     }
 
     /// Scopes as template rows: `value`, `title`, `short`, `explanation`.

@@ -70,7 +70,8 @@ public struct SurvivorPages: Sendable {
 
     func startPage() -> Response {
         pages.renderer.page(
-            "survivor-start", ["scopes": SurvivorText.scopeRows(), "retention": service.retention.summary, "retentionDays": service.retention.days])
+            "survivor-start",
+            ["scopes": SurvivorText.scopeRows(), "retention": SurvivorText.retention(service.retention), "retentionDays": service.retention.days])
     }
 
     /// Ends any session, clears the cookies and leaves for the everyday site.
@@ -79,6 +80,7 @@ public struct SurvivorPages: Sendable {
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: Self.endedCookie(Self.sessionCookie)))
         headers.append(HTTPField(name: .setCookie, value: Self.endedCookie(FormGuard.cookieName)))
+        headers.append(HTTPField(name: .setCookie, value: Languages.endedCookie))
         return seeOther(pages.exitURL, headers: headers)
     }
 
@@ -106,7 +108,7 @@ public struct SurvivorPages: Sendable {
             return ["value": w.rawValue, "label": text.label, "hint": text.hint, "checked": answers.wants.contains(w.rawValue)]
         }
         context["scopes"] = SurvivorText.scopeRows(checked: Set(answers.consent))
-        context["retention"] = service.retention.summary
+        context["retention"] = SurvivorText.retention(service.retention)
         return try page(request, "survivor-request", status: status, context)
     }
 
@@ -121,7 +123,7 @@ public struct SurvivorPages: Sendable {
             request, "survivor-check",
             [
                 "rows": rows, "hidden": answers.pairs.map { ["name": $0.name, "value": $0.value] }, "submission": try pages.forms.issueOnce(),
-                "retention": service.retention.summary,
+                "retention": SurvivorText.retention(service.retention),
             ])
     }
 
@@ -158,7 +160,7 @@ public struct SurvivorPages: Sendable {
             "survivor-sent", status: .created,
             [
                 "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty, "sharedWith": SurvivorText.list(shared),
-                "retention": service.retention.summary,
+                "retention": SurvivorText.retention(service.retention),
             ])
     }
 

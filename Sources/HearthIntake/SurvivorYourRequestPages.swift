@@ -136,7 +136,7 @@ extension SurvivorPages {
         context["access"] = access.map {
             ["role": SurvivorText.capitalised($0.role.plainName), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
         }
-        context["retention"] = service.retention.summary
+        context["retention"] = SurvivorText.retention(service.retention)
         return try page(request, "survivor-your-request", status: status, context)
     }
 

@@ -237,6 +237,12 @@ struct ListenerOptions: ParsableArguments {
     @Flag(name: .customLong("no-metrics"), help: "Run no metrics listener.")
     var noMetrics = false
 
+    @Flag(
+        name: .customLong("pseudo-locales"),
+        help: "Also offer the pseudo-locales en-XA (accented, longer) and ar-XB (right to left), to check pages for translators. Never in production."
+    )
+    var pseudoLocales = false
+
     /// The metrics port of `hearth serve` and `hearth casework` (Prometheus's range for exporters).
     static let metricsPort = 9464
     /// The metrics port of `hearth intake`, so that it and `hearth casework` can share a host.
@@ -264,6 +270,7 @@ struct ListenerOptions: ParsableArguments {
         s.receiptFailures = m.integer(receiptFailures, "receipt-failures") ?? defaults.receiptFailures
         s.loginFailures = s.receiptFailures
         s.exitURL = m.text(exitURL, "exit-url") ?? defaults.exitURL
+        s.pseudoLocales = pseudoLocales
         s.metricsHost = m.text(metricsHost, "metrics-host") ?? defaults.metricsHost
         if let metricsPort {
             s.metricsPort = metricsPort

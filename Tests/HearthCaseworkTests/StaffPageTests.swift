@@ -29,7 +29,7 @@ private func expectPage(
     #expect(reply.headers["Referrer-Policy"].first == "no-referrer", "\(what)", sourceLocation: sourceLocation)
     #expect(reply.headers["X-Frame-Options"].first == "DENY", "\(what)", sourceLocation: sourceLocation)
     let html = reply.text
-    #expect(html.hasPrefix("<!doctype html>") && html.contains("<html lang=\"en\">"), "\(what)", sourceLocation: sourceLocation)
+    #expect(html.hasPrefix("<!doctype html>") && html.contains("<html lang=\"en\" dir=\"ltr\">"), "\(what)", sourceLocation: sourceLocation)
     #expect(!html.contains("style="), "\(what): no inline style", sourceLocation: sourceLocation)
     #expect(!html.lowercased().contains("<script"), "\(what): no script at all", sourceLocation: sourceLocation)
     #expect(html.components(separatedBy: "<h1").count == 2, "\(what): exactly one h1", sourceLocation: sourceLocation)

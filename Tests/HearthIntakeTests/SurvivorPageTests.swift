@@ -423,7 +423,7 @@ private func expectSafePage(_ page: TestHTTPSClient.Reply, status: Int, _ name: 
     for (header, value) in headers {
         #expect(page.headers[header].first == value, "\(name): \(header)", sourceLocation: sourceLocation)
     }
-    #expect(html.hasPrefix("<!doctype html>\n<html lang=\"en\">"), "\(name): a language", sourceLocation: sourceLocation)
+    #expect(html.hasPrefix("<!doctype html>\n<html lang=\"en\" dir=\"ltr\">"), "\(name): a language", sourceLocation: sourceLocation)
     #expect(html.components(separatedBy: "<h1").count == 2, "\(name): exactly one h1", sourceLocation: sourceLocation)
     #expect(html.contains(#"href="/exit""#) && html.contains(#"id="exit-this-page""#), "\(name): exit link", sourceLocation: sourceLocation)
     #expect(!html.lowercased().contains("style="), "\(name): no inline style", sourceLocation: sourceLocation)
