@@ -71,7 +71,10 @@ final class CaseworkHarness: Sendable {
     /// with a test clock, no background jobs and the smallest Argon2id cost (insecure but fast).
     /// On PostgreSQL each side connects as its own role (`hearth_intake`, `hearth_casework`).
     /// With `metrics`, the metrics listener runs too, on a free port, refreshing on every scrape.
-    static func start(loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false) async throws -> CaseworkHarness {
+    /// With `pseudoLocales`, both listeners offer the pseudo-locales too.
+    static func start(
+        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false, pseudoLocales: Bool = false
+    ) async throws -> CaseworkHarness {
         let dir = try TemporaryDirectory()
         var settings = HearthSettings(keys: dir.file("keys"), data: dir.file("data"))
         settings.intakePort = 0
@@ -90,6 +93,7 @@ final class CaseworkHarness: Sendable {
         settings.backgroundJobs = false
         settings.handlesSignals = false
         settings.passwordCost = .insecureMinimumForTests
+        settings.pseudoLocales = pseudoLocales
         if metrics {
             settings.metricsPort = 0
             settings.metricsRefreshSeconds = 0
@@ -122,9 +126,10 @@ final class CaseworkHarness: Sendable {
     }
 
     static func with<T>(
-        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false, _ body: (CaseworkHarness) async throws -> T
+        loginFailuresPerAddress: Int = 1000, store: TestStore = .sqlite, metrics: Bool = false, pseudoLocales: Bool = false,
+        _ body: (CaseworkHarness) async throws -> T
     ) async throws -> T {
-        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress, store: store, metrics: metrics)
+        let h = try await start(loginFailuresPerAddress: loginFailuresPerAddress, store: store, metrics: metrics, pseudoLocales: pseudoLocales)
         do {
             let r = try await body(h)
             await h.stop()

@@ -1,7 +1,8 @@
 import Foundation
 import HearthCore
-@testable import HearthHTTP
 import Testing
+
+@testable import HearthHTTP
 
 /// The language catalogues: the rules of lookup, plurals, markup and pseudo-locales, that every
 /// translation is complete and keeps English's placeholders and links, and that the templates hold
@@ -126,7 +127,10 @@ struct CatalogueTests {
         #expect(translations.contains { $0.tag == "cy" }, "Welsh is missing")
         for catalogue in translations {
             #expect(!catalogue.status.isEmpty, "\(catalogue.tag) does not say its review state")
-            #expect(catalogue.keys == english.keys, "\(catalogue.tag): missing \(english.keys.subtracting(catalogue.keys).sorted()), unused \(catalogue.keys.subtracting(english.keys).sorted())")
+            #expect(
+                catalogue.keys == english.keys,
+                "\(catalogue.tag): missing \(english.keys.subtracting(catalogue.keys).sorted()), unused \(catalogue.keys.subtracting(english.keys).sorted())"
+            )
             for (key, entry) in catalogue.entries {
                 guard let source = english.entries[key] else { continue }
                 let sourcePlaceholders = Set(Self.forms(source).flatMap(Self.placeholders))
