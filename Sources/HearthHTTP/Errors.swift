@@ -113,7 +113,11 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 for field in headers { response.headers.append(field) }
                 return response
             }
-            var body = ["error": message, "code": code]
+            // People read the API's messages too (an app may show them): asked for another
+            // language (Accept-Language), the message is the catalogue's words for the code. The
+            // code never changes.
+            let words = Catalogue.current.tag == "en" ? message : pageMessage(status: status, code: code, message: message)
+            var body = ["error": words, "code": code]
             if status == .internalServerError { body["requestId"] = context.id }
             return JSONBody.response(status: status, body, headers: headers)
         }

@@ -147,6 +147,14 @@ struct LanguagePageTests {
                 #expect(exit.headers["Set-Cookie"].contains { $0.hasPrefix("\(Languages.cookie)=;") && $0.contains("Max-Age=0") }, "\(tag)")
             }
 
+            // The API's messages follow Accept-Language too; its codes never change.
+            let inWelsh = try await h.intake.send(.POST, "/api/v1/contact-requests", body: Array("{}".utf8), headers: [("Accept-Language", "cy")])
+            let inEnglish = try await h.intake.send(.POST, "/api/v1/contact-requests", body: Array("{}".utf8))
+            #expect(inWelsh.status == 400 && inEnglish.status == 400)
+            #expect(inWelsh.json["code"] as? String == "missing-field" && inEnglish.json["code"] as? String == "missing-field")
+            #expect(inWelsh.json["error"] as? String == "Mae ateb sydd ei angen arnon ni ar goll. Ewch yn ôl a’i lenwi.", "\(inWelsh.text)")
+            #expect((inEnglish.json["error"] as? String)?.contains("is required") == true, "\(inEnglish.text)")
+
             // The staff side offers the same choice.
             let staffPage = try await h.browser().get("/login")
             #expect(staffPage.text.contains(#"href="/language?to=cy&amp;back=%2Flogin""#))
