@@ -74,15 +74,16 @@ struct RequestAnswers: Sendable, Equatable {
     /// the API's own check: first each answer on its own (with harmless stand-ins for the other
     /// required answers), so that every problem shows at once, then all answers together.
     func validate(today: Day) -> (submission: Submission?, errors: [FieldError]) {
+        let words = Catalogue.current
         var errors: [String: String] = [:]
         let method = ContactMethodKind(rawValue: contactMethod)
         if contactMethod.isEmpty {
-            errors["contactMethod"] = "Choose how we can contact you"
+            errors["contactMethod"] = words.text("requestError.contactMethod.missing")
         } else if method == nil {
-            errors["contactMethod"] = "Choose one of the ways to contact you from the list"
+            errors["contactMethod"] = words.text("requestError.contactMethod.unknown")
         }
         if contactValue.isEmpty { errors["contactValue"] = SurvivorText.missingContactValue(method) }
-        if wants.isEmpty { errors["wants"] = "Choose at least one thing you would like from us" }
+        if wants.isEmpty { errors["wants"] = words.text("requestError.wants.missing") }
         for field in Self.fieldOrder where errors[field] == nil && field != "contactMethod" && !isBlank(field) {
             if field == "contactValue" && method == nil { continue }
             do {
@@ -96,7 +97,7 @@ struct RequestAnswers: Sendable, Equatable {
                 return (try Submission.validate(draft(), today: today), [])
             } catch {
                 // Each answer passed on its own, so this does not happen; say something useful if it does.
-                errors["contactMethod"] = "Please check your answers and try again"
+                errors["contactMethod"] = words.text("requestError.checkAgain")
             }
         }
         return (nil, Self.fieldOrder.compactMap { field in errors[field].map { FieldError(field: field, message: $0) } })
@@ -179,66 +180,82 @@ enum SurvivorText {
         }
     }
 
+    /// A way to contact the survivor: its label and, for some, a hint.
     static func method(_ m: ContactMethodKind) -> (label: String, hint: String?) {
-        switch m {
-        case .phone: ("Phone", nil)
-        case .email: ("Email", nil)
-        case .post: ("Post", nil)
-        case .organisation: ("Through an organisation", "For example a support centre, a counsellor or a solicitor you trust.")
-        }
+        let words = Catalogue.current
+        let key = "contactMethod.\(m.rawValue)"
+        return (words.text("\(key).label"), m == .organisation ? words.text("\(key).hint") : nil)
     }
 
+    /// Something the survivor would like from the programme: its label and a hint.
     static func want(_ w: Want) -> (label: String, hint: String) {
-        switch w {
-        case .support: ("Support for me", "Someone to talk to, or help to find support near you.")
-        case .reopen: ("To have my case looked at again", "Asking for how your case was handled to be looked at again.")
-        case .information: ("Information", "About what happened with your case, or about the choices you have.")
-        }
+        let words = Catalogue.current
+        return (words.text("want.\(w.rawValue).label"), words.text("want.\(w.rawValue).hint"))
     }
+
+    /// A region's name, in the page's language (``Region/name`` is the English one, for the API).
+    static func region(_ region: Region) -> String {
+        let key =
+            switch region {
+            case .northEast: "region.northEast"
+            case .northWest: "region.northWest"
+            case .yorkshireHumber: "region.yorkshireHumber"
+            case .eastMidlands: "region.eastMidlands"
+            case .westMidlands: "region.westMidlands"
+            case .east: "region.east"
+            case .london: "region.london"
+            case .southEast: "region.southEast"
+            case .southWest: "region.southWest"
+            case .wales: "region.wales"
+            case .scotland: "region.scotland"
+            case .northernIreland: "region.northernIreland"
+            }
+        return Catalogue.current.text(key)
+    }
+
+    /// The answer "yes" (`true`) or "no", as the form's radio buttons and the summary say it.
+    static func yesNo(_ answer: Bool) -> String { Catalogue.current.text(answer ? "choice.yes" : "choice.no") }
 
     /// A case status as a short label and a sentence.
     static func status(_ status: CaseStatus) -> (label: String, text: String) {
-        switch status {
-        case .new: ("Received", "Your request has arrived. It is waiting for someone to pick it up.")
-        case .inProgress: ("In progress", "Someone is working on your request.")
-        case .waiting: ("Waiting", "We are waiting for something before we can go further, for example a reply.")
-        case .closed: ("Closed", "The people working on your request have closed it. You can still write to them below.")
-        }
+        let words = Catalogue.current
+        let key =
+            switch status {
+            case .new: "caseStatus.new"
+            case .inProgress: "caseStatus.inProgress"
+            case .waiting: "caseStatus.waiting"
+            case .closed: "caseStatus.closed"
+            }
+        return (words.text("\(key).label"), words.text("\(key).text"))
     }
 
+    /// What to write when the contact details are missing, for the chosen way (or none).
     static func missingContactValue(_ method: ContactMethodKind?) -> String {
-        switch method {
-        case .phone: "Enter a phone number we can use"
-        case .email: "Enter an email address we can use"
-        case .post: "Enter a postal address we can use"
-        case .organisation: "Enter the organisation and how we can reach you there"
-        case nil: "Enter the phone number, email address, postal address or organisation we can use"
-        }
+        Catalogue.current.text("requestError.contactValue.missing.\(method?.rawValue ?? "any")")
     }
 
     /// The page's message for a problem the shared check found with one answer.
     static func fieldError(_ field: String, _ p: Problem, method: ContactMethodKind?) -> String {
-        switch (field, p.code) {
-        case ("preferredName", "field-too-long"): "The name must be \(Limits.preferredName) characters or fewer"
-        case ("contactValue", "field-too-long"): "Contact details must be \(Limits.contactValue) characters or fewer"
-        case ("contactValue", "invalid-value") where method == .email: "Enter an email address in the right format, like name@example.org"
-        case ("contactValue", "invalid-value") where method == .phone:
-            "Enter a phone number using only numbers, spaces and + ( ) -, like 07700 900123"
-        case ("safeTimes", "field-too-long"): "Safe times must be \(Limits.safeTimes) characters or fewer"
-        case ("account", "field-too-long"):
-            "What happened must be \(grouped(Limits.account)) characters or fewer. You can shorten it now and tell us more later in a message"
+        let words = Catalogue.current
+        return switch (field, p.code) {
+        case ("preferredName", "field-too-long"): words.text("requestError.preferredName.tooLong", ["max": String(Limits.preferredName)])
+        case ("contactValue", "field-too-long"): words.text("requestError.contactValue.tooLong", ["max": String(Limits.contactValue)])
+        case ("contactValue", "invalid-value") where method == .email: words.text("requestError.contactValue.email")
+        case ("contactValue", "invalid-value") where method == .phone: words.text("requestError.contactValue.phone")
+        case ("safeTimes", "field-too-long"): words.text("requestError.safeTimes.tooLong", ["max": String(Limits.safeTimes)])
+        case ("account", "field-too-long"): words.text("requestError.account.tooLong", ["max": grouped(Limits.account)])
         case ("preferredName", "invalid-value"), ("contactValue", "invalid-value"), ("safeTimes", "invalid-value"), ("account", "invalid-value"):
-            "Remove line breaks and special characters from this answer"
-        case ("preferredName", _): "Check the name you would like us to use"
-        case ("contactValue", _): "Check the contact details"
-        case ("safeTimes", _): "Check when it is safe to contact you"
-        case ("mayLeaveMessage", _): "Choose yes or no, or leave both empty"
-        case ("region", _): "Choose a region from the list, or ‘Prefer not to say’"
-        case ("wants", _): "Choose what you would like from the list, each once"
-        case ("account", _): "Check what you have written"
+            words.text("requestError.oneLine")
+        case ("preferredName", _): words.text("requestError.preferredName.check")
+        case ("contactValue", _): words.text("requestError.contactValue.check")
+        case ("safeTimes", _): words.text("requestError.safeTimes.check")
+        case ("mayLeaveMessage", _): words.text("requestError.mayLeaveMessage.check")
+        case ("region", _): words.text("requestError.region.check")
+        case ("wants", _): words.text("requestError.wants.check")
+        case ("account", _): words.text("requestError.account.check")
         case ("verificationPhrase", _): phraseError(p)
-        case ("consent", _): "Choose from the groups listed, each once, or none"
-        default: "Check this answer"
+        case ("consent", _): words.text("requestError.consent.check")
+        default: words.text("requestError.other")
         }
     }
 
@@ -247,54 +264,63 @@ enum SurvivorText {
 
     /// How an interview would happen, in plain words.
     static func interviewForm(_ form: InterviewForm) -> String {
-        switch form {
-        case .inPerson: "In person"
-        case .video: "By video call"
-        case .phone: "By phone"
-        }
+        let key =
+            switch form {
+            case .inPerson: "interviewForm.inPerson"
+            case .video: "interviewForm.video"
+            case .phone: "interviewForm.phone"
+            }
+        return Catalogue.current.text(key)
     }
 
     /// Where an invitation stands, as the survivor sees it.
     static func interviewState(_ state: InterviewState) -> String {
-        switch state {
-        case .invited: "Waiting for your answer"
-        case .accepted: "You said yes"
-        case .timesProposed: "You suggested other times"
-        case .questionAsked: "You asked a question"
-        case .declined: "You said no, thank you"
-        case .withdrawn: "You withdrew your yes"
-        }
+        let key =
+            switch state {
+            case .invited: "interviewState.invited"
+            case .accepted: "interviewState.accepted"
+            case .timesProposed: "interviewState.timesProposed"
+            case .questionAsked: "interviewState.questionAsked"
+            case .declined: "interviewState.declined"
+            case .withdrawn: "interviewState.withdrawn"
+            }
+        return Catalogue.current.text(key)
     }
 
     /// The answers a survivor can choose, each with a hint.
     static func interviewAction(_ action: InterviewAction, hasTimes: Bool) -> (label: String, hint: String) {
-        switch action {
-        case .accept: ("Yes, at one of these times", "Choose the time below. You can still change your mind later.")
+        let words = Catalogue.current
+        return switch action {
+        case .accept: (words.text("interviewAction.accept.label"), words.text("interviewAction.accept.hint"))
         case .proposeTimes:
-            hasTimes
-                ? ("Yes, but at another time", "Tell us which days and times would suit you.")
-                : ("Yes, and this is when would suit me", "Tell us which days and times would suit you.")
-        case .ask: ("I have a question first", "Ask anything. You do not have to decide yet.")
-        case .decline: ("No, thank you", "You do not need to give a reason. Nothing else changes.")
-        case .withdraw: ("Withdraw my yes", "")
+            (
+                words.text(hasTimes ? "interviewAction.proposeTimes.label" : "interviewAction.proposeTimes.labelNoTimes"),
+                words.text("interviewAction.proposeTimes.hint")
+            )
+        case .ask: (words.text("interviewAction.ask.label"), words.text("interviewAction.ask.hint"))
+        case .decline: (words.text("interviewAction.decline.label"), words.text("interviewAction.decline.hint"))
+        case .withdraw: (words.text("interviewAction.withdraw.label"), "")
         }
     }
 
     /// A preference for who interviews them.
     static func interviewer(_ p: InterviewerPreference) -> String {
-        switch p {
-        case .woman: "A woman"
-        case .man: "A man"
-        case .noPreference: "I do not mind"
-        }
+        let key =
+            switch p {
+            case .woman: "interviewer.woman"
+            case .man: "interviewer.man"
+            case .noPreference: "interviewer.noPreference"
+            }
+        return Catalogue.current.text(key)
     }
 
     /// The survivor's answer as rows of label and value.
     static func interviewAnswer(_ a: InterviewAnswer) -> [[String: String]] {
+        let words = Catalogue.current
         var rows: [[String: String]] = []
-        if let t = a.time { rows.append(["label": "The time you chose", "value": UKTime.words(t)]) }
-        if let text = a.proposedTimes { rows.append(["label": "Times that would suit you", "value": text]) }
-        if let text = a.question { rows.append(["label": "Your question", "value": text]) }
+        if let t = a.time { rows.append(["label": words.text("interviewAnswer.time"), "value": words.ukTime(t)]) }
+        if let text = a.proposedTimes { rows.append(["label": words.text("interviewAnswer.proposedTimes"), "value": text]) }
+        if let text = a.question { rows.append(["label": words.text("interviewAnswer.question"), "value": text]) }
         rows += interviewRequests(a.requests)
         return rows
     }
@@ -302,13 +328,16 @@ enum SurvivorText {
     /// What the survivor asked for, as rows (shared with the staff pages' wording).
     static func interviewRequests(_ r: InterviewRequests?) -> [[String: String]] {
         guard let r else { return [] }
+        let words = Catalogue.current
         var rows: [[String: String]] = []
-        if r.supporter { rows.append(["label": "Someone with you", "value": "A supporter of your choice"]) }
-        if let p = r.interviewer { rows.append(["label": "Who talks with you", "value": interviewer(p)]) }
-        if let language = r.interpreter { rows.append(["label": "An interpreter", "value": language]) }
-        if r.breaks { rows.append(["label": "Breaks", "value": "Whenever you need them"]) }
-        if let text = r.accessibility { rows.append(["label": "What would make it easier", "value": text]) }
-        if let text = r.place { rows.append(["label": "Where", "value": text]) }
+        if r.supporter {
+            rows.append(["label": words.text("interviewRequest.supporter.label"), "value": words.text("interviewRequest.supporter.value")])
+        }
+        if let p = r.interviewer { rows.append(["label": words.text("interviewRequest.interviewer"), "value": interviewer(p)]) }
+        if let language = r.interpreter { rows.append(["label": words.text("interviewRequest.interpreter"), "value": language]) }
+        if r.breaks { rows.append(["label": words.text("interviewRequest.breaks.label"), "value": words.text("interviewRequest.breaks.value")]) }
+        if let text = r.accessibility { rows.append(["label": words.text("interviewRequest.accessibility"), "value": text]) }
+        if let text = r.place { rows.append(["label": words.text("interviewRequest.place"), "value": text]) }
         return rows
     }
 
@@ -323,59 +352,53 @@ enum SurvivorText {
         return out
     }
 
-    static let months = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-    ]
+    /// `29 November 2026`, in the page's language.
+    static func date(_ day: Day) -> String { Catalogue.current.date(day) }
 
-    /// `29 November 2026`.
-    static func date(_ day: Day) -> String {
-        let (year, month, dayOfMonth) = day.components
-        return "\(dayOfMonth) \(months[month - 1]) \(year)"
-    }
-
-    /// `29 November 2026 at 14:05 UTC`.
+    /// `29 November 2026 at 14:05 UTC`, in the page's language.
     static func time(_ unixSeconds: Int64) -> String {
         let t = UTCTime(unixSeconds: unixSeconds)
-        return "\(date(t.day)) at \(t.hourMinute) UTC"
+        return Catalogue.current.text("date.utcTime", ["date": date(t.day), "time": t.hourMinute])
     }
 
     /// The summary rows of a request: what the survivor sent, in their words.
     static func rows(_ r: ContactRequest) -> [[String: Any]] {
-        let notGiven = "Not given"
-        var rows: [[String: Any]] = [["label": "Name to use", "value": r.preferredName ?? notGiven]]
+        let words = Catalogue.current
+        let notGiven = words.text("answerRow.notGiven")
+        var rows: [[String: Any]] = [["label": words.text("answerRow.name"), "value": r.preferredName ?? notGiven]]
         for c in r.contact {
-            rows.append(["label": "How to contact you", "value": "\(method(c.method).label): \(c.value)"])
-            rows.append(["label": "When it is safe", "value": c.safeTimes ?? notGiven])
-            let message: String =
-                switch c.mayLeaveMessage {
-                case true?: "Yes"
-                case false?: "No"
-                case nil: "Not given, so we will not leave a message"
-                }
-            rows.append(["label": "Can we leave a message", "value": message])
+            rows.append([
+                "label": words.text("answerRow.contact"),
+                "value": words.text("answerRow.contactValue", ["method": method(c.method).label, "value": c.value]),
+            ])
+            rows.append(["label": words.text("answerRow.safeTimes"), "value": c.safeTimes ?? notGiven])
+            rows.append([
+                "label": words.text("answerRow.mayLeaveMessage"), "value": c.mayLeaveMessage.map(yesNo) ?? words.text("answerRow.noMessage"),
+            ])
         }
-        rows.append(["label": "Where you live", "value": r.region?.name ?? "Prefer not to say"])
-        rows.append(["label": "What you would like", "value": r.wants.map { want($0).label }.joined(separator: "\n")])
-        rows.append(["label": "What happened", "value": r.account ?? "Nothing written"])
-        rows.append(["label": "Your check phrase", "value": r.verificationPhrase ?? "None chosen"])
+        rows.append(["label": words.text("answerRow.region"), "value": r.region.map(region) ?? words.text("region.preferNotToSay")])
+        rows.append(["label": words.text("answerRow.wants"), "value": r.wants.map { want($0).label }.joined(separator: "\n")])
+        rows.append(["label": words.text("answerRow.account"), "value": r.account ?? words.text("answerRow.nothingWritten")])
+        rows.append(["label": words.text("answerRow.phrase"), "value": r.verificationPhrase ?? words.text("answerRow.noPhrase")])
         return rows
     }
 
     /// The page's message for a check phrase the shared rule refused (the form and "Your request" alike).
     static func phraseError(_ p: Problem) -> String {
-        switch p.code {
-        case "field-too-short": "Your check phrase must be at least \(Limits.verificationPhrase.lowerBound) characters, so it is hard to guess"
-        case "field-too-long": "Your check phrase must be \(Limits.verificationPhrase.upperBound) characters or fewer"
-        default: "Write your check phrase on one line, without special characters"
+        let words = Catalogue.current
+        return switch p.code {
+        case "field-too-short": words.text("phraseError.tooShort", ["min": String(Limits.verificationPhrase.lowerBound)])
+        case "field-too-long": words.text("phraseError.tooLong", ["max": String(Limits.verificationPhrase.upperBound)])
+        default: words.text("phraseError.other")
         }
     }
 
     /// A row saying who can read the request.
     static func sharingRow(_ consents: [ConsentChoice]) -> [String: Any] {
-        [
-            "label": "Who can read it",
-            "value": consents.isEmpty
-                ? "No one yet. You can choose later." : consents.map { scope($0.scope).title }.joined(separator: "\n"),
+        let words = Catalogue.current
+        return [
+            "label": words.text("answerRow.sharing"),
+            "value": consents.isEmpty ? words.text("answerRow.sharedWithNoOne") : consents.map { scope($0.scope).title }.joined(separator: "\n"),
         ]
     }
 }

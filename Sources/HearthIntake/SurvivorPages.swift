@@ -99,9 +99,11 @@ public struct SurvivorPages: Sendable {
             if let hint = text.hint { row["hint"] = hint }
             return row
         }
-        context["mayLeave"] = [("yes", "Yes"), ("no", "No")].map { ["value": $0.0, "label": $0.1, "checked": answers.mayLeaveMessage == $0.0] }
+        context["mayLeave"] = [("yes", true), ("no", false)].map {
+            ["value": $0.0, "label": SurvivorText.yesNo($0.1), "checked": answers.mayLeaveMessage == $0.0]
+        }
         context["regions"] = Region.allCases.map {
-            ["value": $0.rawValue, "label": $0.name, "selected": answers.region == $0.rawValue]
+            ["value": $0.rawValue, "label": SurvivorText.region($0), "selected": answers.region == $0.rawValue]
         }
         context["wants"] = Want.allCases.map { w -> [String: Any] in
             let text = SurvivorText.want(w)
@@ -143,15 +145,16 @@ public struct SurvivorPages: Sendable {
         let (submission, errors) = answers.validate(today: service.today)
         guard let submission else { return try requestForm(request, answers, errors: errors, status: .badRequest) }
         try await gate.admit(source)
+        let words = Catalogue.current
         guard let token = fields.value("submission"), pages.forms.redeemOnce(token) else {
             return pages.renderer.page(
                 "survivor-error", status: .conflict,
                 [
-                    "heading": "This was already sent",
-                    "message":
-                        "This form was already sent, or it was left open for more than two hours, so we did not send it again. "
-                        + "If you have your receipt, you can use it to come back to your request. If you did not see a receipt, please start again.",
-                    "links": [["href": "/return", "label": "Come back to your request"], ["href": "/request", "label": "Start a new request"]],
+                    "heading": words.text("alreadySent.heading"), "message": words.text("alreadySent.message"),
+                    "links": [
+                        ["href": "/return", "label": words.text("layout.comeBack")],
+                        ["href": "/request", "label": words.text("alreadySent.newRequest")],
+                    ],
                 ])
         }
         let result = try await service.submit(submission)
@@ -159,7 +162,8 @@ public struct SurvivorPages: Sendable {
         return pages.renderer.page(
             "survivor-sent", status: .created,
             [
-                "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty, "sharedWith": SurvivorText.list(shared),
+                "reference": result.reference, "receipt": result.receipt, "shared": !shared.isEmpty,
+                "sharedWith": words.text("sent.shared", ["groups": SurvivorText.list(shared)]),
                 "retention": SurvivorText.retention(service.retention),
             ])
     }
@@ -178,7 +182,8 @@ public struct SurvivorPages: Sendable {
         let fields = try await readForm(request, allowed: ["receipt"])
         let typed = fields.trimmed("receipt") ?? ""
         guard !typed.isEmpty else {
-            return try returnForm(request, typed: "", status: .badRequest, errors: [FieldError(field: "receipt", message: "Enter your receipt")])
+            return try returnForm(
+                request, typed: "", status: .badRequest, errors: [FieldError(field: "receipt", message: Catalogue.current.text("return.missing"))])
         }
         let survivor: AuthenticatedSurvivor
         do {
@@ -186,11 +191,7 @@ public struct SurvivorPages: Sendable {
         } catch let p as Problem where p == .receiptNotRecognised {
             return try returnForm(
                 request, typed: typed, status: .unauthorized,
-                errors: [
-                    FieldError(
-                        field: "receipt",
-                        message: "We could not find a request with that receipt. Check it and try again: it has 28 letters and numbers")
-                ])
+                errors: [FieldError(field: "receipt", message: Catalogue.current.text("return.notRecognised"))])
         }
         // A new session each time; one the browser still held ends now.
         sessions.remove(FormGuard.cookie(Self.sessionCookie, in: request))
