@@ -58,6 +58,8 @@ def used_keys(english):
                 for literal in re.findall(r'"((?:[^"\\\n]|\\.)*)"', text):
                     if literal in english:
                         used.add(literal)
+                    elif re.match(r"^[a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+$", literal):
+                        prefixes.add(literal + ".")  # a group of keys the code completes ("caseStatus.new" + ".label")
                     m = re.match(r"^([a-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*\.)\\\(", literal)
                     if m:
                         prefixes.add(m.group(1))
