@@ -49,7 +49,7 @@ extension StaffPages {
     ) async throws -> Response {
         let role = session.identity.role
         guard role.seesQueue else {
-            return try refusalPage(request, session, AccessDenial.roleCannotRead, heading: "staffRefusal.caseNotShown", reference: nil)
+            return try refusalPage(request, session, AccessDenial.roleCannotRead, headingKey: "staffRefusal.caseNotShown", reference: nil)
         }
         // Supervisors see every case; readers see the cases assigned to them.
         let summary = try await casework.queue(for: session.identity).first { $0.reference == reference.reference }
@@ -99,7 +99,7 @@ extension StaffPages {
             do {
                 try await casework.assign(reference, to: username, by: session.identity)
             } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "staffRefusal.notAssignedHeading", reference: reference)
+                return try refusalPage(request, session, denial, headingKey: "staffRefusal.notAssignedHeading", reference: reference)
             } catch let p as Problem where p.kind == .badRequest {
                 return try await casePage(
                     request, session, reference, status: .badRequest,
@@ -134,10 +134,10 @@ extension StaffPages {
                 let opened = try await casework.open(reference, reason: reason, by: session.identity)
                 return try page(request, "staff-case-open", staff: session, Self.openedContext(opened, role: session.identity.role))
             } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "staffRefusal.notOpened", reference: reference)
+                return try refusalPage(request, session, denial, headingKey: "staffRefusal.notOpened", reference: reference)
             }
         }
-        caseAction(on: group, "replies", fields: ["text"], refused: "staffRefusal.replyNotSent", done: "replied") {
+        caseAction(on: group, "replies", fields: ["text"], refusedKey: "staffRefusal.replyNotSent", done: "replied") {
             request, fields, session, reference in
             let text = fields.trimmed("text") ?? ""
             guard !text.isEmpty, text.count <= Limits.message else {
@@ -158,7 +158,7 @@ extension StaffPages {
         }
         caseAction(
             on: group, "interviews", fields: Set(["purpose", "form"]).union((1...Limits.interviewTimes.upperBound).map { "time\($0)" }),
-            refused: "staffRefusal.invitationNotSent", done: "invited"
+            refusedKey: "staffRefusal.invitationNotSent", done: "invited"
         ) { request, fields, session, reference in
             // Times are typed in UK time; the API's own rules check the rest.
             var times: [String] = []
@@ -189,7 +189,7 @@ extension StaffPages {
             }
             return nil
         }
-        caseAction(on: group, "status", fields: ["status"], refused: "staffRefusal.statusNotChanged", done: "status") {
+        caseAction(on: group, "status", fields: ["status"], refusedKey: "staffRefusal.statusNotChanged", done: "status") {
             request, fields, session, reference in
             guard let status = fields.value("status").flatMap(CaseStatus.init(rawValue:)) else {
                 return try caseInputPage(
@@ -203,9 +203,9 @@ extension StaffPages {
 
     /// `POST /cases/{reference}/<action>`: reads and checks the form, then runs `act`, which returns
     /// a page for input it cannot take or nil when done (back to the case with `?done=<done>`); a
-    /// refusal of the access rule becomes the refusal page headed by the catalogue key `refused`.
+    /// refusal of the access rule becomes the refusal page headed by the words of `refusedKey`.
     func caseAction(
-        on group: RouterGroup<StaffContext>, _ action: String, fields allowed: Set<String>, refused: String, done: String,
+        on group: RouterGroup<StaffContext>, _ action: String, fields allowed: Set<String>, refusedKey: String, done: String,
         _ act: @escaping @Sendable (Request, FormFields, AuthenticatedStaff, RecordID) async throws -> Response?
     ) {
         group.post("/cases/:reference/\(action)") { request, context in
@@ -215,7 +215,7 @@ extension StaffPages {
             do {
                 if let page = try await act(request, fields, context.session, reference) { return page }
             } catch let denial as AccessDenial {
-                return try refusalPage(request, context.session, denial, heading: refused, reference: reference)
+                return try refusalPage(request, context.session, denial, headingKey: refusedKey, reference: reference)
             }
             return seeOther("/cases/\(reference.reference)?done=\(done)")
         }
@@ -255,7 +255,7 @@ extension StaffPages {
 
     func keysPage(_ request: Request, _ session: AuthenticatedStaff) async throws -> Response {
         guard Self.canSeeKeys(session.identity.role) else {
-            return try refusalPage(request, session, Self.keysRefusal, heading: "staffRefusal.keysNotAvailable", reference: nil)
+            return try refusalPage(request, session, Self.keysRefusal, headingKey: "staffRefusal.keysNotAvailable", reference: nil)
         }
         let report = try await keyStatus.report()
         let words = Catalogue.current

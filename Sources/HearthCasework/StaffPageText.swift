@@ -85,28 +85,28 @@ extension StaffPages {
     static func interviewContext(_ i: Interview) -> [String: Any] {
         let words = Catalogue.current
         var rows: [[String: String]] = []
-        func row(_ label: String, _ value: String) { rows.append(["label": words.text("staffInterview.\(label)"), "value": value]) }
-        row("purpose", i.invitation.purpose)
-        row("how", interviewFormName(i.invitation.form))
+        func row(_ labelKey: String, _ value: String) { rows.append(["label": words.text(labelKey), "value": value]) }
+        row("staffInterview.purpose", i.invitation.purpose)
+        row("staffInterview.how", interviewFormName(i.invitation.form))
         row(
-            "timesOffered",
+            "staffInterview.timesOffered",
             i.invitation.times.isEmpty
                 ? words.text("staffInterview.noTimes") : i.invitation.times.map { words.ukTime($0) }.joined(separator: "; "))
         row(
-            "sent",
+            "staffInterview.sent",
             words.text("staffInterview.sentBy", ["time": displayTime(i.invitedAt), "pseudonym": i.pseudonym ?? words.text("staffInterview.staff")]))
-        if let at = i.answeredAt { row("answered", displayTime(at)) }
+        if let at = i.answeredAt { row("staffInterview.answered", displayTime(at)) }
         if let a = i.answer {
-            if let t = a.time { row("timeAccepted", words.ukTime(t)) }
-            if let text = a.proposedTimes { row("timesSuit", text) }
-            if let text = a.question { row("question", text) }
+            if let t = a.time { row("staffInterview.timeAccepted", words.ukTime(t)) }
+            if let text = a.proposedTimes { row("staffInterview.timesSuit", text) }
+            if let text = a.question { row("staffInterview.question", text) }
             if let r = a.requests {
-                if r.supporter { row("supporter", words.text("staffInterview.supporterWanted")) }
-                if let p = r.interviewer { row("interviewer", interviewerName(p)) }
-                if let language = r.interpreter { row("interpreter", language) }
-                if r.breaks { row("breaks", words.text("staffInterview.breaksWhenever")) }
-                if let text = r.accessibility { row("accessibility", text) }
-                if let text = r.place { row("where", text) }
+                if r.supporter { row("staffInterview.supporter", words.text("staffInterview.supporterWanted")) }
+                if let p = r.interviewer { row("staffInterview.interviewer", interviewerName(p)) }
+                if let language = r.interpreter { row("staffInterview.interpreter", language) }
+                if r.breaks { row("staffInterview.breaks", words.text("staffInterview.breaksWhenever")) }
+                if let text = r.accessibility { row("staffInterview.accessibility", text) }
+                if let text = r.place { row("staffInterview.where", text) }
             }
         }
         return ["id": i.id, "state": interviewStateName(i.state), "rows": rows]
@@ -115,9 +115,9 @@ extension StaffPages {
     static func interviewFormName(_ f: InterviewForm) -> String {
         let key =
             switch f {
-            case .inPerson: "interviewForm.inPerson"
-            case .video: "interviewForm.video"
-            case .phone: "interviewForm.phone"
+            case .inPerson: "staffNames.interviewForm.inPerson"
+            case .video: "staffNames.interviewForm.video"
+            case .phone: "staffNames.interviewForm.phone"
             }
         return name(key)
     }
@@ -125,12 +125,12 @@ extension StaffPages {
     static func interviewStateName(_ s: InterviewState) -> String {
         let key =
             switch s {
-            case .invited: "interviewState.invited"
-            case .accepted: "interviewState.accepted"
-            case .timesProposed: "interviewState.timesProposed"
-            case .questionAsked: "interviewState.questionAsked"
-            case .declined: "interviewState.declined"
-            case .withdrawn: "interviewState.withdrawn"
+            case .invited: "staffNames.interviewState.invited"
+            case .accepted: "staffNames.interviewState.accepted"
+            case .timesProposed: "staffNames.interviewState.timesProposed"
+            case .questionAsked: "staffNames.interviewState.questionAsked"
+            case .declined: "staffNames.interviewState.declined"
+            case .withdrawn: "staffNames.interviewState.withdrawn"
             }
         return name(key)
     }
@@ -138,29 +138,29 @@ extension StaffPages {
     static func interviewerName(_ p: InterviewerPreference) -> String {
         let key =
             switch p {
-            case .woman: "interviewer.woman"
-            case .man: "interviewer.man"
-            case .noPreference: "interviewer.noPreference"
+            case .woman: "staffNames.interviewer.woman"
+            case .man: "staffNames.interviewer.man"
+            case .noPreference: "staffNames.interviewer.noPreference"
             }
         return name(key)
     }
 
     static func keyStateName(_ line: KeyStatusReport.Line) -> String {
-        guard line.problems.isEmpty else { return name("keyState.problem") }
+        guard line.problems.isEmpty else { return name("staffNames.keyState.problem") }
         return switch line.state {
-        case "primary": name("keyState.primary")
-        case "decrypt-only": name("keyState.decryptOnly")
-        case "retired": name("keyState.retired")
-        case "present": name("keyState.present")
-        case "missing": name("keyState.missing")
+        case "primary": name("staffNames.keyState.primary")
+        case "decrypt-only": name("staffNames.keyState.decryptOnly")
+        case "retired": name("staffNames.keyState.retired")
+        case "present": name("staffNames.keyState.present")
+        case "missing": name("staffNames.keyState.missing")
         default: line.state
         }
     }
 
     // MARK: Plain names
 
-    /// The words of `staffNames.<key>` in the request's language.
-    static func name(_ key: String) -> String { Catalogue.current.text("staffNames.\(key)") }
+    /// The words of the catalogue key `key` in the request's language.
+    static func name(_ key: String) -> String { Catalogue.current.text(key) }
 
     /// `2026-11-29 14:05 UTC`.
     static func displayTime(_ unixSeconds: Int64) -> String {
@@ -172,13 +172,13 @@ extension StaffPages {
     static func roleName(_ role: Role) -> String {
         let key =
             switch role {
-            case .caseworker: "role.caseworker"
-            case .reviewer: "role.reviewer"
-            case .policeLiaison: "role.policeLiaison"
-            case .prosecutionLiaison: "role.prosecutionLiaison"
-            case .supervisor: "role.supervisor"
-            case .privacyOfficer: "role.privacyOfficer"
-            case .admin: "role.admin"
+            case .caseworker: "staffNames.role.caseworker"
+            case .reviewer: "staffNames.role.reviewer"
+            case .policeLiaison: "staffNames.role.policeLiaison"
+            case .prosecutionLiaison: "staffNames.role.prosecutionLiaison"
+            case .supervisor: "staffNames.role.supervisor"
+            case .privacyOfficer: "staffNames.role.privacyOfficer"
+            case .admin: "staffNames.role.admin"
             }
         return name(key)
     }
@@ -186,49 +186,66 @@ extension StaffPages {
     static func statusName(_ status: CaseStatus) -> String {
         let key =
             switch status {
-            case .new: "status.new"
-            case .inProgress: "status.inProgress"
-            case .waiting: "status.waiting"
-            case .closed: "status.closed"
+            case .new: "staffNames.status.new"
+            case .inProgress: "staffNames.status.inProgress"
+            case .waiting: "staffNames.status.waiting"
+            case .closed: "staffNames.status.closed"
             }
         return name(key)
     }
 
-    /// The catalogue key segment of a scope.
-    static func scopeKey(_ scope: Scope) -> String {
-        switch scope {
-        case .support: "support"
-        case .review: "review"
-        case .police: "police"
-        case .prosecution: "prosecution"
-        }
+    /// `Support`: the group a survivor shares with, as a tag.
+    static func scopeName(_ scope: Scope) -> String {
+        let key =
+            switch scope {
+            case .support: "staffNames.scope.support"
+            case .review: "staffNames.scope.review"
+            case .police: "staffNames.scope.police"
+            case .prosecution: "staffNames.scope.prosecution"
+            }
+        return name(key)
     }
 
-    /// `Support`: the group a survivor shares with, as a tag.
-    static func scopeName(_ scope: Scope) -> String { name("scope.\(scopeKey(scope))") }
-
     /// `the support group`: the group inside a sentence.
-    static func groupName(_ scope: Scope) -> String { name("group.\(scopeKey(scope))") }
+    static func groupName(_ scope: Scope) -> String {
+        let key =
+            switch scope {
+            case .support: "staffNames.group.support"
+            case .review: "staffNames.group.review"
+            case .police: "staffNames.group.police"
+            case .prosecution: "staffNames.group.prosecution"
+            }
+        return name(key)
+    }
 
     /// `a support team member`: whom the survivor sees opening their case.
-    static func teamMemberName(_ scope: Scope) -> String { name("teamMember.\(scopeKey(scope))") }
+    static func teamMemberName(_ scope: Scope) -> String {
+        let key =
+            switch scope {
+            case .support: "staffNames.teamMember.support"
+            case .review: "staffNames.teamMember.review"
+            case .police: "staffNames.teamMember.police"
+            case .prosecution: "staffNames.teamMember.prosecution"
+            }
+        return name(key)
+    }
 
     static func regionName(_ region: Region?) -> String {
-        guard let region else { return name("notGiven") }
+        guard let region else { return name("staffNames.notGiven") }
         let key =
             switch region {
-            case .northEast: "region.northEast"
-            case .northWest: "region.northWest"
-            case .yorkshireHumber: "region.yorkshireHumber"
-            case .eastMidlands: "region.eastMidlands"
-            case .westMidlands: "region.westMidlands"
-            case .east: "region.east"
-            case .london: "region.london"
-            case .southEast: "region.southEast"
-            case .southWest: "region.southWest"
-            case .wales: "region.wales"
-            case .scotland: "region.scotland"
-            case .northernIreland: "region.northernIreland"
+            case .northEast: "staffNames.region.northEast"
+            case .northWest: "staffNames.region.northWest"
+            case .yorkshireHumber: "staffNames.region.yorkshireHumber"
+            case .eastMidlands: "staffNames.region.eastMidlands"
+            case .westMidlands: "staffNames.region.westMidlands"
+            case .east: "staffNames.region.east"
+            case .london: "staffNames.region.london"
+            case .southEast: "staffNames.region.southEast"
+            case .southWest: "staffNames.region.southWest"
+            case .wales: "staffNames.region.wales"
+            case .scotland: "staffNames.region.scotland"
+            case .northernIreland: "staffNames.region.northernIreland"
             }
         return name(key)
     }
@@ -236,10 +253,10 @@ extension StaffPages {
     static func contactMethodName(_ kind: ContactMethodKind) -> String {
         let key =
             switch kind {
-            case .phone: "contactMethod.phone"
-            case .email: "contactMethod.email"
-            case .post: "contactMethod.post"
-            case .organisation: "contactMethod.organisation"
+            case .phone: "staffNames.contactMethod.phone"
+            case .email: "staffNames.contactMethod.email"
+            case .post: "staffNames.contactMethod.post"
+            case .organisation: "staffNames.contactMethod.organisation"
             }
         return name(key)
     }
@@ -247,9 +264,9 @@ extension StaffPages {
     static func wantName(_ want: Want) -> String {
         let key =
             switch want {
-            case .support: "want.support"
-            case .reopen: "want.reopen"
-            case .information: "want.information"
+            case .support: "staffNames.want.support"
+            case .reopen: "staffNames.want.reopen"
+            case .information: "staffNames.want.information"
             }
         return name(key)
     }

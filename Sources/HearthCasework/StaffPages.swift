@@ -56,14 +56,14 @@ public struct StaffPages: Sendable {
 
     // MARK: Refusals
 
-    /// A refusal in plain words: why, and what to do; status 403. `heading` is a catalogue key
-    /// (`staffRefusal.…`).
+    /// A refusal in plain words: why, and what to do; status 403, headed by the words of the
+    /// catalogue key `headingKey`.
     func refusalPage(
-        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, heading: String, reference: RecordID?
+        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, headingKey: String, reference: RecordID?
     )
         throws -> Response
     {
-        var context: [String: Any] = ["heading": Catalogue.current.text(heading), "reason": Self.plainReason(denial)]
+        var context: [String: Any] = ["heading": Catalogue.current.text(headingKey), "reason": Self.plainReason(denial)]
         if let reference { context["back"] = Self.backToCase(reference) }
         return try page(request, "staff-refusal", status: .forbidden, staff: session, context)
     }
