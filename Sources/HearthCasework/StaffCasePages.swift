@@ -12,7 +12,7 @@ extension StaffPages {
         group.get("/cases") { request, context in try await queuePage(request, context.session) }
         group.get("/cases/:reference") { request, context in
             let reference = try CaseworkRoutes.reference(context)
-            let done = request.uri.queryParameters["done"].flatMap { Self.doneNotices[String($0)] }
+            let done = request.uri.queryParameters["done"].flatMap { Self.doneNotices[String($0)] }.map { Catalogue.current.text($0) }
             return try await casePage(request, context.session, reference, status: .ok, form: CaseForm(notice: done))
         }
     }
@@ -36,12 +36,11 @@ extension StaffPages {
         var reason = ""
     }
 
-    /// Fixed notices after a change (the query string carries only these keys, never content).
+    /// Fixed notices after a change, as catalogue keys (the query string carries only these
+    /// names, never content).
     static let doneNotices: [String: String] = [
-        "assigned": "The case has been assigned.",
-        "replied": "Your reply has been sent. The survivor can read it when they next come back.",
-        "status": "The status has been changed.",
-        "invited": "Your invitation has been sent. The survivor can read it when they next come back; open the case to see their answer.",
+        "assigned": "staffCase.done.assigned", "replied": "staffCase.done.replied", "status": "staffCase.done.status",
+        "invited": "staffCase.done.invited",
     ]
 
     /// A case's metadata and the forms the caller's role may use. Metadata only: nothing here is decrypted.
@@ -50,20 +49,26 @@ extension StaffPages {
     ) async throws -> Response {
         let role = session.identity.role
         guard role.seesQueue else {
-            return try refusalPage(request, session, AccessDenial.roleCannotRead, heading: "This case cannot be shown", reference: nil)
+            return try refusalPage(request, session, AccessDenial.roleCannotRead, headingKey: "staffRefusal.caseNotShown", reference: nil)
         }
         // Supervisors see every case; readers see the cases assigned to them.
         let summary = try await casework.queue(for: session.identity).first { $0.reference == reference.reference }
         if role == .supervisor && summary == nil {
             throw Problem(.notFound, code: "not-found", "there is no case with that reference")
         }
+        let words = Catalogue.current
         var context = Self.errorContext(form.errors)
         context["reference"] = reference.reference
+        context["caseTitle"] = words.text("staffCase.title", ["reference": reference.reference])
         if let summary { context["summary"] = Self.summaryContext(summary) } else { context["notInQueue"] = true }
         if let notice = form.notice { context["notice"] = notice }
         if role == .supervisor { context["assign"] = ["value": form.staff] }
         if let scope = role.readScope {
-            context["open"] = ["value": form.reason, "scope": Self.scopeName(scope).lowercased(), "maxLength": Limits.reason]
+            context["open"] = [
+                "value": form.reason, "maxLength": Limits.reason,
+                "explanation": words.text("staffCase.openExplanation", ["member": Self.teamMemberName(scope)]),
+                "hint": words.text("staffCase.reasonHint", count: Limits.reason),
+            ]
             // Changing the status needs no decryption, so it is offered without opening the case
             // again (which would add an entry to the survivor's access log).
             if let summary {
@@ -89,12 +94,12 @@ extension StaffPages {
             guard let username = fields.trimmed("staff") else {
                 return try await casePage(
                     request, session, reference, status: .badRequest,
-                    form: CaseForm(errors: [FieldError(field: "assign-staff", text: "Enter the username of the person to assign")]))
+                    form: CaseForm(errors: [FieldError(field: "assign-staff", text: Catalogue.current.text("staffCase.assignMissing"))]))
             }
             do {
                 try await casework.assign(reference, to: username, by: session.identity)
             } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "The case was not assigned", reference: reference)
+                return try refusalPage(request, session, denial, headingKey: "staffRefusal.notAssignedHeading", reference: reference)
             } catch let p as Problem where p.kind == .badRequest {
                 return try await casePage(
                     request, session, reference, status: .badRequest,
@@ -102,7 +107,7 @@ extension StaffPages {
                         errors: [
                             FieldError(
                                 field: "assign-staff",
-                                text: "Enter the username of an active caseworker, reviewer or liaison officer; '\(username)' is not one")
+                                text: Catalogue.current.text("staffCase.assignUnknown", ["username": username]))
                         ], staff: username))
             }
             return seeOther("/cases/\(reference.reference)?done=assigned")
@@ -116,9 +121,9 @@ extension StaffPages {
             let reason = (fields.trimmed("reason") ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
             var problem: String?
             if reason.isEmpty {
-                problem = "Enter why you are opening this case"
+                problem = Catalogue.current.text("staffCase.reasonMissing")
             } else if reason.count > Limits.reason {
-                problem = "Keep the reason to \(Limits.reason) characters or fewer"
+                problem = Catalogue.current.text("staffCase.reasonTooLong", count: Limits.reason)
             }
             if let problem {
                 return try await casePage(
@@ -129,31 +134,31 @@ extension StaffPages {
                 let opened = try await casework.open(reference, reason: reason, by: session.identity)
                 return try page(request, "staff-case-open", staff: session, Self.openedContext(opened, role: session.identity.role))
             } catch let denial as AccessDenial {
-                return try refusalPage(request, session, denial, heading: "This case cannot be opened", reference: reference)
+                return try refusalPage(request, session, denial, headingKey: "staffRefusal.notOpened", reference: reference)
             }
         }
-        caseAction(on: group, "replies", fields: ["text"], refused: "Your reply was not sent", done: "replied") {
+        caseAction(on: group, "replies", fields: ["text"], refusedKey: "staffRefusal.replyNotSent", done: "replied") {
             request, fields, session, reference in
             let text = fields.trimmed("text") ?? ""
             guard !text.isEmpty, text.count <= Limits.message else {
+                let words = Catalogue.current
                 return try caseInputPage(
-                    request, session, reference, heading: text.isEmpty ? "Your reply was empty" : "Your reply is too long",
+                    request, session, reference, heading: words.text(text.isEmpty ? "staffAction.replyEmpty" : "staffAction.replyTooLong"),
                     message: text.isEmpty
-                        ? "Nothing was sent. Open the case again and write your reply."
-                        : "Nothing was sent. A reply can have up to \(Limits.message) characters; please shorten it.")
+                        ? words.text("staffAction.replyEmptyMessage") : words.text("staffAction.replyTooLongMessage", count: Limits.message))
             }
             do {
                 try await casework.reply(reference, text: text, by: session.identity)
             } catch let p as Problem where p.code == "contact-paused" {
                 return try caseInputPage(
-                    request, session, reference, heading: "Contact is paused",
-                    message: "Nothing was sent. The survivor asked for no contact for now; you can reply once the pause ends.")
+                    request, session, reference, heading: Catalogue.current.text("staffAction.contactPaused"),
+                    message: Catalogue.current.text("staffAction.replyPausedMessage"))
             }
             return nil
         }
         caseAction(
             on: group, "interviews", fields: Set(["purpose", "form"]).union((1...Limits.interviewTimes.upperBound).map { "time\($0)" }),
-            refused: "Your invitation was not sent", done: "invited"
+            refusedKey: "staffRefusal.invitationNotSent", done: "invited"
         ) { request, fields, session, reference in
             // Times are typed in UK time; the API's own rules check the rest.
             var times: [String] = []
@@ -161,8 +166,8 @@ extension StaffPages {
                 guard let typed = fields.trimmed("time\(n)") else { continue }
                 guard let t = UKTime.unixSeconds(inputValue: typed) else {
                     return try caseInputPage(
-                        request, session, reference, heading: "Check the times",
-                        message: "Nothing was sent. Time \(n) is not a date and time that exists in UK time; open the case again and check it.")
+                        request, session, reference, heading: Catalogue.current.text("staffAction.checkTimes"),
+                        message: Catalogue.current.text("staffAction.timeInvalid", ["n": String(n)]))
                 }
                 times.append(rfc3339(unixSeconds: t))
             }
@@ -172,23 +177,24 @@ extension StaffPages {
                 invitation = try InterviewInvitation.validate(draft, now: casework.now)
             } catch {
                 return try caseInputPage(
-                    request, session, reference, heading: "Your invitation was not sent",
-                    message: "Nothing was sent. \(Self.invitationProblem(error))")
+                    request, session, reference, heading: Catalogue.current.text("staffRefusal.invitationNotSent"),
+                    message: Catalogue.current.text("staffAction.invitationProblem", ["problem": Self.invitationProblem(error)]))
             }
             do {
                 _ = try await casework.invite(reference, invitation, by: session.identity)
             } catch let p as Problem where p.code == "contact-paused" {
                 return try caseInputPage(
-                    request, session, reference, heading: "Contact is paused",
-                    message: "Nothing was sent. The survivor asked for no contact for now; you can invite them once the pause ends.")
+                    request, session, reference, heading: Catalogue.current.text("staffAction.contactPaused"),
+                    message: Catalogue.current.text("staffAction.invitePausedMessage"))
             }
             return nil
         }
-        caseAction(on: group, "status", fields: ["status"], refused: "The status was not changed", done: "status") {
+        caseAction(on: group, "status", fields: ["status"], refusedKey: "staffRefusal.statusNotChanged", done: "status") {
             request, fields, session, reference in
             guard let status = fields.value("status").flatMap(CaseStatus.init(rawValue:)) else {
                 return try caseInputPage(
-                    request, session, reference, heading: "Choose a status", message: "Nothing was changed. Choose one of the statuses in the list.")
+                    request, session, reference, heading: Catalogue.current.text("staffAction.chooseStatus"),
+                    message: Catalogue.current.text("staffAction.chooseStatusMessage"))
             }
             try await casework.setStatus(reference, to: status, by: session.identity)
             return nil
@@ -197,9 +203,9 @@ extension StaffPages {
 
     /// `POST /cases/{reference}/<action>`: reads and checks the form, then runs `act`, which returns
     /// a page for input it cannot take or nil when done (back to the case with `?done=<done>`); a
-    /// refusal of the access rule becomes the refusal page headed `refused`.
+    /// refusal of the access rule becomes the refusal page headed by the words of `refusedKey`.
     func caseAction(
-        on group: RouterGroup<StaffContext>, _ action: String, fields allowed: Set<String>, refused: String, done: String,
+        on group: RouterGroup<StaffContext>, _ action: String, fields allowed: Set<String>, refusedKey: String, done: String,
         _ act: @escaping @Sendable (Request, FormFields, AuthenticatedStaff, RecordID) async throws -> Response?
     ) {
         group.post("/cases/:reference/\(action)") { request, context in
@@ -209,7 +215,7 @@ extension StaffPages {
             do {
                 if let page = try await act(request, fields, context.session, reference) { return page }
             } catch let denial as AccessDenial {
-                return try refusalPage(request, context.session, denial, heading: refused, reference: reference)
+                return try refusalPage(request, context.session, denial, headingKey: refusedKey, reference: reference)
             }
             return seeOther("/cases/\(reference.reference)?done=\(done)")
         }
@@ -217,13 +223,14 @@ extension StaffPages {
 
     /// The invitation form's problem in plain words (the API's codes name the field).
     static func invitationProblem(_ p: Problem) -> String {
+        let words = Catalogue.current
         if p.message.contains("'purpose'") {
             return p.code == "field-too-long"
-                ? "Keep what it is for to \(Limits.interviewPurpose) characters or fewer." : "Say what the interview is for, in plain words."
+                ? words.text("staffAction.purposeTooLong", count: Limits.interviewPurpose) : words.text("staffAction.purposeMissing")
         }
-        if p.message.contains("'form'") { return "Choose how the interview would happen." }
-        if p.code == "duplicate-value" { return "The same time is offered twice; offer each time once." }
-        return "Each time must be in the future, and no more than two years away."
+        if p.message.contains("'form'") { return words.text("staffAction.formMissing") }
+        if p.code == "duplicate-value" { return words.text("staffAction.duplicateTime") }
+        return words.text("staffAction.timeRange")
     }
 
     /// A 400 page for a case form's input, with the way back to the case.
@@ -236,7 +243,7 @@ extension StaffPages {
             request, "staff-error", status: .badRequest, staff: session,
             [
                 "heading": heading, "message": message,
-                "back": ["href": "/cases/\(reference.reference)", "text": "Back to case \(reference.reference)"],
+                "back": Self.backToCase(reference),
             ])
     }
 
@@ -248,18 +255,31 @@ extension StaffPages {
 
     func keysPage(_ request: Request, _ session: AuthenticatedStaff) async throws -> Response {
         guard Self.canSeeKeys(session.identity.role) else {
-            return try refusalPage(request, session, Self.keysRefusal, heading: "Key status is not available to you", reference: nil)
+            return try refusalPage(request, session, Self.keysRefusal, headingKey: "staffRefusal.keysNotAvailable", reference: nil)
         }
         let report = try await keyStatus.report()
+        let words = Catalogue.current
         let lines: [[String: Any]] = report.keys.map { line in
             var row: [String: Any] = [
-                "key": line.key, "version": line.version.map { "v\($0)" } ?? "Not versioned", "state": Self.keyStateName(line),
-                "wraps": line.wraps.map(String.init) ?? "Not applicable", "canRetire": line.canRetire ? "Yes" : "No",
+                "key": line.key, "version": line.version.map { "v\($0)" } ?? words.text("staffKeys.notVersioned"), "state": Self.keyStateName(line),
+                "wraps": line.wraps.map(String.init) ?? words.text("staffKeys.notApplicable"),
+                "canRetire": words.text(line.canRetire ? "staffNames.yes" : "staffNames.no"),
             ]
+            // The problems are the key directory's own diagnostics (file names and what is wrong with
+            // them), the same words `hearth keys status` prints: for whoever runs the server.
             if !line.problems.isEmpty { row["problems"] = line.problems.map { ["text": $0] } }
             return row
         }
-        return try page(request, "staff-keys", staff: session, ["keys": lines, "hasProblems": report.hasProblems])
+        return try page(
+            request, "staff-keys", staff: session, ["keys": lines, "hasProblems": report.hasProblems, "commands": Self.keyCommandsHTML()])
+    }
+
+    /// The sentence naming the two key commands, as HTML with each command in `<code>`: the
+    /// catalogue's words escaped, then the fixed command names put in (they hold nothing to escape).
+    static func keyCommandsHTML() -> String {
+        Catalogue.current.html("staffKeys.commands")
+            .replacingOccurrences(of: "{rewrap}", with: "<code>hearth keys rewrap</code>")
+            .replacingOccurrences(of: "{retire}", with: "<code>hearth keys retire</code>")
     }
 
 }

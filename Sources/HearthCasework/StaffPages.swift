@@ -30,10 +30,6 @@ public struct StaffPages: Sendable {
     /// How long the code step waits for the code, idle or in all.
     public static let pendingLoginSeconds: Int64 = 5 * 60
 
-    /// The single answer to every failed sign-in on the pages, whichever factor was wrong.
-    static let loginFailedMessage =
-        "The username, password or code was not right. Check them and try again. If it keeps happening, ask an administrator."
-
     /// Pages over the same sessions (and so the same sign-in rate limiter) and services as the API
     /// routes; `clock` times the step between password and code.
     public init(sessions: StaffSessions, casework: CaseworkService, keyStatus: KeyStatusSource, pages: PageSettings, clock: any WallClock) throws {
@@ -60,33 +56,37 @@ public struct StaffPages: Sendable {
 
     // MARK: Refusals
 
-    /// A refusal in plain words: why, and what to do; status 403.
+    /// A refusal in plain words: why, and what to do; status 403, headed by the words of the
+    /// catalogue key `headingKey`.
     func refusalPage(
-        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, heading: String, reference: RecordID?
+        _ request: Request, _ session: AuthenticatedStaff, _ denial: AccessDenial, headingKey: String, reference: RecordID?
     )
         throws -> Response
     {
-        var context: [String: Any] = ["heading": heading, "reason": Self.plainReason(denial)]
-        if let reference { context["reference"] = reference.reference }
+        var context: [String: Any] = ["heading": Catalogue.current.text(headingKey), "reason": Self.plainReason(denial)]
+        if let reference { context["back"] = Self.backToCase(reference) }
         return try page(request, "staff-refusal", status: .forbidden, staff: session, context)
     }
 
-    /// A refusal's reason as a sentence for staff.
+    /// A refusal's reason as a sentence for staff; a refusal without words of its own here shows
+    /// the service's message (``pageMessage(status:code:message:)``).
     static func plainReason(_ denial: AccessDenial) -> String {
-        switch denial.code {
-        case AccessDenial.noConsent.code:
-            "The survivor has not agreed to share this with your role, or has stopped sharing it. Their choice stands, so nothing was opened."
-        case AccessDenial.notAssigned.code:
-            "This case is not assigned to you. If you need to work on it, ask a supervisor to assign it to you."
-        case AccessDenial.roleCannotRead.code:
-            "Your role cannot read survivors' requests. Only caseworkers, reviewers and liaison officers can, and only when the survivor has agreed."
-        case "role-cannot-assign":
-            "Only supervisors can assign cases."
-        case keysRefusal.code:
-            "Only privacy officers and administrators can see the key status."
-        default:
-            sentence(denial.message)
-        }
+        let key: String? =
+            switch denial.code {
+            case AccessDenial.noConsent.code: "staffRefusal.noConsent"
+            case AccessDenial.notAssigned.code: "staffRefusal.notAssigned"
+            case AccessDenial.roleCannotRead.code: "staffRefusal.roleCannotRead"
+            case "role-cannot-assign": "staffRefusal.roleCannotAssign"
+            case keysRefusal.code: "staffRefusal.roleCannotSeeKeys"
+            default: nil
+            }
+        guard let key else { return pageMessage(status: .forbidden, code: denial.code, message: denial.message) }
+        return Catalogue.current.text(key)
+    }
+
+    /// The link back to a case page.
+    static func backToCase(_ reference: RecordID) -> [String: String] {
+        ["href": "/cases/\(reference.reference)", "text": Catalogue.current.text("staffNav.backToCase", ["reference": reference.reference])]
     }
 
     // MARK: Rendering
@@ -102,7 +102,7 @@ public struct StaffPages: Sendable {
         context["csrf"] = token
         if let session {
             context["signedIn"] = [
-                "username": session.identity.username, "roleName": session.identity.role.plainName,
+                "username": session.identity.username, "roleName": Self.roleName(session.identity.role),
                 "canSeeKeys": Self.canSeeKeys(session.identity.role) && !session.mustChangePassword,
             ]
         }

@@ -21,14 +21,14 @@ extension StaffPages {
             let password = fields.value("password") ?? ""
             var errors: [FieldError] = []
             if username.isEmpty {
-                errors.append(FieldError(field: "username", text: "Enter your username"))
+                errors.append(FieldError(field: "username", text: Catalogue.current.text("staffLogin.usernameMissing")))
             } else if username.count > 64 {
-                errors.append(FieldError(field: "username", text: "A username has at most 64 characters"))
+                errors.append(FieldError(field: "username", text: Catalogue.current.text("staffLogin.usernameTooLong")))
             }
             if password.isEmpty {
-                errors.append(FieldError(field: "password", text: "Enter your password"))
+                errors.append(FieldError(field: "password", text: Catalogue.current.text("staffLogin.passwordMissing")))
             } else if password.count > 128 {
-                errors.append(FieldError(field: "password", text: "A password has at most 128 characters"))
+                errors.append(FieldError(field: "password", text: Catalogue.current.text("staffLogin.passwordTooLong")))
             }
             guard errors.isEmpty else {
                 return try page(
@@ -60,7 +60,7 @@ extension StaffPages {
             if code.isEmpty, pendingLogins.lookup(cookie) != nil {
                 return try page(
                     request, "staff-login-code", status: .badRequest, staff: nil,
-                    Self.errorContext([FieldError(field: "totp", text: "Enter the 6-digit code from your authenticator app")]))
+                    Self.errorContext([FieldError(field: "totp", text: Catalogue.current.text("staffCode.missing"))]))
             }
             let pending = pendingLogins.lookup(cookie)
             pendingLogins.remove(cookie)
@@ -85,7 +85,7 @@ extension StaffPages {
     func loginFailedPage(_ request: Request, headers: HTTPFields) throws -> Response {
         try page(
             request, "staff-login", status: .unauthorized, staff: nil,
-            ["errorSummary": ["items": [["href": "#username", "text": Self.loginFailedMessage]]]], headers: headers)
+            ["errorSummary": ["items": [["href": "#username", "text": Catalogue.current.text("staffLogin.failed")]]]], headers: headers)
     }
 
     // MARK: Sign-out
@@ -125,13 +125,13 @@ extension StaffPages {
         let new = fields.value("newPassword") ?? ""
         let confirm = fields.value("confirmPassword") ?? ""
         var errors: [FieldError] = []
-        if current.isEmpty { errors.append(FieldError(field: "password", text: "Enter your current password")) }
+        if current.isEmpty { errors.append(FieldError(field: "password", text: Catalogue.current.text("staffPassword.currentMissing"))) }
         if !(12...128).contains(new.count) {
-            errors.append(FieldError(field: "newPassword", text: "Choose a new password of 12 to 128 characters"))
+            errors.append(FieldError(field: "newPassword", text: Catalogue.current.text("staffPassword.newLength")))
         } else if new == current {
-            errors.append(FieldError(field: "newPassword", text: "Choose a new password that is different from the current one"))
+            errors.append(FieldError(field: "newPassword", text: Catalogue.current.text("staffPassword.newSame")))
         } else if new != confirm {
-            errors.append(FieldError(field: "confirmPassword", text: "Type the same new password twice"))
+            errors.append(FieldError(field: "confirmPassword", text: Catalogue.current.text("staffPassword.mismatch")))
         }
         guard errors.isEmpty else { return try passwordPage(request, session, status: .badRequest, errors: errors) }
         do {
@@ -139,7 +139,8 @@ extension StaffPages {
         } catch let p as Problem where p.kind == .badRequest {
             // The new password was checked above, so what is left is the current one.
             return try passwordPage(
-                request, session, status: .badRequest, errors: [FieldError(field: "password", text: "The current password is not right")])
+                request, session, status: .badRequest,
+                errors: [FieldError(field: "password", text: Catalogue.current.text("staffPassword.currentWrong"))])
         }
         return seeOther("/cases")
     }
