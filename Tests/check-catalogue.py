@@ -42,7 +42,8 @@ def placeholders(text):
 
 
 def links(text):
-    return re.findall(r"\]\(([^)]*)\)", text)
+    """Link targets and code spans: both stay exactly as English has them."""
+    return re.findall(r"\]\(([^)]*)\)", text) + re.findall(r"`([^`]*)`", text)
 
 
 def used_keys(english):

@@ -271,15 +271,7 @@ extension StaffPages {
             return row
         }
         return try page(
-            request, "staff-keys", staff: session, ["keys": lines, "hasProblems": report.hasProblems, "commands": Self.keyCommandsHTML()])
-    }
-
-    /// The sentence naming the two key commands, as HTML with each command in `<code>`: the
-    /// catalogue's words escaped, then the fixed command names put in (they hold nothing to escape).
-    static func keyCommandsHTML() -> String {
-        Catalogue.current.html("staffKeys.commands")
-            .replacingOccurrences(of: "{rewrap}", with: "<code>hearth keys rewrap</code>")
-            .replacingOccurrences(of: "{retire}", with: "<code>hearth keys retire</code>")
+            request, "staff-keys", staff: session, ["keys": lines, "hasProblems": report.hasProblems])
     }
 
 }

@@ -10,7 +10,7 @@ public import HearthCore
 /// mirror is caught before a translator sees it.
 ///
 /// A string may hold named placeholders (`{count}`) and, for the pages, links written
-/// `[words](/path)`; nothing else is markup. ``html(_:_:)`` escapes the words and makes the links;
+/// `[words](/path)` and commands between backticks; nothing else is markup. ``html(_:_:)`` escapes the words and makes the links;
 /// ``text(_:_:)`` drops the link targets and escapes nothing (for values a template escapes).
 public final class Catalogue: Sendable {
     /// The language's BCP 47 tag (`en`, `cy`, `en-XA`, `ar-XB`).
@@ -188,10 +188,16 @@ enum PluralRule: Sendable {
     init(tag: String) { self = tag == "cy" ? .welsh : .english }
 }
 
-/// The catalogue's only markup: `[words](/path)` links (a path on this site or a `#fragment`).
+/// The catalogue's only markup: `[words](/path)` links (a path on this site or a `#fragment`) and
+/// code spans between backticks (a command, left as written in every language).
 enum Markup {
-    /// Escaped HTML with the links made; each argument is escaped, then put in.
+    /// Escaped HTML with the links and code spans made; each argument is escaped, then put in.
     static func html(_ s: String, arguments: [String: String]) -> String {
+        guard !s.contains("`") else {
+            return s.split(separator: "`", omittingEmptySubsequences: false).enumerated().map { i, part in
+                i % 2 == 1 ? "<code>\(escape(part))</code>" : html(String(part), arguments: arguments)
+            }.joined()
+        }
         var out = ""
         var rest = Substring(s)
         while let open = rest.firstIndex(of: "[") {
@@ -217,8 +223,9 @@ enum Markup {
         return out
     }
 
-    /// The words without link targets.
+    /// The words without link targets or backticks.
     static func plain(_ s: String) -> String {
+        guard !s.contains("`") else { return plain(s.replacingOccurrences(of: "`", with: "")) }
         guard s.contains("](") else { return s }
         var out = ""
         var rest = Substring(s)

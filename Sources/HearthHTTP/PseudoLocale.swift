@@ -61,8 +61,14 @@ enum PseudoLocale {
         return "⟦" + body + " " + padding.trimmingCharacters(in: " ") + "⟧"
     }
 
-    /// Applies `f` to the words of `s`, leaving `{placeholders}` and `](link targets)` alone.
+    /// Applies `f` to the words of `s`, leaving `{placeholders}`, `](link targets)` and
+    /// `` `code` `` alone.
     static func transform(_ s: String, _ f: (Substring) -> String) -> String {
+        guard !s.contains("`") else {
+            return s.split(separator: "`", omittingEmptySubsequences: false).enumerated().map { i, part in
+                i % 2 == 1 ? "`\(part)`" : transform(String(part), f)
+            }.joined()
+        }
         var out = ""
         var rest = Substring(s)
         while let special = rest.firstIndex(where: { $0 == "{" || $0 == "]" }) {

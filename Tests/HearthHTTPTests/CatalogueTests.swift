@@ -49,6 +49,8 @@ struct CatalogueTests {
         #expect(Markup.html("Hello {name}", arguments: ["name": "<script>"]) == "Hello &lt;script&gt;")
         #expect(Markup.plain("Read [this](/safety) first") == "Read this first")
         #expect(Markup.html("a [b] c", arguments: [:]) == "a [b] c")
+        #expect(Markup.html("run `keys <x>` and [see](/keys)", arguments: [:]) == "run <code>keys &lt;x&gt;</code> and <a href=\"/keys\">see</a>")
+        #expect(Markup.plain("run `keys rewrap` now") == "run keys rewrap now")
     }
 
     @Test("a key nobody wrote shows as itself; Welsh falls back to English only for a missing key")
@@ -176,6 +178,8 @@ struct CatalogueTests {
         #expect(!Self.templateProblems("<p>{{t.layout.exit}}</p>", english: english).isEmpty)
         #expect(!Self.templateProblems("<nav aria-label=\"Account\"></nav>", english: english).isEmpty)
         #expect(!Self.templateProblems("<input placeholder=\"Your name\">", english: english).isEmpty)
+        #expect(!Self.templateProblems("<p>{{{message}}}</p>", english: english).isEmpty)
+        #expect(!Self.templateProblems("<p>{{&message}}</p>", english: english).isEmpty)
     }
 
     /// What is wrong with a template: words outside the catalogue, unknown keys, double braces.
@@ -184,6 +188,10 @@ struct CatalogueTests {
         for key in matches(#"\{\{\{\s*t\.([A-Za-z0-9.]+)\s*\}\}\}"#, in: text) where english.entries[key] == nil {
             problems.append("'\(key)' is not in the English catalogue")
         }
+        for name in matches(#"\{\{\{\s*([^}]*?)\s*\}\}\}"#, in: text) where !name.hasPrefix("t.") {
+            problems.append("an unescaped value that is not the catalogue's: {{{\(name)}}}")
+        }
+        if text.range(of: #"\{\{&"#, options: .regularExpression) != nil { problems.append("an unescaped {{& }} tag") }
         if text.range(of: #"(?<!\{)\{\{\s*t\."#, options: .regularExpression) != nil {
             problems.append("a catalogue value in double braces (use {{{t.key}}})")
         }
@@ -215,10 +223,11 @@ struct CatalogueTests {
 
     static func placeholders(_ s: String) -> Set<String> { Set(matches(#"\{([A-Za-z]+)\}"#, in: s)) }
 
-    static func linkTargets(_ s: String) -> [String] { matches(#"\]\(([^)]*)\)"#, in: s) }
+    static func linkTargets(_ s: String) -> [String] { matches(#"\]\(([^)]*)\)"#, in: s) + matches(#"`([^`]*)`"#, in: s) }
 
     static func withoutPlaceholdersAndTargets(_ s: String) -> String {
         s.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "", options: .regularExpression)
             .replacingOccurrences(of: #"\]\([^)]*\)"#, with: "]", options: .regularExpression)
+            .replacingOccurrences(of: #"`[^`]*`"#, with: "", options: .regularExpression)
     }
 }
