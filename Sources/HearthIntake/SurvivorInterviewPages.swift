@@ -83,12 +83,18 @@ extension SurvivorPages {
             throw Problem(.notFound, code: "not-found", "there is no invitation with that id")
         }
         let invitation = interview.invitation
-        let group = SurvivorText.scope(interview.group).short
+        let words = Catalogue.current
+        let group = ["group": SurvivorText.scope(interview.group).short]
         var context = Self.errorContext(errors)
         context["id"] = interview.id
-        context["group"] = group
-        context["from"] = "\(SurvivorText.capitalised(interview.role?.plainName ?? "member of staff")) (\(interview.pseudonym ?? "staff"))"
-        context["sent"] = SurvivorText.time(interview.invitedAt)
+        context["answeredThanks"] = words.text("yourInvitation.answeredThanks", group)
+        context["lead"] = words.text("yourInvitation.lead", group)
+        // The catalogue escapes the group's name and makes the link to "Your request".
+        context["notSharedHTML"] = words.html("yourInvitation.notShared", group)
+        context["withdrawIntro"] = words.text("yourInvitation.withdrawIntro", group)
+        context["actionHint"] = words.text("yourInvitation.actionHint", group)
+        context["sentBy"] = words.text(
+            "yourInvitation.sentBy", ["when": SurvivorText.time(interview.invitedAt), "who": Self.staffWho(interview.role, interview.pseudonym)])
         context["purpose"] = invitation.purpose
         context["form"] = SurvivorText.interviewForm(invitation.form)
         context["state"] = SurvivorText.interviewState(interview.state)
@@ -98,7 +104,7 @@ extension SurvivorPages {
         context["hasTimes"] = !invitation.times.isEmpty
         context["times"] = invitation.times.map { t -> [String: Any] in
             let value = rfc3339(unixSeconds: t)
-            return ["value": value, "words": UKTime.words(t), "checked": typed.time == value || interview.answer?.time == t]
+            return ["value": value, "words": words.ukTime(t), "checked": typed.time == value || interview.answer?.time == t]
         }
         if let answer = interview.answer { context["answer"] = SurvivorText.interviewAnswer(answer) }
         context["typed"] = [
@@ -116,8 +122,14 @@ extension SurvivorPages {
         context["interviewers"] = InterviewerPreference.allCases.map { p -> [String: Any] in
             ["value": p.rawValue, "label": SurvivorText.interviewer(p), "checked": typed.interviewer == p.rawValue]
         }
-        context["maxNote"] = SurvivorText.grouped(Limits.interviewNote)
-        context["maxNeeds"] = SurvivorText.grouped(Limits.interviewNeeds)
+        for (name, key, limit) in [
+            ("proposedTimesHint", "yourInvitation.proposedTimesHint", Limits.interviewNote),
+            ("accessibilityHint", "yourInvitation.accessibilityHint", Limits.interviewNeeds),
+            ("placeHint", "yourInvitation.placeHint", Limits.interviewNeeds),
+        ] {
+            context[name] = words.text(key, count: limit, ["count": SurvivorText.grouped(limit)])
+        }
+        context["questionHint"] = Self.charactersHint(Limits.interviewNote)
         return try page(request, "survivor-interview", status: status, context)
     }
 
@@ -128,7 +140,7 @@ extension SurvivorPages {
         guard InterviewAction(rawValue: typed.action) != nil else {
             return try await interviewPage(
                 request, survivor, id: id, status: .badRequest, typed: typed,
-                errors: [FieldError(field: "action", message: "Choose your answer")])
+                errors: [FieldError(field: "action", message: Catalogue.current.text("yourInvitation.error.noAction"))])
         }
         do {
             _ = try await service.answerInterview(id, typed.draft, for: survivor)
@@ -142,35 +154,31 @@ extension SurvivorPages {
 
     /// A refusal of the answer in the page's words, beside the box it is about.
     static func interviewError(_ p: Problem) -> FieldError {
+        let words = Catalogue.current
         let tooLong = p.code == "field-too-long"
-        let control = "Remove special characters and try again"
         for (name, field, missing, limit) in [
-            ("requests.interpreter", "interpreter", "", Limits.interpreterLanguage),
-            ("requests.accessibility", "accessibility", "", Limits.interviewNeeds), ("requests.place", "place", "", Limits.interviewNeeds),
-            ("proposedTimes", "proposedTimes", "Tell us which days and times would suit you", Limits.interviewNote),
-            ("question", "question", "Write your question", Limits.interviewNote),
+            ("requests.interpreter", "interpreter", nil, Limits.interpreterLanguage),
+            ("requests.accessibility", "accessibility", nil, Limits.interviewNeeds), ("requests.place", "place", nil, Limits.interviewNeeds),
+            ("proposedTimes", "proposedTimes", "yourInvitation.error.noProposedTimes", Limits.interviewNote),
+            ("question", "question", "yourInvitation.error.noQuestion", Limits.interviewNote),
         ] where p.message.contains("'\(name)'") {
             let message =
                 tooLong
-                ? "This must be \(SurvivorText.grouped(limit)) characters or fewer"
-                : (p.code == "missing-field" || p.code == "empty-field") ? missing : control
+                ? words.text("yourInvitation.error.tooLong", count: limit, ["count": SurvivorText.grouped(limit)])
+                : (p.code == "missing-field" || p.code == "empty-field")
+                    ? missing.map { words.text($0) } ?? "" : words.text("yourInvitation.error.special")
             return FieldError(field: field, message: message)
         }
         if p.message.contains("'time'") {
-            return FieldError(field: "time", message: "Choose one of the times, or choose another answer")
+            return FieldError(field: "time", message: words.text("yourInvitation.error.time"))
         }
-        switch p.code {
-        case "consent-not-live":
-            return FieldError(
-                field: "action",
-                message: "You are not sharing your request with this group at the moment, so they could not read your answer. Nothing was sent")
-        case "interview-accepted":
-            return FieldError(field: "action", message: "You have accepted this invitation. To change your answer, withdraw your acceptance first")
-        case "answer-changed":
-            return FieldError(
-                field: "action", message: "Your answer changed in another window. Check it below, then answer again if you would like to")
-        default:
-            return FieldError(field: "action", message: "Choose your answer again, and check what you wrote")
-        }
+        let key =
+            switch p.code {
+            case "consent-not-live": "yourInvitation.error.notShared"
+            case "interview-accepted": "yourInvitation.error.accepted"
+            case "answer-changed": "yourInvitation.error.changed"
+            default: "yourInvitation.error.other"
+            }
+        return FieldError(field: "action", message: words.text(key))
     }
 }

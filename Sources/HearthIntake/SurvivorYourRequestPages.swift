@@ -66,9 +66,11 @@ extension SurvivorPages {
             errors.append(FieldError(field: "\(live ? "change-" : "")expires-\(problem.scope.rawValue)", message: problem.message))
         }
         var context = Self.errorContext(errors)
+        let words = Catalogue.current
         let progress = SurvivorText.status(view.status)
         context["reference"] = view.reference
-        context["sent"] = SurvivorText.date(Day(unixSeconds: view.createdHour))
+        context["lead"] = words.text(
+            "yourRequest.lead", ["reference": view.reference, "sent": words.date(Day(unixSeconds: view.createdHour))])
         context["statusLabel"] = progress.label
         context["statusText"] = progress.text
         context["rows"] = SurvivorText.rows(view.request)
@@ -76,21 +78,30 @@ extension SurvivorPages {
         let shared = Set(view.consents.map(\.scope))
         context["conversations"] = Scope.allCases.filter { scope in shared.contains(scope) || thread.contains { $0.group == scope } }.map {
             scope -> [String: Any] in
-            [
-                "scope": scope.rawValue, "short": SurvivorText.scope(scope).short, "live": shared.contains(scope),
+            let short = SurvivorText.scope(scope).short
+            return [
+                "scope": scope.rawValue, "live": shared.contains(scope),
+                "heading": words.text("yourRequest.conversationWith", ["group": short]),
+                "notShared": words.text("yourRequest.conversationNotShared", ["group": short]),
+                "empty": words.text("yourRequest.noMessagesWith", ["group": short]),
                 "messages": thread.filter { $0.group == scope }.map { m -> [String: Any] in
                     let mine = m.author == "survivor"
-                    let who = mine ? "You" : "\(SurvivorText.capitalised(m.role?.plainName ?? "member of staff")) (\(m.pseudonym ?? "staff"))"
-                    return ["mine": mine, "who": who, "when": SurvivorText.time(m.at), "text": m.text]
+                    let who = mine ? words.text("yourRequest.messageFromYou") : Self.staffWho(m.role, m.pseudonym)
+                    return [
+                        "mine": mine, "meta": words.text("yourRequest.messageMeta", ["who": who, "when": SurvivorText.time(m.at)]), "text": m.text,
+                    ]
                 },
             ]
         }
         context["hasInterviews"] = !interviews.isEmpty
         context["interviews"] = interviews.reversed().map { i -> [String: Any] in
-            [
-                "id": i.id, "group": SurvivorText.scope(i.group).short, "sent": SurvivorText.time(i.invitedAt),
-                "form": SurvivorText.interviewForm(i.invitation.form), "state": SurvivorText.interviewState(i.state),
-                "waiting": i.state == .invited,
+            let state = SurvivorText.interviewState(i.state)
+            return [
+                "id": i.id,
+                "link": words.text(
+                    "yourRequest.invitationLink", ["group": SurvivorText.scope(i.group).short, "form": SurvivorText.interviewForm(i.invitation.form)]),
+                "sentNote": words.text("yourRequest.invitationSent", ["when": SurvivorText.time(i.invitedAt)]),
+                "state": state, "stateSentence": words.text("yourRequest.invitationState", ["state": state]), "waiting": i.state == .invited,
             ]
         }
         let writable = Scope.allCases.filter(shared.contains)
@@ -100,11 +111,13 @@ extension SurvivorPages {
             ["scope": scope.rawValue, "title": SurvivorText.scope(scope).title, "checked": problems.chosenGroup == scope || writable.count == 1]
         }
         context["replyText"] = problems.replyText
+        context["replyHint"] = Self.charactersHint(Limits.message)
         if let phrase = view.request.verificationPhrase { context["phrase"] = phrase }
         context["typedPhrase"] = problems.phrase?.typed ?? ""
         if let pause = service.pause(survivor) {
             context["paused"] = true
-            if let until = pause.until { context["pausedUntil"] = SurvivorText.date(until) }
+            context["pausedUntil"] =
+                pause.until.map { words.text("yourRequest.pausedUntil", ["date": words.date($0)]) } ?? words.text("yourRequest.pausedUntilResumed")
         }
         context["typedPause"] = problems.pause?.typed ?? ""
         context["scopes"] = Scope.allCases.map { scope -> [String: Any] in
@@ -112,32 +125,63 @@ extension SurvivorPages {
             let live = view.consents.first { $0.scope == scope }
             let problem = problems.expires.flatMap { $0.scope == scope ? $0 : nil }
             var row: [String: Any] = [
-                "scope": scope.rawValue, "title": text.title, "short": text.short, "explanation": text.explanation, "live": live != nil,
+                "scope": scope.rawValue, "title": text.title, "explanation": text.explanation, "live": live != nil,
                 "typedExpires": problem?.typed ?? live?.expires?.description ?? "",
+                "until": live?.expires.map { words.text("yourRequest.sharedUntil", ["date": words.date($0)]) }
+                    ?? words.text("yourRequest.sharedUntilStopped"),
+                "stopSharing": words.text("yourRequest.stopSharing", ["group": text.short]),
+                "shareWith": words.text("yourRequest.shareWith", ["group": text.short]),
             ]
-            if let day = live?.expires { row["until"] = SurvivorText.date(day) }
             if let problem { row["expiresError"] = problem.message }
             return row
         }
         context["today"] = today.description
         context["horizon"] = today.adding(days: Limits.consentHorizonDays).description
         context["history"] = view.history.map { e -> String in
-            let who = SurvivorText.scope(e.scope).short
-            let when = SurvivorText.date(Day(unixSeconds: e.at))
+            let values = ["group": SurvivorText.scope(e.scope).short, "when": words.date(Day(unixSeconds: e.at))]
             switch e.action {
             case .granted:
-                return "\(when): you agreed to share with \(who)" + (e.expires.map { " until the end of \(SurvivorText.date($0))" } ?? "")
-            case .withdrawn: return "\(when): you stopped sharing with \(who)"
-            case .expired: return "\(when): sharing with \(who) ended on the end date you chose"
+                guard let until = e.expires else { return words.text("yourRequest.history.granted", values) }
+                return words.text("yourRequest.history.grantedUntil", values.merging(["date": words.date(until)]) { a, _ in a })
+            case .withdrawn: return words.text("yourRequest.history.withdrawn", values)
+            case .expired: return words.text("yourRequest.history.expired", values)
             }
         }
         context["hasHistory"] = !view.history.isEmpty
         context["hasAccess"] = !access.isEmpty
         context["access"] = access.map {
-            ["role": SurvivorText.capitalised($0.role.plainName), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
+            ["role": Self.roleName($0.role), "pseudonym": $0.pseudonym, "when": SurvivorText.time($0.at), "reason": $0.reason]
         }
         context["retention"] = SurvivorText.retention(service.retention)
         return try page(request, "survivor-your-request", status: status, context)
+    }
+
+    /// A role as the survivor pages name it, capitalised: `Police liaison officer` (`Member of
+    /// staff` when the message or invitation carries no role).
+    static func roleName(_ role: Role?) -> String {
+        let key =
+            switch role {
+            case .caseworker?: "caseworker"
+            case .reviewer?: "reviewer"
+            case .policeLiaison?: "policeLiaison"
+            case .prosecutionLiaison?: "prosecutionLiaison"
+            case .supervisor?: "supervisor"
+            case .privacyOfficer?: "privacyOfficer"
+            case .admin?: "admin"
+            case nil: "unknown"
+            }
+        return Catalogue.current.text("yourRequest.role.\(key)")
+    }
+
+    /// `Up to 5,000 characters.`: the hint under a box that takes at most `limit` characters.
+    static func charactersHint(_ limit: Int) -> String {
+        Catalogue.current.text("yourRequest.charactersHint", count: limit, ["count": SurvivorText.grouped(limit)])
+    }
+
+    /// Who on the staff wrote a message or sent an invitation: `Police liaison officer (Kestrel 4)`.
+    static func staffWho(_ role: Role?, _ pseudonym: String?) -> String {
+        let words = Catalogue.current
+        return words.text("yourRequest.staffWho", ["role": roleName(role), "pseudonym": pseudonym ?? words.text("yourRequest.unknownPseudonym")])
     }
 
     /// `POST /your-request/messages`.
@@ -147,16 +191,14 @@ extension SurvivorPages {
         guard !service.sharedGroups(survivor).isEmpty else {
             return try await yourRequest(
                 request, survivor, status: .badRequest,
-                problems: Problems(nobody: "You are not sharing your request with anyone at the moment, so there is no one to send a message to"))
+                problems: Problems(nobody: Catalogue.current.text("yourRequest.error.nobody")))
         }
         let group = fields.value("group").flatMap(Scope.init(rawValue:))
         let groupProblem: String? =
             if let group {
-                service.sharedGroups(survivor).contains(group)
-                    ? nil
-                    : "You are not sharing your request with \(SurvivorText.scope(group).short) at the moment, so they cannot read messages. Choose a group you share with"
+                service.sharedGroups(survivor).contains(group) ? nil : Self.groupNotShared(group)
             } else {
-                "Choose who your message is for"
+                Catalogue.current.text("yourRequest.error.noGroup")
             }
         let text: String
         do throws(Problem) {
@@ -164,11 +206,13 @@ extension SurvivorPages {
             text = try FieldReader(.object(["text": .string(typed)]), allowed: ["text"]).requiredText(
                 "text", maxLength: Limits.message, multiline: true)
         } catch {
+            let words = Catalogue.current
             let message =
                 switch error.code {
-                case "field-too-long": "Your message must be \(SurvivorText.grouped(Limits.message)) characters or fewer"
-                case "empty-field", "missing-field": "Write your message before sending it"
-                default: "Remove special characters from your message"
+                case "field-too-long":
+                    words.text("yourRequest.error.messageTooLong", count: Limits.message, ["count": SurvivorText.grouped(Limits.message)])
+                case "empty-field", "missing-field": words.text("yourRequest.error.messageEmpty")
+                default: words.text("yourRequest.error.messageSpecial")
                 }
             return try await yourRequest(
                 request, survivor, status: .badRequest,
@@ -184,13 +228,14 @@ extension SurvivorPages {
             // Sharing ended between showing the page and sending.
             return try await yourRequest(
                 request, survivor, status: .badRequest,
-                problems: Problems(
-                    replyText: typed,
-                    replyGroup:
-                        "You are not sharing your request with \(SurvivorText.scope(group).short) at the moment, so they cannot read messages. Choose a group you share with"
-                ))
+                problems: Problems(replyText: typed, replyGroup: Self.groupNotShared(group)))
         }
         return seeOther("/your-request")
+    }
+
+    /// The message for a reply to a group the survivor does not share with.
+    static func groupNotShared(_ group: Scope) -> String {
+        Catalogue.current.text("yourRequest.error.groupNotShared", ["group": SurvivorText.scope(group).short])
     }
 
     /// `POST /your-request/verification-phrase`: a new check phrase, sealed in the request; an
@@ -218,14 +263,15 @@ extension SurvivorPages {
         guard typed.isEmpty || until != nil else {
             return try await yourRequest(
                 request, survivor, status: .badRequest,
-                problems: Problems(pause: ("Enter the date as year-month-day, like \(service.today.adding(days: 30))", typed)))
+                problems: Problems(
+                    pause: (Catalogue.current.text("yourRequest.error.pauseFormat", ["example": service.today.adding(days: 30).description]), typed)))
         }
         do {
             _ = try await service.pause(until: until, for: survivor)
         } catch let p as Problem where p.code == "invalid-value" {
             return try await yourRequest(
                 request, survivor, status: .badRequest,
-                problems: Problems(pause: ("The date must be today or later, and no more than ten years away", typed)))
+                problems: Problems(pause: (Catalogue.current.text("yourRequest.error.pauseRange"), typed)))
         }
         return seeOther("/your-request#pause")
     }
@@ -245,8 +291,8 @@ extension SurvivorPages {
         } catch {
             let message =
                 Day(iso: typed) == nil
-                ? "Enter the end date as year-month-day, like \(service.today.adding(days: 90))"
-                : "The end date must be today or later, and no more than ten years away"
+                ? Catalogue.current.text("yourRequest.error.endDateFormat", ["example": service.today.adding(days: 90).description])
+                : Catalogue.current.text("yourRequest.error.endDateRange")
             return try await yourRequest(
                 request, survivor, status: .badRequest, problems: Problems(expires: (scope, message, typed)))
         }

@@ -37,6 +37,7 @@ public struct TransparencyPages: Sendable {
     }
 
     func page() async throws -> Response {
+        let words = Catalogue.current
         let all = try await service.publishedMonths()
         let shown = Array(all.suffix(Self.monthsOnPage))
         let late = all.filter(\.computedLate).map { Self.monthName($0.month) }
@@ -44,37 +45,64 @@ public struct TransparencyPages: Sendable {
         var tables: [[String: Any]] = []
         for table in TransparencyReport.Table.allCases {
             var rows: [[String: Any]] = []
-            func add(_ label: String, _ values: [String]) { rows.append(["label": label, "values": values.map { ["value": $0] }]) }
+            func add(_ key: String, _ values: [String]) { rows.append(["label": Self.label(key), "values": values.map { ["value": $0] }]) }
             switch table {
-            case .consentsExpired: add("Total", shown.map { Self.figure($0.consentsExpired) })
+            case .consentsExpired: add("total", shown.map { Self.figure($0.consentsExpired) })
             case .firstReply:
-                add(TransparencyReport.label("replies"), shown.map { Self.figure($0.firstReply.replies) })
-                add(TransparencyReport.label("median-days"), shown.map { TransparencyReport.days($0.firstReply.medianDays) })
-                add(TransparencyReport.label("p90-days"), shown.map { TransparencyReport.days($0.firstReply.p90Days) })
+                add("replies", shown.map { Self.figure($0.firstReply.replies) })
+                add("median-days", shown.map { Self.days($0.firstReply.medianDays) })
+                add("p90-days", shown.map { Self.days($0.firstReply.p90Days) })
             default:
                 let keys = Self.keys(table)
                 if shown.contains(where: { TransparencyReport.row(table, $0)?.total != nil }) {
-                    add("Total", shown.map { TransparencyReport.row(table, $0)?.total.map(Self.figure) ?? "" })
+                    add("total", shown.map { TransparencyReport.row(table, $0)?.total.map(Self.figure) ?? "" })
                 }
                 for key in keys {
                     add(
-                        TransparencyReport.label(key),
+                        key,
                         shown.map { month in
                             guard let row = TransparencyReport.row(table, month) else { return "" }
-                            return row.breakdownPublished ? row.figure(key).map(Self.figure) ?? "" : "not published"
+                            return row.breakdownPublished ? row.figure(key).map(Self.figure) ?? "" : words.text("transparency.notPublished")
                         })
                 }
             }
-            tables.append(["id": table.rawValue, "title": table.title, "headers": headers, "rows": rows])
+            let title = words.text("transparency.table.\(Self.keySegment(table.rawValue))")
+            tables.append([
+                "id": table.rawValue, "title": title, "caption": words.text("transparency.tableCaption", ["title": title]), "headers": headers,
+                "rows": rows,
+            ])
         }
         return pages.renderer.page(
             "transparency",
             [
-                "hasMonths": !shown.isEmpty, "tables": tables, "method": TransparencyReport.method, "chart": Self.chart(shown),
+                "hasMonths": !shown.isEmpty, "tables": tables, "method": Self.method.map { words.text("transparency.method.\($0)") },
+                "chart": Self.chart(shown),
                 // A section on an empty string still renders: false leaves the paragraph out.
-                "late": late.isEmpty ? false : late.joined(separator: ", "),
-                "threshold": TransparencyStatistics.threshold,
+                "late": late.isEmpty ? false : words.text("transparency.late", ["months": late.joined(separator: ", ")]),
+                "notShownMeans": words.text("transparency.notShownMeans", ["threshold": String(TransparencyStatistics.threshold)]),
             ])
+    }
+
+    /// The catalogue keys of the method's lines, in the order of ``TransparencyReport/method``
+    /// (which the CSV's and the JSON's English keeps).
+    static let method = ["monthly", "sources", "rounding", "suppression", "regions", "openCases", "replyDays", "kept"]
+
+    /// The page's name for a cell key (a region, group, status or figure), as
+    /// ``TransparencyReport/label(_:)`` names it in English.
+    static func label(_ key: String) -> String {
+        let area = Region(rawValue: key) == nil ? "cell" : "region"
+        return Catalogue.current.text("transparency.\(area).\(keySegment(key))")
+    }
+
+    /// A key of the published figures as a catalogue key segment: `in-progress` as `inProgress`.
+    static func keySegment(_ key: String) -> String {
+        let parts = key.split(separator: "-")
+        return parts.prefix(1).joined() + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// Days to one decimal, or `not published`.
+    static func days(_ d: Double?) -> String {
+        d.map { TransparencyReport.days($0) } ?? Catalogue.current.text("transparency.notPublished")
     }
 
     static func keys(_ table: TransparencyReport.Table) -> [String] {
@@ -87,14 +115,20 @@ public struct TransparencyPages: Sendable {
         }
     }
 
-    /// A figure in words on the page: the number, or "fewer than 10 or hidden".
-    static func figure(_ f: Figure) -> String { f.value.map(String.init) ?? "not shown" }
+    /// A figure in words on the page: the number, or "not shown" (under 10, or hidden).
+    static func figure(_ f: Figure) -> String { f.value.map(String.init) ?? Catalogue.current.text("transparency.notShown") }
 
     /// `March 2026` for `2026-03`.
     static func monthName(_ iso: String) -> String {
         guard let m = Month(iso: iso) else { return iso }
-        let names = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-        return "\(names[m.month - 1]) \(m.year)"
+        let words = Catalogue.current
+        return words.text("transparency.month", ["month": words.text("date.month.\(m.month)"), "year": String(m.year)])
+    }
+
+    /// `Mar` for `2026-03`: a month under its bar in the chart.
+    static func shortMonthName(_ iso: String) -> String {
+        guard let m = Month(iso: iso) else { return iso }
+        return Catalogue.current.text("transparency.monthShort.\(m.month)")
     }
 
     /// Requests received per month as SVG bars (drawn by attributes, not styles, so the page's
@@ -114,7 +148,8 @@ public struct TransparencyPages: Sendable {
             let x = i * slot + slot / 6
             bars.append([
                 "x": x, "y": height - bottom - h, "width": slot * 2 / 3, "height": h, "textX": x + slot / 3, "labelY": height - bottom + 16,
-                "valueY": height - bottom - h - 4, "value": v.map(String.init) ?? "not shown", "month": String(monthName(month.month).prefix(3)),
+                "valueY": height - bottom - h - 4, "value": v.map(String.init) ?? Catalogue.current.text("transparency.notShown"),
+                "month": shortMonthName(month.month),
             ])
         }
         return ["width": width, "height": height, "bars": bars, "baseY": height - bottom]
