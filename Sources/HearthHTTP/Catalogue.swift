@@ -94,11 +94,24 @@ public final class Catalogue: Sendable {
         }
     }
 
-    static func fill(_ s: String, _ arguments: [String: String]) -> String {
-        guard !arguments.isEmpty, s.contains("{") else { return s }
-        var out = s
-        for (name, value) in arguments { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
-        return out
+    /// Puts each `{name}` of `s` in from `arguments`, in one pass: a value is never read again,
+    /// so a value holding `{other}` (something a person typed) stays as it is.
+    static func fill(_ s: String, _ arguments: [String: String], escaping: (Substring) -> String = { String($0) }) -> String {
+        guard !arguments.isEmpty, s.contains("{") else { return escaping(s[...]) }
+        var out = ""
+        var rest = Substring(s)
+        while let open = rest.firstIndex(of: "{") {
+            out += escaping(rest[..<open])
+            let after = rest[rest.index(after: open)...]
+            if let close = after.firstIndex(of: "}"), let value = arguments[String(after[..<close])] {
+                out += escaping(value[...])
+                rest = after[after.index(after: close)...]
+            } else {
+                out += escaping("{")
+                rest = after
+            }
+        }
+        return out + escaping(rest)
     }
 
     // MARK: Dates
@@ -252,10 +265,7 @@ enum Markup {
     }
 
     static func escapeFilling(_ s: Substring, _ arguments: [String: String]) -> String {
-        guard !arguments.isEmpty else { return escape(s) }
-        var out = escape(s)
-        for (name, value) in arguments { out = out.replacingOccurrences(of: "{\(name)}", with: escape(value[...])) }
-        return out
+        Catalogue.fill(String(s), arguments, escaping: { escape($0) })
     }
 
     static func escape<S: StringProtocol>(_ s: S) -> String {

@@ -21,7 +21,8 @@ extension SurvivorPages {
         group.post("/your-request/consents/give") { request, context in try await give(request, context.survivor) }
         group.post("/your-request/consents/withdraw") { request, context in try await withdraw(request, context.survivor) }
         group.get("/your-request/erase") { request, context in
-            try page(request, "survivor-erase", ["reference": context.survivor.reference])
+            let reference = context.survivor.reference
+            return try page(request, "survivor-erase", ["lead": Catalogue.current.text("erase.lead", ["reference": reference])])
         }
         group.post("/your-request/erase") { request, context in try await erase(request, context.survivor) }
     }
