@@ -17,7 +17,12 @@ struct LanguagePageTests {
     /// attributes that are read out (`aria-label`, `title`, `placeholder`, `alt`), never the markup,
     /// URLs, ids or form values.
     static func englishLeft(_ html: String) -> [String] {
-        // The language links name each language in itself ("English", "Cymraeg"), as they should.
+        captures(visibleText(html), #"(?<![A-Za-z0-9@._-])([A-Za-z]{2,})(?![A-Za-z0-9@_-])"#).filter { !typed.contains($0.lowercased()) }
+    }
+
+    /// What a page shows or reads out: its text and the spoken attributes, without the language
+    /// links (which name each language in itself, as they should), scripts or styles.
+    static func visibleText(_ html: String) -> String {
         var s = html.replacingOccurrences(
             of: #"(?s)<script.*?</script>|<style.*?</style>|<nav class="languages".*?</nav>"#, with: " ", options: .regularExpression)
         var spoken: [String] = []
@@ -26,8 +31,7 @@ struct LanguagePageTests {
         }
         s = s.replacingOccurrences(of: #"<[^>]*>"#, with: " ", options: .regularExpression)
         s = s.replacingOccurrences(of: #"&[a-z]+;|&#[0-9]+;"#, with: " ", options: .regularExpression)
-        let text = ([s] + spoken).joined(separator: " ")
-        return captures(text, #"(?<![A-Za-z0-9@._-])([A-Za-z]{2,})(?![A-Za-z0-9@_-])"#).filter { !typed.contains($0.lowercased()) }
+        return ([s] + spoken).joined(separator: " ")
     }
 
     /// A survivor's submission in Greek, so that only the page's own words can be ASCII.
@@ -42,15 +46,17 @@ struct LanguagePageTests {
         ]
     }
 
-    @Test("in en-XA no survivor or staff page, form error or refusal has an English word left")
-    func noEnglishLeft() async throws {
+    @Test(
+        "every survivor and staff page, form error and refusal in each language: in it, no raw key or unfilled placeholder, and in en-XA no English word left",
+        arguments: ["en-XA", "cy", "ar-XB"])
+    func everyPageInEachLanguage(tag: String) async throws {
         try await CaseworkHarness.with(pseudoLocales: true) { h in
             var pages: [(String, String)] = []
             // The survivor side, signed out.
             let intake = try TestHTTPSClient(baseURL: h.intake.baseURL, certificatePath: h.assembly.keys.tlsCertificateFile, followRedirects: false)
             defer { Task { await intake.shutdown() } }
             let survivor = PageBrowser(intake)
-            await survivor.setCookie(Languages.cookie, "en-XA")
+            await survivor.setCookie(Languages.cookie, tag)
             for path in ["/", "/safety", "/request", "/return", "/transparency", "/no-such-page"] {
                 pages.append((path, try await survivor.get(path).text))
             }
@@ -89,7 +95,7 @@ struct LanguagePageTests {
 
             // The staff side.
             let staff = h.browser()
-            await staff.setCookie(Languages.cookie, "en-XA")
+            await staff.setCookie(Languages.cookie, tag)
             pages.append(("/login", try await staff.get("/login").text))
             let wrong = try await staff.post("/login", [("username", "rita"), ("password", "wrong")])
             pages.append(("POST /login (wrong)", wrong.status == 303 ? try await staff.get(location(wrong) ?? "/login").text : wrong.text))
@@ -101,9 +107,16 @@ struct LanguagePageTests {
             pages.append(("POST open", try await staff.post("/cases/\(reference)/open", [("reason", "to see")]).text))
 
             for (name, html) in pages {
-                #expect(html.contains(#"lang="en-XA""#), "\(name) is not in en-XA")
-                let left = Self.englishLeft(html)
-                #expect(left.isEmpty, "\(name) still has English: \(Array(Set(left)).sorted())")
+                #expect(html.contains(#"lang="\#(tag)""#), "\(name) is not in \(tag)")
+                let visible = Self.visibleText(html)
+                let keys = captures(visible, #"\b([a-z]+[A-Z][A-Za-z]*(?:\.[A-Za-z0-9]+)+)\b"#)
+                #expect(keys.isEmpty, "\(name) in \(tag) shows catalogue keys: \(keys)")
+                let unfilled = captures(visible, #"(\{[A-Za-z]+\})"#)
+                #expect(unfilled.isEmpty, "\(name) in \(tag) shows unfilled placeholders: \(unfilled)")
+                if tag == "en-XA" {
+                    let left = Self.englishLeft(html)
+                    #expect(left.isEmpty, "\(name) still has English: \(Array(Set(left)).sorted())")
+                }
             }
         }
     }
