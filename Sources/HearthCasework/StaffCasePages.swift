@@ -117,7 +117,7 @@ extension StaffPages {
             var problem: String?
             if reason.isEmpty {
                 problem = "Enter why you are opening this case"
-            } else if reason.count > Limits.reason {
+            } else if FieldRules.length(reason) > Limits.reason {
                 problem = "Keep the reason to \(Limits.reason) characters or fewer"
             }
             if let problem {
@@ -135,7 +135,7 @@ extension StaffPages {
         caseAction(on: group, "replies", fields: ["text"], refused: "Your reply was not sent", done: "replied") {
             request, fields, session, reference in
             let text = fields.trimmed("text") ?? ""
-            guard !text.isEmpty, text.count <= Limits.message else {
+            guard !text.isEmpty, FieldRules.length(text) <= Limits.message else {
                 return try caseInputPage(
                     request, session, reference, heading: text.isEmpty ? "Your reply was empty" : "Your reply is too long",
                     message: text.isEmpty
