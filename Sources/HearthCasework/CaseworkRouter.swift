@@ -18,6 +18,16 @@ public enum CaseworkAccess {
         (.get, "/"), (.get, "/login"), (.post, "/login"), (.get, "/login/code"), (.post, "/login/code"), (.post, "/logout"),
         (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"), (.get, "/language"),
     ]
+
+    /// The casework routes that take a body larger than the standard 64 KiB, and how large
+    /// (``RequestLimits``: room for their longest texts in any script). Every other route keeps
+    /// the standard limit; a test checks each row names a registered route.
+    public static let largerBodies: [(HTTPRequest.Method, String, Int)] = [
+        (.post, "/api/v1/cases/:reference/replies", RequestLimits.messageBodyBytes),
+        (.post, "/cases/:reference/replies", RequestLimits.messageBodyBytes),
+        (.post, "/api/v1/cases/:reference/interviews", RequestLimits.invitationBodyBytes),
+        (.post, "/cases/:reference/interviews", RequestLimits.invitationBodyBytes),
+    ]
 }
 
 /// Builds the casework router: the API, the staff pages, security headers, error mapping,
@@ -28,7 +38,7 @@ public func buildCaseworkRouter(
     clock: any WallClock, metrics: ListenerMetrics = .off
 ) throws -> Router<HearthRequestContext> {
     let routes = RouteIndex(metrics: metrics)
-    let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error", routes: routes)
+    let router = makeListenerRouter(pages: pages, errorTemplate: "staff-error", routes: routes, largerBodies: CaseworkAccess.largerBodies)
     let sessions = StaffSessions(staff: staff, limiter: limiter)
     CaseworkRoutes(sessions: sessions, casework: casework).register(on: router)
     try StaffPages(sessions: sessions, casework: casework, keyStatus: keyStatus, pages: pages, clock: clock).register(on: router)

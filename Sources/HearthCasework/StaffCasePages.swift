@@ -65,7 +65,7 @@ extension StaffPages {
         if role == .supervisor { context["assign"] = ["value": form.staff] }
         if let scope = role.readScope {
             context["open"] = [
-                "value": form.reason, "maxLength": Limits.reason,
+                "value": form.reason, "maxLength": 2 * Limits.reason,  // UTF-16 units, as for "maxMessage"
                 "explanation": words.text("staffCase.openExplanation", ["member": Self.teamMemberName(scope)]),
                 "hint": words.text("staffCase.reasonHint", count: Limits.reason),
             ]
@@ -122,7 +122,7 @@ extension StaffPages {
             var problem: String?
             if reason.isEmpty {
                 problem = Catalogue.current.text("staffCase.reasonMissing")
-            } else if reason.count > Limits.reason {
+            } else if FieldRules.length(reason) > Limits.reason {
                 problem = Catalogue.current.text("staffCase.reasonTooLong", count: Limits.reason)
             }
             if let problem {
@@ -140,7 +140,7 @@ extension StaffPages {
         caseAction(on: group, "replies", fields: ["text"], refusedKey: "staffRefusal.replyNotSent", done: "replied") {
             request, fields, session, reference in
             let text = fields.trimmed("text") ?? ""
-            guard !text.isEmpty, text.count <= Limits.message else {
+            guard !text.isEmpty, FieldRules.length(text) <= Limits.message else {
                 let words = Catalogue.current
                 return try caseInputPage(
                     request, session, reference, heading: words.text(text.isEmpty ? "staffAction.replyEmpty" : "staffAction.replyTooLong"),

@@ -65,7 +65,9 @@ extension StaffPages {
             "conversationScope": words.text("staffOpened.conversationScope", ["group": group]),
             "replyHint": words.text("staffOpened.replyHint", count: Limits.message, ["group": group]),
             "statuses": CaseStatus.allCases.map { ["value": $0.rawValue, "name": statusName($0), "selected": $0 == o.status] },
-            "maxMessage": Limits.message,
+            // Browsers count `maxlength` in UTF-16 units, in which a 4-byte character is two: the box
+            // holds twice the limit, so no script is cut short, and the service counts characters.
+            "maxMessage": 2 * Limits.message,
         ]
         if let pause = o.pause { context["paused"] = words.text("staffOpened.contactIs", ["pause": pauseText(pause)]) }
         context["interviews"] = o.interviews.reversed().map(interviewContext)
@@ -74,7 +76,7 @@ extension StaffPages {
             context["invite"] = [
                 "forms": InterviewForm.allCases.map { ["value": $0.rawValue, "name": interviewFormName($0)] },
                 "slots": (1...Limits.interviewTimes.upperBound).map { ["n": $0, "label": words.text("staffOpened.timeLabel", ["n": String($0)])] },
-                "maxPurpose": Limits.interviewPurpose,
+                "maxPurpose": 2 * Limits.interviewPurpose,
                 "purposeHint": words.text("staffOpened.purposeHint", count: Limits.interviewPurpose),
             ]
         }

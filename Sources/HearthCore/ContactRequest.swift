@@ -80,7 +80,9 @@ public struct Submission: Sendable, Equatable {
     public var consents: [ConsentChoice]
 }
 
-/// Field limits, shared with the OpenAPI document and the pages.
+/// Field limits, shared with the OpenAPI document and the pages. Every text limit is in characters
+/// as the survivor sees them, counted as Unicode scalars by ``FieldRules/length(_:)``, never in bytes,
+/// so no script has less room than another.
 public enum Limits {
     public static let preferredName = 100
     public static let contactValue = 200
@@ -95,6 +97,11 @@ public enum Limits {
     public static let reason = 500
     /// Shortest and longest verification phrase, in characters.
     public static let verificationPhrase = 3...60
+    /// The most characters one request's texts hold together: the name, every contact's value and
+    /// safe times, the account and the phrase. The submission routes' body limit and the sealed
+    /// body's largest padding bucket are sized from it (SECURITY.md §3.6, §11.3).
+    public static let submissionCharacters =
+        preferredName + contacts.upperBound * (contactValue + safeTimes) + account + verificationPhrase.upperBound
 }
 
 /// The verification phrase's one rule, for submission and for a change: 3 to 60 characters on
@@ -103,7 +110,7 @@ public enum VerificationPhrase {
     /// The phrase, or nil when none was given; a phrase outside the rule is refused.
     public static func validate(_ value: String?, name: String = "verificationPhrase") throws(Problem) -> String? {
         guard let phrase = try FieldRules.text(value, name: name, maxLength: Limits.verificationPhrase.upperBound) else { return nil }
-        guard phrase.unicodeScalars.count >= Limits.verificationPhrase.lowerBound else {
+        guard FieldRules.length(phrase) >= Limits.verificationPhrase.lowerBound else {
             throw Problem(
                 .badRequest, code: "field-too-short",
                 "'\(name)' must be at least \(Limits.verificationPhrase.lowerBound) characters, so that it is hard to guess")

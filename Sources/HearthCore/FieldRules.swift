@@ -7,7 +7,13 @@ public enum FieldRules {
         Problem(.badRequest, code: "missing-field", "'\(name)' is required")
     }
 
-    /// Optional text: not blank, at most `maxLength` characters (Unicode scalars), no control
+    /// The length of a text as every limit counts it: in characters as the survivor sees them,
+    /// one per Unicode scalar (code point), whatever the script and however many bytes it takes.
+    /// Not Swift `Character`s: a grapheme cluster can hold any number of scalars, and so any
+    /// number of bytes, which no body limit could then bound.
+    public static func length(_ text: String) -> Int { text.unicodeScalars.count }
+
+    /// Optional text: not blank, at most `maxLength` characters (``length(_:)``), no control
     /// characters other than tab (and line breaks when `multiline`). Nil stays nil.
     public static func text(_ value: String?, name: String, maxLength: Int, multiline: Bool = false) throws(Problem) -> String? {
         guard let s = value else { return nil }
@@ -16,7 +22,7 @@ public enum FieldRules {
         guard !s.unicodeScalars.allSatisfy(\.properties.isWhitespace) else {
             throw Problem(.badRequest, code: "empty-field", "'\(name)' must not be empty; leave it out if you prefer")
         }
-        guard s.unicodeScalars.count <= maxLength else {
+        guard length(s) <= maxLength else {
             throw Problem(.badRequest, code: "field-too-long", "'\(name)' is longer than \(maxLength) characters; please shorten it")
         }
         // Printable ASCII needs no Unicode property look-up (the common case, and a hot path).

@@ -69,6 +69,10 @@ extension Limits {
     public static let interviewNeeds = 500
     /// Longest interpreter language.
     public static let interpreterLanguage = 60
+    /// The most characters one answer form carries together: a question and other times (an
+    /// answer keeps only its action's, but the page's form sends both boxes) and the requests'
+    /// interpreter, accessibility and place. The answer routes' body limit is sized from it.
+    public static let interviewAnswerCharacters = 2 * interviewNote + interpreterLanguage + 2 * interviewNeeds
     /// How far ahead an interview may be proposed, in days (about two years).
     public static let interviewHorizonDays = 731
 }

@@ -56,7 +56,7 @@ public struct ProblemResponse: HTTPResponseError {
         JSONBody.response(status: status, ["error": message, "code": code], headers: responseHeaders)
     }
 
-    /// The answer to a body over ``RequestLimits/bodyBytes``.
+    /// The answer to a body over its route's limit, ``RequestLimits/bodyBytes`` (a whole number of KiB).
     public static var tooLarge: ProblemResponse {
         ProblemResponse(
             status: .contentTooLarge, code: "body-too-large",

@@ -21,17 +21,19 @@ public struct FormFields: Sendable {
     /// Every value sent for `name` (checkboxes), in order.
     public func values(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
 
-    /// Reads a form body: that content type only, at most ``RequestLimits/bodyBytes``, valid percent
-    /// encoding and UTF-8, and no field outside `allowed` (the CSRF field `csrf` is always allowed).
+    /// Reads a form body: that content type only, at most the route's ``RequestLimits/bodyBytes``,
+    /// valid percent encoding and UTF-8, and no field outside `allowed` (the CSRF field `csrf` is
+    /// always allowed).
     public static func read(_ request: Request, allowed: Set<String>) async throws -> FormFields {
         let type = request.headers[.contentType]?.lowercased().filter { $0 != " " } ?? ""
         guard type == "application/x-www-form-urlencoded" || type.hasPrefix("application/x-www-form-urlencoded;") else {
             throw ProblemResponse.unsupportedMediaType("this page only accepts its own form; please go back and try again")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > RequestLimits.bodyBytes {
+        let limit = RequestLimits.bodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw ProblemResponse.tooLarge
         }
-        let buffer = try await request.body.collect(upTo: RequestLimits.bodyBytes)
+        let buffer = try await request.body.collect(upTo: limit)
         let fields = try parse(Array(buffer.readableBytesView))
         for (name, _) in fields.pairs where name != FormGuard.fieldName && !allowed.contains(name) {
             throw Problem(.badRequest, code: "unknown-field", "the form sent a field this page does not know; please go back and try again")

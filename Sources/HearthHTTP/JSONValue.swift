@@ -149,9 +149,3 @@ public struct FieldReader {
         return try list(key, count: count)!
     }
 }
-
-/// Limits on what a request may carry, the same on both listeners.
-public enum RequestLimits {
-    /// Largest request body in bytes.
-    public static let bodyBytes = 64 * 1024
-}

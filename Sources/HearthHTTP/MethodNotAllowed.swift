@@ -25,15 +25,17 @@ public final class RouteIndex: Sendable {
     public func methods(matching path: String) -> [String] {
         let asked = Self.segments(path)
         let found = routes.withLock { table in
-            table.filter { route in
-                route.segments.count == asked.count
-                    && zip(route.segments, asked).allSatisfy { t, a in t == a || t.hasPrefix("{") || t.hasPrefix(":") || t == "*" }
-            }.map(\.method.rawValue)
+            table.filter { Self.template($0.segments, matches: asked) }.map(\.method.rawValue)
         }
         return Array(Set(found)).sorted()
     }
 
     static func segments(_ path: String) -> [Substring] { path.split(separator: "/", omittingEmptySubsequences: true) }
+
+    /// Whether a route template's segments match a path's: `{name}`, `:name` and `*` match any one segment.
+    static func template(_ template: [Substring], matches path: [Substring]) -> Bool {
+        template.count == path.count && zip(template, path).allSatisfy { t, a in t == a || t.hasPrefix("{") || t.hasPrefix(":") || t == "*" }
+    }
 }
 
 /// Turns the router's 404 for a known address asked with another method into 405 with `Allow`

@@ -25,11 +25,9 @@ public struct HearthRequestContext: RequestContext {
     /// sign-ins, new submissions): ``peer``. Memory only.
     public var limiterSource: LimiterSource { peer }
 
-    /// Hearth reads bodies itself (strictly, with its own size limit).
-    public var maxUploadSize: Int { Self.uploadLimit }
-
-    /// The upload limit of this context and of every child context made from it.
-    public static let uploadLimit = 64 * 1024
+    /// Hearth reads bodies itself (strictly, with its route's limit, ``RequestLimits/bodyBytes``);
+    /// Hummingbird's own body helpers would get the same limit.
+    public var maxUploadSize: Int { RequestLimits.bodyBytes }
 }
 
 /// Who a request comes from, once an authenticating middleware has checked its credentials.
@@ -79,6 +77,6 @@ public struct SignedInContext<Identity: CheckedIdentity>: ChildRequestContext {
         self.identity = identity
     }
 
-    /// The same upload limit as the listener's own context.
-    public var maxUploadSize: Int { HearthRequestContext.uploadLimit }
+    /// The same upload limit as the listener's own context: the route's.
+    public var maxUploadSize: Int { RequestLimits.bodyBytes }
 }

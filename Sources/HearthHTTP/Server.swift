@@ -1,3 +1,4 @@
+public import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
 public import Logging
@@ -37,13 +38,18 @@ public func makeTLSApplication<Responder: HTTPResponder>(
         logger: logger)
 }
 
-/// A listener's router with what every Hearth listener has, in order: security headers on every
-/// answer, the access log, the request figures (when `routes` carries them), errors as JSON under
-/// `/api/` and as the `errorTemplate` page elsewhere,
+/// A listener's router with what every Hearth listener has, in order: each route's body limit
+/// (the standard one, or the larger one `largerBodies` gives its route: method, route template,
+/// bytes), security headers on every answer, the access log, the request figures (when `routes`
+/// carries them), errors as JSON under `/api/` and as the `errorTemplate` page elsewhere,
 /// 405 with `Allow` for a known address asked with another method (from `routes`, which the
 /// listener fills once its routes are registered), and the two static assets.
-public func makeListenerRouter(pages: PageSettings, errorTemplate: String, routes: RouteIndex) -> Router<HearthRequestContext> {
+public func makeListenerRouter(
+    pages: PageSettings, errorTemplate: String, routes: RouteIndex, largerBodies: [(HTTPRequest.Method, String, Int)] = []
+) -> Router<HearthRequestContext> {
     let router = Router(context: HearthRequestContext.self)
+    // First, so that everything after it, the error answers included, sees the route's limit.
+    router.add(middleware: BodyLimitMiddleware(largerBodies))
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: LanguageMiddleware(languages: pages.renderer.languages))

@@ -19,6 +19,18 @@ public enum IntakeAccess {
         (.get, "/assets/hearth.css"), (.get, "/assets/exit.js"), (.get, "/language"),
         (.get, "/transparency"), (.get, "/transparency.csv"), (.get, "/api/v1/transparency"),
     ]
+
+    /// The intake routes that take a body larger than the standard 64 KiB, and how large: each
+    /// holds its longest texts in any script, percent-encoded or JSON-escaped (``RequestLimits``).
+    /// A new request's three page forms carry every answer, in hidden fields after the first.
+    /// Every other route keeps the standard limit; a test checks each row names a registered route.
+    public static let largerBodies: [(HTTPRequest.Method, String, Int)] = [
+        (.post, "/api/v1/contact-requests", RequestLimits.submissionBodyBytes), (.post, "/request", RequestLimits.submissionBodyBytes),
+        (.post, "/request/edit", RequestLimits.submissionBodyBytes), (.post, "/request/send", RequestLimits.submissionBodyBytes),
+        (.post, "/api/v1/me/messages", RequestLimits.messageBodyBytes), (.post, "/your-request/messages", RequestLimits.messageBodyBytes),
+        (.post, "/api/v1/me/interviews/:id/answer", RequestLimits.interviewAnswerBodyBytes),
+        (.post, "/your-request/interviews/:id", RequestLimits.interviewAnswerBodyBytes),
+    ]
 }
 
 /// Builds the intake router: routes plus security headers, error mapping, access log and, with
@@ -30,7 +42,7 @@ public func buildIntakeRouter(
     sessions: EphemeralSessions<SurvivorSession>? = nil, metrics: ListenerMetrics = .off
 ) throws -> Router<HearthRequestContext> {
     let routes = RouteIndex(metrics: metrics)
-    let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error", routes: routes)
+    let router = makeListenerRouter(pages: pages, errorTemplate: "survivor-error", routes: routes, largerBodies: IntakeAccess.largerBodies)
     IntakeRoutes(service: service, limiter: limiter, gate: gate).register(on: router)
     // Survivor sessions live in this process's memory only.
     let sessions = try sessions ?? SurvivorPages.makeSessions(clock: pages.clock)

@@ -1,5 +1,6 @@
 import Foundation
 import HearthCore
+import HearthHTTP
 import HearthTestSupport
 import Testing
 
@@ -79,7 +80,10 @@ struct BadInputTests {
             "duplicate scopes", json: with { $0["consents"] = [["scope": "police"], ["scope": "police", "expires": "2030-01-01"]] },
             code: "duplicate-value"),
         Case("duplicate wants", json: with { $0["wants"] = ["support", "support"] }, code: "duplicate-value"),
-        Case("body over 64 KiB", raw: "{\"account\": \"" + String(repeating: "x", count: 70_000) + "\"}", status: 413, code: "body-too-large"),
+        Case(
+            "body over the submission limit (229 KiB)",
+            raw: "{\"account\": \"" + String(repeating: "x", count: RequestLimits.submissionBodyBytes) + "\"}",
+            status: 413, code: "body-too-large"),
         Case("text/plain content type", raw: "{}", contentType: "text/plain", status: 415, code: "unsupported-media-type"),
         Case("form content type", raw: "a=b", contentType: "application/x-www-form-urlencoded", status: 415, code: "unsupported-media-type"),
         Case("no content type", raw: "{}", contentType: nil, status: 415, code: "unsupported-media-type"),
