@@ -126,7 +126,9 @@ struct ListenerLimitTests {
         // Both ends of every held connection live in this process; leave room for the other tests.
         let count = min(2000, (Int(limit.rlim_cur) - 3000) / 2)
         try #require(count >= 500, "raise the descriptor limit (ulimit -n \(limit.rlim_max)); have \(limit.rlim_cur)")
-        try await IntakeHarness.with(configure: Self.limits { $0.handshakeTimeout = .seconds(120) }) { h in
+        // Opening two thousand connections can take minutes on a loaded machine: the held ones must
+        // not reach their handshake time-out before the submission is sent.
+        try await IntakeHarness.with(configure: Self.limits { $0.handshakeTimeout = .seconds(1800) }) { h in
             var held: [RawConnection] = []
             for _ in 0..<count { held.append(try await RawConnection.open(port: h.ports[.intake]!)) }
             let start = ContinuousClock.now

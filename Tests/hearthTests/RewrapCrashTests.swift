@@ -32,7 +32,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// `hearth keys rewrap` is crash-safe and safe to run beside a live service: killed at random
 /// moments it never loses, duplicates or breaks a wrap, and it never undoes a survivor's change.
-@Suite("hearth keys rewrap: SIGKILL and concurrent survivors", .timeLimit(.minutes(2)))
+@Suite("hearth keys rewrap: SIGKILL and concurrent survivors", .timeLimit(.minutes(5)))
 struct RewrapCrashTests {
     typealias Support = KeyLifecycleSupport
 
