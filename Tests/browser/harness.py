@@ -9,7 +9,8 @@ everything here through the environment. This module holds what the tests stand 
 - ``Client``: a requests session that trusts only the dev certificate and checks the security
   headers of every response it gets from Hearth.
 - ``Browser``: headless Chromium (JavaScript on or off) that trusts exactly the dev certificate's
-  key, and checks every page it lands on: screenshot, axe-core, same-origin loads, headers.
+  key, and checks every page it lands on: screenshot, axe-core, same-origin loads, headers, the
+  layout at a desktop and a phone width (``layout_problems``), and the page's language.
 - ``parse_html``: forms, ids and loaded resources of a page, for tests that post with requests.
 """
 
@@ -44,6 +45,7 @@ AXE_SCRIPT = Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-c
 
 
 WINDOW = (1280, 1000)
+PHONE_WIDTH = 360  # CSS pixels: a small phone held upright
 
 
 def origin(url: str) -> str:
@@ -404,6 +406,8 @@ class Browser:
         self.last_status: int | None = None
         self.loaded: list[str] = []  # every URL requested since the last fresh start
         self.scripts_loaded: list[str] = []
+        # The (lang, dir) every Hearth page must have until the next fresh start; None: not checked.
+        self.language: tuple[str, str] | None = None
 
     def quit(self) -> None:
         if self._axe_host:
@@ -420,6 +424,11 @@ class Browser:
         self.driver.get_log("performance")
         self.loaded.clear()
         self.scripts_loaded.clear()
+        self.language = None
+
+    def cookie_names(self) -> set[str]:
+        """The names of every cookie the browser holds, HttpOnly ones included."""
+        return {c["name"] for c in self.driver.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]}
 
     def visit(self, url: str, label: str) -> None:
         self.driver.get(url)
@@ -504,23 +513,49 @@ class Browser:
 
     def check_page(self, label: str) -> None:
         """Screenshot; then, for Hearth's pages: the network log (statuses, headers, origins),
-        the markup (resource references, one <h1>, the exit link), and axe-core."""
+        the markup (resource references, one <h1>, the exit link), the language (when one was
+        chosen), the layout at a desktop and a phone width, and axe-core."""
         self._screenshot(label)
         self._read_network_log()
         if origin(self.url) not in self.env.hearth_origins:
             return
         self._check_markup()
+        self._check_language()
+        self._check_layout(label)
         if self.javascript:
             self._check_resource_timing()
         self._run_axe(label)
 
-    def _screenshot(self, label: str) -> None:
-        """Saves the whole page as NNN-BROWSER-LABEL.png (the window grows to the page's height
-        for the shot; CDP's captureBeyondViewport hangs now and then in headless Chromium)."""
+    def _check_language(self) -> None:
+        if self.language is None:
+            return
+        found = tuple(self.driver.execute_script(
+            "return [document.documentElement.lang, document.documentElement.dir]"
+        ))
+        if found != self.language:
+            self.findings.add("language", f"{self.url}: <html lang dir> is {found}, expected {self.language}")
+
+    def _check_layout(self, label: str) -> None:
+        """The layout at the window's width (with the header's and the text's direction) and at a
+        phone's width (see `layout_problems`); once a language is chosen, a screenshot at the
+        phone's width too."""
+        for problem in layout_problems(self.driver):
+            self.findings.add("layout", f"{self.name}/{label} ({self.url}), {WINDOW[0]} px wide: {problem}")
+        phone_shot = self._screenshot_path(f"{label} phone") if self.language else None
+        for problem in layout_problems(self.driver, width=PHONE_WIDTH, screenshot=phone_shot):
+            self.findings.add("layout", f"{self.name}/{label} ({self.url}), {PHONE_WIDTH} px wide: {problem}")
+
+    def _screenshot_path(self, label: str) -> Path:
+        """The next screenshot's file: NNN-BROWSER-LABEL.png."""
         Browser.counter += 1
         directory = self.env.artifacts / "screenshots"
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{Browser.counter:03d}-{self.name}-{slug(label)}.png"
+        return directory / f"{Browser.counter:03d}-{self.name}-{slug(label)}.png"
+
+    def _screenshot(self, label: str) -> None:
+        """Saves the whole page as NNN-BROWSER-LABEL.png (the window grows to the page's height
+        for the shot; CDP's captureBeyondViewport hangs now and then in headless Chromium)."""
+        path = self._screenshot_path(label)
         height = self.driver.execute_script("return document.documentElement.scrollHeight")
         tall = height > WINDOW[1]
         if tall:
@@ -632,6 +667,201 @@ class Browser:
         )
         self.driver.get_log("performance")
         return run_axe(self.driver)
+
+
+def layout_problems(driver, width: int | None = None, screenshot: Path | None = None) -> list[str]:
+    """What does not hold together on the driver's current page (empty when all is well):
+
+    - the page is wider than the window (it scrolls sideways), or text sticks out of it;
+    - text is clipped: an element with overflow hidden or clip whose content is larger than it;
+    - visible buttons, links, form fields, labels and h1-h3 overlap one another;
+    - text in main does not start on the side the page's direction starts on (left for
+      left-to-right, right for right-to-left), and the header does not follow the direction:
+      the service name at the start, "Exit this page" after it (checked at the window's width
+      only: at a phone's width the header wraps).
+
+    With `width`, the page is laid out that many CSS pixels wide (Chromium's device metrics
+    override, undone afterwards), the direction checks are left out, and with `screenshot` the
+    whole page at that width is saved there."""
+
+    def lay_out(height: int) -> None:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+
+    if width is not None:
+        lay_out(driver.execute_script("return window.innerHeight"))
+    try:
+        result = driver.execute_script(LAYOUT_SCRIPT, width is None)
+        if width is not None and screenshot is not None:
+            lay_out(min(driver.execute_script("return document.documentElement.scrollHeight"), 8000))
+            driver.save_screenshot(str(screenshot))
+    finally:
+        if width is not None:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    if width is not None and result["width"] != width:
+        return [f"the window did not become {width} px wide (it is {result['width']} px)"]
+    return result["problems"]
+
+
+# Runs in the page; arguments[0]: whether to check the direction of the header and of main's text.
+# Returns {width: the window's width, problems: [sentences]}.
+LAYOUT_SCRIPT = r"""
+var checkDirection = arguments[0];
+var problems = [];
+var root = document.documentElement;
+var viewport = root.clientWidth;
+var rtl = getComputedStyle(document.body).direction === 'rtl';
+var TOLERANCE = 1.5;  // sub-pixel rounding
+
+function describe(el) {
+  var name = el.tagName.toLowerCase();
+  if (el.id) return name + '#' + el.id;
+  var cls = (typeof el.className === 'string' ? el.className.trim() : '').split(/\s+/).filter(Boolean);
+  var text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 40);
+  return name + (cls.length ? '.' + cls.join('.') : '') + (text ? ' "' + text + '"' : '');
+}
+function visuallyHidden(el) {
+  // Hidden on purpose but read by screen readers (.visually-hidden): 1 px, clipped.
+  var r = el.getBoundingClientRect();
+  return r.width <= 1 || r.height <= 1;
+}
+function visible(el) {
+  if (el.checkVisibility && !el.checkVisibility({visibilityProperty: true})) return false;
+  return el.getClientRects().length > 0 && !visuallyHidden(el);
+}
+function rects(el) {
+  return Array.prototype.filter.call(el.getClientRects(), function (r) { return r.width > 0 && r.height > 0; });
+}
+function positionedAway(el) {
+  // Placed outside the window on purpose until it is needed (the skip link until it has focus).
+  for (var e = el; e && e !== document.body; e = e.parentElement) {
+    var p = getComputedStyle(e).position;
+    if (p === 'absolute' || p === 'fixed') {
+      var r = e.getBoundingClientRect();
+      return r.right <= 0 || r.left >= viewport;
+    }
+  }
+  return false;
+}
+function inScroller(el) {
+  // Inside a box that scrolls or clips on its own (a wide table in .table-scroll): checked by
+  // the clipping check, not against the window.
+  for (var e = el.parentElement; e && e !== document.body && e !== root; e = e.parentElement) {
+    var s = getComputedStyle(e);
+    if (/(auto|scroll|hidden|clip)/.test(s.overflowX)) return true;
+  }
+  return false;
+}
+function ownText(el) {
+  return Array.prototype.some.call(el.childNodes, function (n) { return n.nodeType === 3 && n.data.trim(); });
+}
+
+// 1. The page scrolls sideways, or text sticks out of the window (on the start side of a
+//    right-to-left page the browser cannot scroll to it, so scrollWidth alone misses it).
+if (root.scrollWidth > viewport + TOLERANCE) {
+  var wide = [];
+  document.querySelectorAll('body *').forEach(function (el) {
+    if (wide.length >= 3 || !visible(el) || inScroller(el) || positionedAway(el)) return;
+    var r = el.getBoundingClientRect();
+    if ((r.right > viewport + TOLERANCE || r.left < -TOLERANCE) && !el.querySelector('*')) wide.push(describe(el));
+  });
+  problems.push('the page is ' + root.scrollWidth + ' px wide in a ' + viewport + ' px window (it scrolls sideways)' +
+    (wide.length ? '; sticking out: ' + wide.join(', ') : ''));
+}
+document.querySelectorAll('body *').forEach(function (el) {
+  if (!ownText(el) || !visible(el) || inScroller(el) || positionedAway(el)) return;
+  var outside = rects(el).some(function (r) { return r.left < -TOLERANCE || r.right > viewport + TOLERANCE; });
+  if (outside) problems.push(describe(el) + ' sticks out of the window');
+});
+
+// 2. Clipped text.
+document.querySelectorAll('body *').forEach(function (el) {
+  var tag = el.tagName.toLowerCase();
+  if (tag === 'input' || tag === 'select' || tag === 'textarea' || tag === 'option') return;
+  var s = getComputedStyle(el);
+  if (!/(hidden|clip)/.test(s.overflowX + ' ' + s.overflowY) || s.display === 'inline') return;
+  if (!(el.textContent || '').trim() || !visible(el)) return;
+  var wider = el.scrollWidth - el.clientWidth, taller = el.scrollHeight - el.clientHeight;
+  if (wider > TOLERANCE || taller > TOLERANCE) {
+    problems.push(describe(el) + ' clips its text (' + Math.max(wider, 0) + ' px wider, ' + Math.max(taller, 0) +
+      ' px taller than the box)');
+  }
+});
+
+// 3. Overlapping controls, labels and headings.
+var selector = 'a[href], button, input:not([type=hidden]), select, textarea, label, h1, h2, h3';
+var items = Array.prototype.filter.call(document.querySelectorAll(selector), function (el) {
+  return visible(el) && !positionedAway(el);
+}).map(function (el) { return {el: el, rects: rects(el)}; });
+function overlap(a, b) {
+  var w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+  var h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+  return w > TOLERANCE && h > TOLERANCE;
+}
+var overlaps = 0;
+for (var i = 0; i < items.length && overlaps < 10; i++) {
+  for (var j = i + 1; j < items.length && overlaps < 10; j++) {
+    var a = items[i], b = items[j];
+    if (a.el.contains(b.el) || b.el.contains(a.el)) continue;
+    var hit = a.rects.some(function (ra) { return b.rects.some(function (rb) { return overlap(ra, rb); }); });
+    if (hit) { overlaps++; problems.push(describe(a.el) + ' overlaps ' + describe(b.el)); }
+  }
+}
+
+if (checkDirection) {
+  // 4. The header follows the direction: service name at the start, "Exit this page" after it.
+  var header = document.querySelector('header'), service = document.querySelector('.service-name');
+  if (header && service) {
+    var hs = getComputedStyle(header), h = header.getBoundingClientRect(), sr = service.getBoundingClientRect();
+    var startEdge = rtl ? h.right - parseFloat(hs.paddingRight) - parseFloat(hs.borderRightWidth)
+                        : h.left + parseFloat(hs.paddingLeft) + parseFloat(hs.borderLeftWidth);
+    var serviceStart = rtl ? sr.right : sr.left;
+    if (Math.abs(serviceStart - startEdge) > 2) {
+      problems.push('the service name is not at the ' + (rtl ? 'right' : 'left') + ' of the header (' +
+        Math.round(serviceStart) + ' px, the header starts at ' + Math.round(startEdge) + ' px)');
+    }
+    var exit = document.getElementById('exit-this-page');
+    if (exit && visible(exit)) {
+      var er = exit.getBoundingClientRect();
+      if (rtl ? er.right > sr.left + TOLERANCE : er.left < sr.right - TOLERANCE) {
+        problems.push('"Exit this page" is not to the ' + (rtl ? 'left' : 'right') + ' of the service name');
+      }
+    }
+  }
+  // 5. Text in main starts at the start side (right in right-to-left).
+  var checked = 0;
+  var texts = 'p, h1, h2, h3, li, dt, dd, th, td, caption, legend'.split(', ').map(function (t) { return 'main ' + t; });
+  document.querySelectorAll(texts.join(', ')).forEach(function (el) {
+    var s = getComputedStyle(el);
+    if (!visible(el) || !(el.textContent || '').trim()) return;
+    // Centred, justified and end-aligned text (figures in a column) follow the direction already;
+    // left and right do not, which is what this catches.
+    if (/^(center|justify|end)$/.test(s.textAlign) || /(flex|grid)/.test(s.display)) return;
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var lines = Array.prototype.filter.call(range.getClientRects(), function (l) { return l.width > 0 && l.height > 0; });
+    if (!lines.length) return;
+    var r = el.getBoundingClientRect();
+    var edge, start;
+    if (rtl) {
+      edge = r.right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight);
+      start = Math.max.apply(null, lines.map(function (l) { return l.right; }));
+    } else {
+      edge = r.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft);
+      start = Math.min.apply(null, lines.map(function (l) { return l.left; }));
+    }
+    checked++;
+    if (Math.abs(start - edge) > 2) {
+      problems.push(describe(el) + ' does not start at the ' + (rtl ? 'right' : 'left') + ' (' +
+        Math.round(Math.abs(start - edge)) + ' px away; text-align ' + s.textAlign + ')');
+    }
+  });
+  if (!checked) problems.push('no text in main to check the direction of');
+}
+return {width: window.innerWidth, problems: problems};
+"""
 
 
 def run_axe(driver) -> list[dict]:

@@ -3,7 +3,8 @@
 #
 # Builds nothing: expects `swift build --build-tests` (for .build/debug/hearth) and
 # Tests/browser/setup.sh (for .build-browser/venv) to have run. In a fresh temporary directory it
-# starts a neutral "Weather" site and `hearth serve --dev` with "Exit this page" pointing at that
+# starts a neutral "Weather" site and `hearth serve --dev --pseudo-locales` (English, Welsh and the
+# pseudo-locales en-XA and ar-XB in the language links) with "Exit this page" pointing at that
 # site, creates staff, then runs test_pages.py with pytest. Screenshots of every page go to
 # .build-browser/screenshots/, every axe-core finding to .build-browser/axe-report.txt (and to the
 # end of pytest's report).
@@ -59,7 +60,7 @@ pids+=("$!")
 site_port="$(await_line "$work/site.out" 'port [0-9]+' "${pids[-1]}" | sed -E 's/.*port ([0-9]+).*/\1/')"
 exit_url="http://127.0.0.1:$site_port/"
 
-(cd "$work" && exec "$hearth" serve --dev --intake-port 0 --casework-port 0 --metrics-port 0 --exit-url "$exit_url" \
+(cd "$work" && exec "$hearth" serve --dev --pseudo-locales --intake-port 0 --casework-port 0 --metrics-port 0 --exit-url "$exit_url" \
   --source-submissions 100000 --submissions 100000 --min-free-disk 0 \
   > "$work/hearth.out" 2> "$work/hearth.err") &
 pids+=("$!")
@@ -81,6 +82,11 @@ sam supervisor
 carl caseworker
 otto reviewer
 rory reviewer
+worker-en-nojs caseworker
+worker-cy-nojs caseworker
+worker-en-xa-nojs caseworker
+worker-ar-xb-nojs caseworker
+worker-ar-xb-js caseworker
 STAFF
 
 # Closed months of realistic audit entries for the transparency page, published as casework

@@ -20,7 +20,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from harness import Browser, Client, Environment, Findings, origin, parse_html, security_header_problems
+from harness import (
+    PHONE_WIDTH, Browser, Client, Environment, Findings, layout_problems, origin, parse_html, security_header_problems
+)
 
 # Staff created by run.sh.
 SUPERVISOR, CASEWORKER, PRIVACY_OFFICER = "sofia", "casey", "priya"
@@ -32,6 +34,9 @@ STAFF_COOKIE = "__Host-hearth-session"
 REFERENCE = re.compile(r"^HR-[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 RECEIPT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){6}$")
 SCOPES = ("support", "review", "police", "prosecution")
+LANGUAGE_COOKIE = "__Host-hearth-lang"
+# The languages run.sh's `hearth serve --pseudo-locales` offers, and the direction of each.
+LANGUAGES = {"en": "ltr", "cy": "ltr", "en-XA": "ltr", "ar-XB": "rtl"}
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -219,9 +224,9 @@ def staff_sign_in(browser: Browser, env: Environment, username: str) -> None:
     assert browser.path == "/cases", f"after signing in: {browser.url} ({browser.h1()})"
 
 
-def staff_sign_out(browser: Browser) -> None:
+def staff_sign_out(browser: Browser, label: str = "signed out") -> None:
     button = browser.driver.find_element(By.CSS_SELECTOR, 'form[action="/logout"] button')
-    browser.click_element(button, "signed out")
+    browser.click_element(button, label)
     assert browser.path == "/login"
 
 
@@ -735,6 +740,202 @@ def test_exit_with_shift_three_times(js: Browser, env: Environment) -> None:
 
 
 # ================================================================================================
+# Every language: the journeys by ids, the layout of every page, and "Exit this page"
+# ================================================================================================
+#
+# Each language is chosen by its link in the header; the browser then checks on every page that
+# <html lang dir> is that language (and its layout, at both widths, in check_page). The journeys
+# assert structure, ids and statuses, never words: the words differ in every language.
+
+
+def choose_language(browser: Browser, tag: str, label: str) -> None:
+    """Chooses `tag` with the language links of the current page (through Welsh when the page
+    is already in that language, so that the link is always clicked) and expects it from now on."""
+    path = browser.path
+    current = browser.driver.execute_script("return document.documentElement.lang")
+    steps = ["cy", tag] if current == tag else [tag]
+    for step in steps:
+        assert not browser.driver.find_elements(By.CSS_SELECTOR, f'nav.languages a[hreflang="{current}"]'), (
+            f"{browser.url}: a link to the language the page is already in ({current})"
+        )
+        links = browser.driver.find_elements(By.CSS_SELECTOR, f'nav.languages a[hreflang="{step}"]')
+        assert len(links) == 1, f"{browser.url}: no language link to {step}"
+        assert links[0].get_attribute("lang") == step
+        browser.language = (step, LANGUAGES[step])
+        browser.click_element(links[0], f"{step} {label}")
+        assert browser.path == path, f"the {step} link went to {browser.url}, not back to {path}"
+        current = step
+    assert LANGUAGE_COOKIE in browser.cookie_names()
+
+
+def language_runs() -> list:
+    """Every language without JavaScript, and right to left with it (the longest-running tests
+    run once per entry, so JavaScript gets one language: the one most unlike English)."""
+    runs = [pytest.param(tag, "nojs", id=f"{tag}-nojs") for tag in LANGUAGES]
+    return runs + [pytest.param("ar-XB", "js", id="ar-XB-js")]
+
+
+@pytest.mark.parametrize(("tag", "browser_name"), language_runs())
+def test_survivor_journey_in_every_language(
+    tag: str, browser_name: str, request, env: Environment, client: Client
+) -> None:
+    browser: Browser = request.getfixturevalue(browser_name)
+
+    def label(words: str) -> str:
+        return f"{tag} {words}"
+
+    browser.visit(f"{env.intake}/", f"start before choosing {tag}")
+    choose_language(browser, tag, "start")
+    assert browser.by_id("start").get_attribute("href").endswith("/request")
+    browser.visit(f"{env.intake}/safety", label("safety"))
+    browser.visit(f"{env.intake}/transparency", label("transparency"))
+    browser.visit(f"{env.intake}/no-such-page", label("error page"))
+    assert browser.last_status == 404
+    browser.visit(f"{env.intake}/", label("start again"))
+
+    # The form: an empty submit shows the error summary, its links pointing at fields.
+    browser.click("start", label("request form"))
+    assert browser.path == "/request" and browser.exists("continue")
+    browser.click("continue", label("request form with errors"))
+    assert browser.last_status == 400, f"empty form answered {browser.last_status}"
+    summary = browser.by_id("error-summary")
+    assert summary.is_displayed() and summary.get_attribute("role") == "alert"
+    links = summary.find_elements(By.TAG_NAME, "a")
+    assert links and all(browser.exists(urlsplit(a.get_attribute("href")).fragment) for a in links)
+
+    # Fill, check answers, send.
+    fill_request_form(browser, ANSWERS)
+    browser.fill("verificationPhrase", f"lantern {tag}")
+    browser.click("continue", label("check answers"))
+    assert browser.last_status == 200 and browser.exists("send") and browser.exists("change")
+    assert ANSWERS["contactValue"] in browser.text()
+    browser.click("send", label("receipt"))
+    assert browser.last_status == 201, f"send answered {browser.last_status}"
+    reference, receipt = browser.text("reference"), browser.text("receipt")
+    assert REFERENCE.match(reference) and RECEIPT.match(receipt), (reference, receipt)
+
+    # Come back with the receipt: a new visitor, who chooses the language on the return page.
+    browser.fresh()
+    browser.visit(f"{env.intake}/return", f"return before choosing {tag}")
+    choose_language(browser, tag, "return")
+    browser.fill("receipt", receipt.lower())
+    browser.click("sign-in", label("your request"))
+    assert browser.path == "/your-request" and reference in browser.text()
+
+    # A message to one group: it appears in that conversation only.
+    message = f"Evenings are best ({tag})."
+    browser.tick("reply-group-support")
+    browser.fill("text", message)
+    browser.click("send-reply", label("your request after writing to support"))
+    assert browser.path == "/your-request"
+    assert message in browser.text("conversation-support") and message not in browser.text("conversation-review")
+
+    # Give a consent until a day, withdraw another.
+    expiry = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=60)
+    browser.set_date("expires-police", expiry.isoformat())
+    browser.click("give-police", label("your request after giving police consent"))
+    assert browser.path == "/your-request" and browser.exists("withdraw-police")
+    browser.click("withdraw-review", label("your request after withdrawing review consent"))
+    assert browser.exists("give-review") and not browser.exists("withdraw-review")
+    assert live_scopes(client, env, receipt) == {"support", "police"}
+
+    # Erase, with confirmation.
+    browser.click("erase", label("erase confirmation"))
+    assert browser.path == "/your-request/erase" and browser.exists("keep")
+    browser.click("confirm-erase", label("erased"))
+    assert browser.last_status == 200
+    browser.visit(f"{env.intake}/your-request", label("your request after erasing"))
+    assert browser.path == "/return"
+    assert survivor_api(client, env, receipt) is None, "the record still exists after erasing"
+
+
+# One caseworker per run of the staff journey (run.sh creates them): each signs in for the first
+# time, and no two runs wait for the same account's next one-time code.
+def language_worker(tag: str, browser_name: str) -> str:
+    return f"worker-{tag.lower()}-{browser_name}"
+
+
+@pytest.mark.parametrize(("tag", "browser_name"), language_runs())
+def test_staff_journey_in_every_language(
+    tag: str, browser_name: str, request, env: Environment, client: Client, supervisor_http: Client
+) -> None:
+    browser: Browser = request.getfixturevalue(browser_name)
+    username = language_worker(tag, browser_name)
+    account = env.staff[username]
+
+    def label(words: str) -> str:
+        return f"{tag} staff {words}"
+
+    reference, receipt = submit_by_api(client, env, consents=("support",))
+    case = f"{env.casework}/cases/{reference}"
+    assign = supervisor_http.page(case).form(f"/cases/{reference}/assign").values(staff=username)
+    assert supervisor_http.post_form(f"{case}/assign", assign).status_code == 303
+
+    browser.visit(f"{env.casework}/login", f"staff login before choosing {tag}")
+    choose_language(browser, tag, "staff login")
+    browser.fill("username", account.username)
+    browser.fill("password", account.password)
+    browser.click("continue", label("login code"))
+    assert browser.path == "/login/code"
+    browser.fill("totp", account.one_time_code())
+    browser.click("sign-in", label("change password"))
+    assert browser.path == "/password", f"a first sign-in must change the password, not {browser.url}"
+    password = new_password()
+    browser.fill("password", account.password)
+    browser.fill("newPassword", password)
+    browser.fill("confirmPassword", password)
+    browser.click("change-password", label("cases"))
+    account.password, account.password_changed = password, True
+    assert browser.path == "/cases"
+
+    row = browser.driver.find_elements(By.CSS_SELECTOR, f'#queue a[href="/cases/{reference}"]')
+    assert row, f"{reference} is not in {username}'s queue"
+    browser.click_element(row[0], label("case"))
+    assert browser.path == f"/cases/{reference}" and browser.exists("open")
+    browser.fill("reason", f"First contact ({tag})")
+    browser.click("open", label("opened case"))
+    assert browser.last_status == 200 and browser.exists("request") and browser.exists("messages")
+    reply = f"Hello, this is the support team ({tag})."
+    browser.fill("text", reply)
+    browser.click("send-reply", label("case after reply"))
+    assert browser.path == f"/cases/{reference}"
+    assert [m["text"] for m in survivor_api(client, env, receipt, "/messages")["messages"]] == [reply]
+    staff_sign_out(browser, label("signed out"))
+    browser.visit(f"{env.casework}/no-such-page", label("error page"))
+    assert browser.last_status == 404
+
+
+@pytest.mark.parametrize("browser_name", ["nojs", "js"])
+@pytest.mark.parametrize("tag", list(LANGUAGES))
+def test_exit_this_page_in_every_language(
+    tag: str, browser_name: str, request, env: Environment, exit_receipt: str
+) -> None:
+    """The same link, with the same id, leaves for the neutral site and forgets the session and
+    the language, whatever the language."""
+    browser: Browser = request.getfixturevalue(browser_name)
+    browser.visit(f"{env.intake}/return", f"return before choosing {tag} to exit")
+    browser.fill("receipt", exit_receipt.lower())
+    browser.click("sign-in", f"your request before choosing {tag} to exit")
+    choose_language(browser, tag, "your request to exit")
+    assert {SURVIVOR_COOKIE, LANGUAGE_COOKIE} <= browser.cookie_names()
+    link = browser.by_id("exit-this-page")
+    assert urlsplit(link.get_attribute("href")).path == "/exit"
+    browser.click("exit-this-page", f"neutral site after exit in {tag}")
+    assert browser.title == "Weather" and browser.url.startswith(env.exit_url), browser.url
+    assert not {SURVIVOR_COOKIE, LANGUAGE_COOKIE} & browser.cookie_names(), browser.cookie_names()
+
+
+@pytest.mark.parametrize("tag", list(LANGUAGES))
+def test_exit_with_shift_three_times_in_every_language(tag: str, js: Browser, env: Environment) -> None:
+    js.visit(f"{env.intake}/request", f"request form before choosing {tag} to exit")
+    choose_language(js, tag, "request form to exit with shift")
+    ActionChains(js.driver).send_keys(Keys.SHIFT).send_keys(Keys.SHIFT).send_keys(Keys.SHIFT).perform()
+    WebDriverWait(js.driver, 10).until(lambda d: d.title == "Weather")
+    js.check_page(f"neutral site after shift three times in {tag}")
+    assert LANGUAGE_COOKIE not in js.cookie_names()
+
+
+# ================================================================================================
 # Security headers on every page and asset, and nothing from another origin
 # ================================================================================================
 
@@ -795,6 +996,59 @@ def test_tls_is_verified(env: Environment, findings: Findings) -> None:
         assert "Get in touch" not in untrusting.driver.page_source
     finally:
         untrusting.quit()
+
+
+def broken_layout(browser: Browser, url: str, script: str) -> tuple[list[str], list[str]]:
+    """Loads `url` afresh, breaks its layout with `script` (CSSOM, which the page's CSP allows
+    to the driver), and returns the layout problems at the window's width and at a phone's."""
+    browser.driver.get(url)
+    browser.driver.execute_script(script)
+    return layout_problems(browser.driver), layout_problems(browser.driver, width=PHONE_WIDTH)
+
+
+def test_layout_checks_catch_problems(js: Browser, env: Environment) -> None:
+    """The layout checks that run on every page: a page that holds together passes them at both
+    widths, and each kind of breakage is caught (the start page, broken on purpose)."""
+    start = f"{env.intake}/"
+    assert broken_layout(js, start, "") == ([], [])
+    wide, _ = broken_layout(js, start, "document.querySelector('main p').style.inlineSize = '3000px';")
+    assert any("scrolls sideways" in p for p in wide), wide
+    _, narrow = broken_layout(js, start, "document.querySelector('main p').style.minInlineSize = '500px';")
+    assert any("scrolls sideways" in p for p in narrow), narrow
+    clipped, _ = broken_layout(
+        js, start, "var h = document.querySelector('h1'); h.style.overflow = 'hidden'; h.style.whiteSpace = 'nowrap';"
+        "h.style.width = '5em';"
+    )
+    assert any("h1" in p and "clips its text" in p for p in clipped), clipped
+    overlapping, _ = broken_layout(
+        js, start, "var b = document.getElementById('start'), h = document.querySelector('h1');"
+        "b.style.position = 'relative';"
+        "b.style.top = (h.getBoundingClientRect().top - b.getBoundingClientRect().top) + 'px';"
+    )
+    assert any("a#start overlaps h1" in p or "overlaps a#start" in p for p in overlapping), overlapping
+
+    # Right to left: the same page mirrors and passes; a header, text or box that does not
+    # mirror is caught.
+    js.visit(start, "layout check start")
+    choose_language(js, "ar-XB", "layout check start")
+    assert broken_layout(js, start, "") == ([], [])
+    header, _ = broken_layout(js, start, "document.querySelector('header').style.direction = 'ltr';")
+    assert any("service name is not at the right" in p for p in header), header
+    assert any('"Exit this page" is not to the left' in p for p in header), header
+    aligned, _ = broken_layout(js, start, "document.querySelector('main').style.textAlign = 'left';")
+    assert any("does not start at the right" in p for p in aligned), aligned
+    # Sticking out on the start side of a right-to-left page, where the page cannot scroll to.
+    hidden, _ = broken_layout(js, start, "document.querySelector('main p').style.marginRight = '-400px';")
+    assert any("sticks out of the window" in p for p in hidden), hidden
+
+    # The language check: a page in another language than the one chosen is a finding.
+    findings, js.findings = js.findings, Findings()
+    try:
+        js.language = ("cy", "ltr")
+        js._check_language()
+        assert js.findings.items and "expected ('cy', 'ltr')" in js.findings.items[0], js.findings.items
+    finally:
+        js.findings, js.language = findings, None
 
 
 def test_harness_checks_catch_problems(js: Browser, env: Environment) -> None:
