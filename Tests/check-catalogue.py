@@ -21,16 +21,9 @@ DEFAULT_PLURALS = ["one", "other"]
 
 
 def load(tag):
-    """The catalogue `tag`: <tag>.json and any parts <tag>.<part>.json, merged."""
-    entries = {}
-    for name in sorted(os.listdir(LOCALES)):
-        if name == f"{tag}.json" or (name.startswith(f"{tag}.") and name.endswith(".json")):
-            with open(os.path.join(LOCALES, name), encoding="utf-8") as f:
-                for key, value in json.load(f).items():
-                    if key in entries:
-                        raise SystemExit(f"{name}: '{key}' is given twice")
-                    entries[key] = value
-    return entries
+    """The catalogue `tag` (<tag>.json)."""
+    with open(os.path.join(LOCALES, f"{tag}.json"), encoding="utf-8") as f:
+        return json.load(f)
 
 
 def forms(value):
@@ -68,7 +61,7 @@ def used_keys(english):
 
 
 def main():
-    tags = sorted({n.split(".")[0] for n in os.listdir(LOCALES) if n.endswith(".json")})
+    tags = sorted(n[: -len(".json")] for n in os.listdir(LOCALES) if n.endswith(".json"))
     wanted = sys.argv[1:] or tags
     english = {k: v for k, v in load("en").items() if not k.startswith("@")}
     problems = 0

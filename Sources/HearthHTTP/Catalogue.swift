@@ -211,51 +211,56 @@ enum Markup {
                 i % 2 == 1 ? "<code>\(escape(part))</code>" : html(String(part), arguments: arguments)
             }.joined()
         }
-        var out = ""
-        var rest = Substring(s)
-        while let open = rest.firstIndex(of: "[") {
-            out += escapeFilling(rest[..<open], arguments)
-            let after = rest[rest.index(after: open)...]
-            guard let close = after.firstIndex(of: "]"), after[after.index(after: close)...].hasPrefix("("),
-                let end = after[close...].firstIndex(of: ")")
-            else {
-                out += "["
-                rest = after
-                continue
+        return links(s).map { piece in
+            switch piece {
+            case .words(let w): escapeFilling(w, arguments)
+            case .link(let words, let target) where isSafeTarget(target):
+                "<a href=\"\(escape(target))\">\(escapeFilling(words, arguments))</a>"
+            case .link(let words, _): escapeFilling(words, arguments)
             }
-            let words = after[..<close]
-            let target = after[after.index(close, offsetBy: 2)..<end]
-            if isSafeTarget(target) {
-                out += "<a href=\"\(escape(target))\">\(escapeFilling(words, arguments))</a>"
-            } else {
-                out += escapeFilling(words, arguments)
-            }
-            rest = after[after.index(after: end)...]
-        }
-        out += escapeFilling(rest, arguments)
-        return out
+        }.joined()
     }
 
     /// The words without link targets or backticks.
     static func plain(_ s: String) -> String {
         guard !s.contains("`") else { return plain(s.replacingOccurrences(of: "`", with: "")) }
         guard s.contains("](") else { return s }
-        var out = ""
+        return links(s).map { piece in
+            switch piece {
+            case .words(let w): String(w)
+            case .link(let words, _): String(words)
+            }
+        }.joined()
+    }
+
+    /// A stretch of catalogue text: plain words, or a `[words](target)` link.
+    enum Piece {
+        case words(Substring)
+        case link(words: Substring, target: Substring)
+    }
+
+    /// `s` cut into words and links; a `[` that starts no link stays in the words.
+    static func links(_ s: String) -> [Piece] {
+        var pieces: [Piece] = []
         var rest = Substring(s)
-        while let open = rest.firstIndex(of: "[") {
-            out += rest[..<open]
+        var words = rest.startIndex
+        var from = rest.startIndex
+        while let open = rest[from...].firstIndex(of: "[") {
             let after = rest[rest.index(after: open)...]
             guard let close = after.firstIndex(of: "]"), after[after.index(after: close)...].hasPrefix("("),
                 let end = after[close...].firstIndex(of: ")")
             else {
-                out += "["
-                rest = after
+                from = after.startIndex
                 continue
             }
-            out += after[..<close]
+            if words < open { pieces.append(.words(rest[words..<open])) }
+            pieces.append(.link(words: after[..<close], target: after[after.index(close, offsetBy: 2)..<end]))
             rest = after[after.index(after: end)...]
+            words = rest.startIndex
+            from = rest.startIndex
         }
-        return out + rest
+        if words < rest.endIndex { pieces.append(.words(rest[words...])) }
+        return pieces
     }
 
     static func isSafeTarget(_ t: Substring) -> Bool {

@@ -64,18 +64,8 @@ public struct Languages: Sendable {
     static func read(tag: String, in directory: URL, fallback: Catalogue?) throws -> Catalogue {
         let url = directory.appendingPathComponent("\(tag).json")
         let data = try Data(contentsOf: url)
-        guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw PageError(reason: "the catalogue \(tag).json is not a JSON object")
-        }
-        // Parts of a catalogue being written (`<tag>.<part>.json`) join it; a key twice is refused.
-        for part in try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-        where part.hasPrefix("\(tag).") && part.hasSuffix(".json") && part != "\(tag).json" {
-            guard let more = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent(part))) as? [String: Any]
-            else { throw PageError(reason: "the catalogue part \(part) is not a JSON object") }
-            for (key, value) in more {
-                guard object[key] == nil else { throw PageError(reason: "the key '\(key)' is in \(part) and elsewhere in \(tag)") }
-                object[key] = value
-            }
         }
         var entries: [String: Catalogue.Entry] = [:]
         var name = tag

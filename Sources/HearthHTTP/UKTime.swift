@@ -9,23 +9,11 @@ public enum UKTime {
         return c
     }()
 
-    static let weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
-    static let months = [
-        "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-    ]
-
     static func components(_ unixSeconds: Int64) -> DateComponents {
         calendar.dateComponents([.year, .month, .day, .hour, .minute, .weekday], from: Date(timeIntervalSince1970: TimeInterval(unixSeconds)))
     }
 
     static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-
-    /// `Thursday 10 December 2026 at 10:00 (UK time)`.
-    public static func words(_ unixSeconds: Int64) -> String {
-        let c = components(unixSeconds)
-        return "\(weekdays[(c.weekday ?? 1) - 1]) \(c.day ?? 1) \(months[(c.month ?? 1) - 1]) \(c.year ?? 1970) at "
-            + "\(two(c.hour ?? 0)):\(two(c.minute ?? 0)) (UK time)"
-    }
 
     /// The value of a `datetime-local` input: `2026-12-10T10:00`.
     public static func inputValue(_ unixSeconds: Int64) -> String {

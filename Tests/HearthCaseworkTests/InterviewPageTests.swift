@@ -75,7 +75,7 @@ struct InterviewPageTests {
             #expect(mine.text.contains("Invitations to talk") && mine.text.contains("Waiting for your answer"))
             let page = try await survivor.get(link)
             #expect(page.status == 200 && page.text.contains("To hear about what happened, at your pace."))
-            #expect(page.text.contains(UKTime.words(slot)) && page.text.contains("(UK time)"))
+            #expect(page.text.contains(Catalogue.current.ukTime(slot)) && page.text.contains("(UK time)"))
             #expect(page.text.contains("You do not need to give a reason") && page.text.contains("Saying no will not affect anything else"))
 
             let noChoice = try await survivor.post(link, [("proposedTimes", "")])
@@ -97,7 +97,7 @@ struct InterviewPageTests {
 
             let seen = try await Self.open(staff, reference)
             #expect(seen.text.contains("Accepted") && seen.text.contains("Punjabi") && seen.text.contains("A woman, please"))
-            #expect(seen.text.contains(UKTime.words(slot)))
+            #expect(seen.text.contains(Catalogue.current.ukTime(slot)))
 
             let withdrawn = try await survivor.post(link, [("action", "withdraw")])
             #expect(withdrawn.status == 303)
